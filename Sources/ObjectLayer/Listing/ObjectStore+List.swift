@@ -1,0 +1,92 @@
+package import StowageCore
+
+/// One page of a ListObjects (V1 or V2) answer.
+package struct ListObjectsPage: Sendable {
+    package var objects: [ObjectRecord] = []
+    package var commonPrefixes: [String] = []
+    package var isTruncated = false
+    /// The last key or common prefix in the page: where the next page starts after.
+    package var lastEntry: String?
+}
+
+extension ObjectStore {
+    /// Lists keys in UTF-8 binary order after `after`, rolling keys that contain `delimiter`
+    /// past `prefix` into common prefixes. Each common prefix is skipped over in the index with
+    /// one seek, so a page costs about `maxKeys` index entries, whatever the bucket holds.
+    package func listObjects(
+        bucket: String, prefix: String, delimiter: String?, after: String?, maxKeys: Int
+    ) async throws -> ListObjectsPage {
+        try await requireBucket(bucket)
+        var page = ListObjectsPage()
+        guard maxKeys > 0 else { return page }
+        let prefixBytes = Array(prefix.utf8)
+        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        var cursor: [UInt8]? = after.map { Array($0.utf8) }
+        var inclusive = false
+        // A marker inside a rolled-up prefix continues after that whole prefix.
+        if let delimiterBytes, let marker = cursor, let rolled = Self.commonPrefix(of: marker, prefix: prefixBytes, delimiter: delimiterBytes) {
+            if let bound = Self.upperBound(rolled) { cursor = bound; inclusive = true }
+        }
+        var count = 0
+        scanning: while count < maxKeys {
+            let limit = min(1000, maxKeys - count + 1)
+            let batch = try await translate {
+                try await drive.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: limit)
+            }
+            if batch.isEmpty { break }
+            for record in batch {
+                let keyBytes = Array(record.key.utf8)
+                if let delimiterBytes, let rolled = Self.commonPrefix(of: keyBytes, prefix: prefixBytes, delimiter: delimiterBytes) {
+                    let text = String(decoding: rolled, as: UTF8.self)
+                    page.commonPrefixes.append(text)
+                    page.lastEntry = text
+                    count += 1
+                    guard let bound = Self.upperBound(rolled) else { break scanning }
+                    cursor = bound
+                    inclusive = true
+                    continue scanning
+                }
+                page.objects.append(record)
+                page.lastEntry = record.key
+                count += 1
+                cursor = keyBytes
+                inclusive = false
+                if count == maxKeys { break scanning }
+            }
+            if batch.count < limit { break }
+        }
+        if count == maxKeys {
+            let more = try await translate {
+                try await drive.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: 1)
+            }
+            page.isTruncated = !more.isEmpty
+        }
+        return page
+    }
+
+    /// `prefix` plus the remainder of `key` up to and including the first delimiter after it.
+    static func commonPrefix(of key: [UInt8], prefix: [UInt8], delimiter: [UInt8]) -> [UInt8]? {
+        guard key.count >= prefix.count, key[0..<prefix.count].elementsEqual(prefix) else { return nil }
+        var i = prefix.count
+        while i + delimiter.count <= key.count {
+            if key[i..<(i + delimiter.count)].elementsEqual(delimiter) {
+                return Array(key[0..<(i + delimiter.count)])
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The smallest byte string after every string that starts with `bytes`.
+    static func upperBound(_ bytes: [UInt8]) -> [UInt8]? {
+        var bound = bytes
+        while let last = bound.last {
+            if last < 0xFF {
+                bound[bound.count - 1] = last + 1
+                return bound
+            }
+            bound.removeLast()
+        }
+        return nil
+    }
+}

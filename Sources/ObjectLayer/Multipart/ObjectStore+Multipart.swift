@@ -1,0 +1,147 @@
+internal import Crypto
+package import NIOCore
+package import StowageCore
+
+/// A part as named in a CompleteMultipartUpload request.
+package struct CompletedPart: Sendable {
+    package var number: Int
+    /// Without quotes.
+    package var etag: String
+
+    package init(number: Int, etag: String) {
+        self.number = number
+        self.etag = etag
+    }
+}
+
+/// One page of ListParts.
+package struct ListPartsPage: Sendable {
+    package var upload: UploadRecord
+    package var parts: [PartRecord]
+    package var isTruncated: Bool
+}
+
+extension ObjectStore {
+    package func createMultipartUpload(
+        bucket: String, key: String, options: ObjectWriteOptions, checksumAlgorithm: String?
+    ) async throws -> UploadRecord {
+        try await requireBucket(bucket)
+        try await requireSpace(0)
+        let upload = UploadRecord(
+            uploadID: ShardID.random().value, bucket: bucket, key: key, initiated: Self.nowMilliseconds(),
+            systemMetadata: options.systemMetadata, userMetadata: options.userMetadata,
+            checksumAlgorithm: checksumAlgorithm, checksumType: options.checksumType, storageClass: options.storageClass
+        )
+        try await translate { try await drive.createUpload(upload) }
+        return upload
+    }
+
+    /// The upload, checked to belong to `bucket`/`key`.
+    package func upload(bucket: String, key: String, uploadID: String) async throws -> UploadRecord {
+        guard let upload = try await drive.upload(id: uploadID), upload.bucket == bucket, upload.key == key else {
+            try await requireBucket(bucket)
+            throw ObjectLayerError(.noSuchUpload, uploadID)
+        }
+        return upload
+    }
+
+    package func uploadPart<Body: AsyncSequence>(
+        bucket: String, key: String, uploadID: String, partNumber: Int, body: Body, size: Int64?,
+        options: ObjectWriteOptions
+    ) async throws -> PartRecord where Body.Element == ByteBuffer {
+        _ = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        if let size, size > maxPartSize { throw ObjectLayerError(.entityTooLarge) }
+        try await requireSpace(size ?? 0)
+        let ingested = try await ingest(body, expectedSize: size, allowInline: false)
+        do {
+            if let expected = options.expectedMD5, expected != ingested.md5 {
+                throw ObjectLayerError(.badDigest, "Content-MD5 mismatch")
+            }
+            let checksums = try options.finalizeChecksums()
+            guard let writer = ingested.writer else { throw ObjectLayerError(.invalidRequest, "part produced no shard") }
+            let part = PartRecord(
+                uploadID: uploadID, number: partNumber, size: ingested.size, etag: ingested.md5Hex,
+                lastModified: Self.nowMilliseconds(), shardID: writer.id, checksums: checksums
+            )
+            try await translate { try await drive.commitPart(part) }
+            return part
+        } catch {
+            await ingested.discard()
+            throw error
+        }
+    }
+
+    package func listParts(bucket: String, key: String, uploadID: String, after: Int, maxParts: Int) async throws
+        -> ListPartsPage
+    {
+        let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        let all = try await translate { try await drive.listParts(uploadID: uploadID) }.filter { $0.number > after }
+        return ListPartsPage(upload: upload, parts: Array(all.prefix(maxParts)), isTruncated: all.count > maxParts)
+    }
+
+    package func listMultipartUploads(
+        bucket: String, prefix: String, afterKey: String?, afterUploadID: String?, maxUploads: Int
+    ) async throws -> (uploads: [UploadRecord], isTruncated: Bool) {
+        try await requireBucket(bucket)
+        let uploads = try await translate {
+            try await drive.listUploads(
+                bucket: bucket, prefix: prefix, afterKey: afterKey, afterUploadID: afterUploadID, limit: maxUploads + 1)
+        }
+        return (Array(uploads.prefix(maxUploads)), uploads.count > maxUploads)
+    }
+
+    package func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws {
+        _ = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        try await translate { try await drive.abortUpload(uploadID: uploadID) }
+    }
+
+    /// CompleteMultipartUpload: checks the part list (order, existence, ETags, sizes) and makes
+    /// the object current in one atomic step. `checksums` computes the stored checksums from the
+    /// chosen parts (or throws to reject).
+    package func completeMultipartUpload(
+        bucket: String, key: String, uploadID: String, parts requested: [CompletedPart],
+        checksums: @Sendable (UploadRecord, [PartRecord]) throws -> [String: String]
+    ) async throws -> ObjectRecord {
+        let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        guard !requested.isEmpty else { throw ObjectLayerError(.invalidRequest, "You must specify at least one part") }
+        for (a, b) in zip(requested, requested.dropFirst()) where b.number <= a.number {
+            throw ObjectLayerError(.invalidPartOrder)
+        }
+        let stored = try await translate { try await drive.listParts(uploadID: uploadID) }
+        let byNumber = Dictionary(stored.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+        var chosen: [PartRecord] = []
+        for part in requested {
+            guard let found = byNumber[part.number], found.etag == part.etag else {
+                throw ObjectLayerError(.invalidPart, "part \(part.number)")
+            }
+            chosen.append(found)
+        }
+        for part in chosen.dropLast() where part.size < minPartSize {
+            throw ObjectLayerError(.entityTooSmall, "part \(part.number) has \(part.size) bytes")
+        }
+        var md5s: [UInt8] = []
+        for part in chosen { md5s += Self.hexBytes(part.etag) }
+        let etag = Insecure.MD5.hash(data: md5s).map { String(format2: $0) }.joined() + "-\(chosen.count)"
+        let stored_checksums = try checksums(upload, chosen)
+        let record = ObjectRecord(
+            bucket: bucket, key: key, size: chosen.reduce(0) { $0 + $1.size }, etag: etag,
+            lastModified: Self.nowMilliseconds(), systemMetadata: upload.systemMetadata,
+            userMetadata: upload.userMetadata, checksums: stored_checksums,
+            checksumType: stored_checksums.isEmpty ? nil : (upload.checksumType ?? "COMPOSITE"),
+            storageClass: upload.storageClass,
+            parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) }
+        )
+        _ = try await translate { try await drive.completeUpload(uploadID: uploadID, object: record) }
+        return record
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var iterator = hex.utf8.makeIterator()
+        while let a = iterator.next(), let b = iterator.next() {
+            func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
+            out.append(value(a) << 4 | value(b))
+        }
+        return out
+    }
+}

@@ -1,0 +1,147 @@
+internal import Crypto
+package import NIOCore
+package import StowageCore
+
+extension ObjectStore {
+    /// The bytes of one upload, received and durable in staging (or held inline when small).
+    struct Ingested {
+        var size: Int64
+        var md5: [UInt8]
+        var inline: [UInt8]?
+        var writer: (any ShardWriter)?
+
+        var md5Hex: String { md5.map { String(format2: $0) }.joined() }
+
+        /// Frees a staged shard that will not be committed.
+        func discard() async { await writer?.abort() }
+    }
+
+    /// Streams `body` to a new shard (or memory, when small), hashing as it goes.
+    /// Throws `incompleteBody` when the byte count differs from `expectedSize`.
+    func ingest<Body: AsyncSequence>(_ body: Body, expectedSize: Int64?, allowInline: Bool) async throws -> Ingested
+    where Body.Element == ByteBuffer {
+        var md5 = Insecure.MD5()
+        var size: Int64 = 0
+        var inline: [UInt8]? = nil
+        var writer: (any ShardWriter)? = nil
+        let inlineFits = allowInline && (expectedSize ?? Int64.max) <= Int64(inlineThreshold)
+        if inlineFits { inline = [] } else { writer = try await translate { try await drive.createShard() } }
+        do {
+            for try await buffer in body {
+                size += Int64(buffer.readableBytes)
+                if let expectedSize, size > expectedSize {
+                    throw ObjectLayerError(.incompleteBody, "more bytes than declared")
+                }
+                if size > maxObjectSize { throw ObjectLayerError(.entityTooLarge) }
+                buffer.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+                if inline != nil {
+                    if size <= Int64(inlineThreshold) {
+                        buffer.withUnsafeReadableBytes { inline!.append(contentsOf: $0) }
+                    } else {
+                        // Larger than announced inline size: spill what we have into a shard.
+                        let spilled = try await translate { try await drive.createShard() }
+                        writer = spilled
+                        try await translate { try await spilled.write(ByteBuffer(bytes: inline!)) }
+                        inline = nil
+                        try await translate { try await spilled.write(buffer) }
+                    }
+                } else {
+                    try await translate { try await writer!.write(buffer) }
+                }
+            }
+            if let expectedSize, size != expectedSize {
+                throw ObjectLayerError(.incompleteBody, "received \(size) of \(expectedSize) bytes")
+            }
+            if let writer { try await translate { try await writer.finish() } }
+        } catch {
+            await writer?.abort()
+            throw error
+        }
+        return Ingested(size: size, md5: Array(md5.finalize()), inline: inline, writer: writer)
+    }
+
+    /// PutObject: stores `body` as the new current version of `key`.
+    package func putObject<Body: AsyncSequence>(
+        bucket: String, key: String, body: Body, size: Int64?, options: ObjectWriteOptions
+    ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
+        try await requireBucket(bucket)
+        try await requireSpace(size ?? 0)
+        let ingested = try await ingest(body, expectedSize: size, allowInline: true)
+        do {
+            if let expected = options.expectedMD5, expected != ingested.md5 {
+                throw ObjectLayerError(.badDigest, "Content-MD5 mismatch")
+            }
+            let checksums = try options.finalizeChecksums()
+            var record = ObjectRecord(
+                bucket: bucket, key: key, size: ingested.size, etag: ingested.md5Hex,
+                lastModified: Self.nowMilliseconds(), systemMetadata: options.systemMetadata,
+                userMetadata: options.userMetadata, checksums: checksums,
+                checksumType: checksums.isEmpty ? nil : (options.checksumType ?? "FULL_OBJECT"),
+                storageClass: options.storageClass
+            )
+            if let inline = ingested.inline {
+                record.inlineData = inline
+            } else if let writer = ingested.writer {
+                record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.id)]
+            }
+            _ = try await translate { try await drive.commitObject(record) }
+            return record
+        } catch {
+            await ingested.discard()
+            throw error
+        }
+    }
+
+    /// CopyObject: copies the source's bytes (or, for a copy onto itself, only its metadata).
+    /// `metadata` replaces the source's metadata when given (REPLACE directive).
+    package func copyObject(
+        source: ObjectRecord, toBucket bucket: String, key: String, replacing metadata: ObjectWriteOptions?
+    ) async throws -> ObjectRecord {
+        try await requireBucket(bucket)
+        var record = source
+        record.bucket = bucket
+        record.key = key
+        record.lastModified = Self.nowMilliseconds()
+        if let metadata {
+            record.systemMetadata = metadata.systemMetadata
+            record.userMetadata = metadata.userMetadata
+            record.storageClass = metadata.storageClass
+        }
+        if source.bucket == bucket && source.key == key {
+            // Same key: the shards stay where they are; only the record changes.
+            _ = try await translate { try await drive.commitObject(record) }
+            return record
+        }
+        try await requireSpace(source.size)
+        if source.inlineData == nil {
+            let stream = ObjectByteStream(store: self, record: source, range: nil)
+            let ingested = try await ingest(stream, expectedSize: source.size, allowInline: false)
+            guard let writer = ingested.writer else { throw ObjectLayerError(.invalidRequest, "copy produced no shard") }
+            // The copy is stored as one part, so its ETag is the MD5 of the bytes (as S3 does
+            // for a CopyObject of a multipart object); a composite checksum no longer applies.
+            record.etag = ingested.md5Hex
+            if record.checksumType == "COMPOSITE" {
+                record.checksums = [:]
+                record.checksumType = nil
+            }
+            record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.id)]
+            do {
+                _ = try await translate { try await drive.commitObject(record) }
+            } catch {
+                await ingested.discard()
+                throw error
+            }
+            return record
+        }
+        _ = try await translate { try await drive.commitObject(record) }
+        return record
+    }
+}
+
+extension String {
+    /// Two lowercase hex digits.
+    init(format2 byte: UInt8) {
+        let hex = Array("0123456789abcdef".utf8)
+        self.init(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+    }
+}

@@ -1,0 +1,78 @@
+internal import Crypto
+
+/// The cryptographic primitives of AWS Signature Version 4, over plain bytes and strings.
+///
+/// These are the only place SigV4 touches Crypto; the verifier, the chunk decoder and the tests
+/// (which sign requests of their own) all go through them.
+package enum SigV4Crypto {
+    /// Hex SHA-256 of the empty string, the payload hash of an empty chunk.
+    package static let emptySHA256Hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// The SigV4 signing key: HMAC chain `"AWS4" + secret` → date → region → service → `aws4_request`.
+    ///
+    /// `date` is the `yyyyMMdd` of the credential scope.
+    package static func signingKey(secretKey: String, date: String, region: String, service: String = "s3") -> [UInt8] {
+        var key = hmacSHA256(key: Array(("AWS4" + secretKey).utf8), date)
+        key = hmacSHA256(key: key, region)
+        key = hmacSHA256(key: key, service)
+        return hmacSHA256(key: key, "aws4_request")
+    }
+
+    /// HMAC-SHA256 of the UTF-8 bytes of `message`.
+    package static func hmacSHA256(key: [UInt8], _ message: String) -> [UInt8] {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: key))
+        return Array(code)
+    }
+
+    /// The lowercase hex signature of `stringToSign` under `signingKey`.
+    package static func signature(signingKey: [UInt8], stringToSign: String) -> String {
+        hex(hmacSHA256(key: signingKey, stringToSign))
+    }
+
+    /// Lowercase hex SHA-256 of `bytes`.
+    package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+        hex(SHA256.hash(data: Array(bytes)))
+    }
+
+    /// Lowercase hex of `bytes`.
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compares two signatures without an early exit, so that the time taken does not tell an
+    /// attacker how many leading characters of a forged signature were right.
+    ///
+    /// Hex case is ignored (clients send lowercase; case carries no secret).
+    package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<x.count {
+            difference |= lowercased(x[i]) ^ lowercased(y[i])
+        }
+        return difference == 0
+    }
+
+    /// True for exactly `count` hex digits (either case).
+    package static func isHex(_ text: some StringProtocol, count: Int) -> Bool {
+        var n = 0
+        for byte in text.utf8 {
+            guard PercentEncoding.hexValue(byte) != nil else { return false }
+            n += 1
+        }
+        return n == count
+    }
+
+    @inline(__always)
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+    }
+}

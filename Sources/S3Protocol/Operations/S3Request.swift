@@ -1,0 +1,23 @@
+/// A request after routing: which S3 action it is and what it addresses.
+///
+/// Produced only by `S3Router.route`, which guarantees: `bucket` passed `BucketNameRules`
+/// (and is nil exactly for `listBuckets`); `key` is nil exactly for service and bucket
+/// operations, otherwise non-empty, valid UTF-8, at most 1024 bytes, and exactly as the client
+/// encoded it (no path normalisation); `query` holds every parameter, decoded.
+package struct S3Request: Sendable {
+    package var operation: S3Operation
+    /// nil for ListBuckets.
+    package var bucket: String?
+    /// Decoded UTF-8 key, nil for bucket operations.
+    package var key: String?
+    /// Decoded query parameters (first value wins), names case-sensitive as sent. A parameter
+    /// without `=` (`?uploads`) has the value "".
+    package var query: [String: String]
+
+    package init(operation: S3Operation, bucket: String?, key: String?, query: [String: String]) {
+        self.operation = operation
+        self.bucket = bucket
+        self.key = key
+        self.query = query
+    }
+}

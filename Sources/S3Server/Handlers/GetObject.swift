@@ -1,0 +1,98 @@
+internal import HTTPTypes
+public import Hummingbird
+internal import ObjectLayer
+internal import S3Protocol
+internal import StowageCore
+
+extension S3Handlers {
+    /// GetObject and HeadObject: conditionals, ranges, partNumber, response-* overrides.
+    func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
+        let record = try await store.headObject(bucket: call.bucket, key: call.key)
+        let lastModifiedSeconds = record.lastModified / 1000
+        let conditions = ConditionalHeaders(
+            ifMatch: call.header("if-match"), ifNoneMatch: call.header("if-none-match"),
+            ifModifiedSince: call.header("if-modified-since"), ifUnmodifiedSince: call.header("if-unmodified-since"))
+        switch conditions.evaluate(etag: record.etag, lastModified: lastModifiedSeconds) {
+        case .proceed: break
+        case .notModified:
+            var headers = HTTPFields()
+            headers[.eTag] = "\"\(record.etag)\""
+            headers[.lastModified] = HTTPDate.format(lastModifiedSeconds)
+            return emptyResponse(.notModified, headers: headers)
+        case .preconditionFailed:
+            throw S3Error(.preconditionFailed, details: [("Condition", call.header("if-match") != nil ? "If-Match" : "If-Unmodified-Since")])
+        }
+
+        var headers = objectHeaders(record, call: call)
+        var range: ClosedRange<Int64>?
+        var status = HTTPResponse.Status.ok
+        if let partText = call.query("partNumber") {
+            guard let partNumber = Int(partText), partNumber >= 1, partNumber <= 10000 else {
+                throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+            }
+            if record.parts.count > 1 || partNumber > 1 {
+                guard partNumber <= record.parts.count else { throw S3Error(.invalidPartNumber) }
+                let start = record.parts.prefix(partNumber - 1).reduce(Int64(0)) { $0 + $1.size }
+                let part = record.parts[partNumber - 1]
+                if part.size > 0 { range = start...(start + part.size - 1) }
+                status = .partialContent
+                headers[HTTPField.Name("x-amz-mp-parts-count")!] = String(record.parts.count)
+            }
+        } else if let rangeHeader = call.header("range") {
+            switch ByteRange.evaluate(rangeHeader, size: record.size) {
+            case .full: break
+            case .range(let r):
+                range = r
+                status = .partialContent
+            case .unsatisfiable:
+                throw S3Error(.invalidRange, details: [("ActualObjectSize", String(record.size)), ("RangeRequested", rangeHeader)])
+            }
+        }
+        if let range {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(record.size)"
+        }
+        // Checksums describe the whole object, so only full reads carry them.
+        if range == nil, call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+            for (algorithm, value) in record.checksums {
+                headers[HTTPField.Name("x-amz-checksum-\(algorithm.lowercased())")!] = value
+            }
+            if let type = record.checksumType, !record.checksums.isEmpty {
+                headers[HTTPField.Name("x-amz-checksum-type")!] = type
+            }
+        }
+        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? record.size
+        headers[.contentLength] = String(length)
+        if isHead {
+            return Response(status: status, headers: headers, body: .init())
+        }
+        let stream = store.objectBytes(record, range: range)
+        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
+    }
+
+    /// Headers describing a stored object, with response-* overrides applied.
+    func objectHeaders(_ record: ObjectRecord, call: S3Call) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        headers[.lastModified] = HTTPDate.format(record.lastModified / 1000)
+        headers[.acceptRanges] = "bytes"
+        headers[.contentType] = record.systemMetadata["content-type"] ?? "binary/octet-stream"
+        for name in ["content-encoding", "content-disposition", "cache-control", "content-language", "expires"] {
+            if let value = record.systemMetadata[name] { headers[HTTPField.Name(name)!] = value }
+        }
+        for (name, value) in record.userMetadata.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+        }
+        if record.storageClass != "STANDARD" {
+            headers[HTTPField.Name("x-amz-storage-class")!] = record.storageClass
+        }
+        let overrides = [
+            ("response-content-type", "content-type"), ("response-content-language", "content-language"),
+            ("response-expires", "expires"), ("response-cache-control", "cache-control"),
+            ("response-content-disposition", "content-disposition"), ("response-content-encoding", "content-encoding"),
+        ]
+        for (parameter, name) in overrides {
+            if let value = call.query(parameter) { headers[HTTPField.Name(name)!] = value }
+        }
+        return headers
+    }
+}

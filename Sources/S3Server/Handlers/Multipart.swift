@@ -1,0 +1,216 @@
+internal import HTTPTypes
+public import Hummingbird
+internal import ObjectLayer
+internal import S3Protocol
+internal import StowageCore
+
+extension S3Handlers {
+    func createMultipartUpload(_ call: S3Call) async throws -> Response {
+        var options = try writeOptions(call)
+        var algorithm: ChecksumAlgorithm?
+        if let name = call.header("x-amz-checksum-algorithm") {
+            guard let parsed = ChecksumAlgorithm(rawValue: name.uppercased()) else {
+                throw S3Error(.invalidRequest, "Checksum algorithm provided is unsupported.")
+            }
+            algorithm = parsed
+        }
+        if options.checksumType == nil, algorithm != nil { options.checksumType = "COMPOSITE" }
+        if options.checksumType == "FULL_OBJECT" {
+            // Full-object CRCs of multipart uploads need CRC combination, not built yet.
+            throw S3Error(.notImplemented, "FULL_OBJECT checksums for multipart uploads are not supported yet.")
+        }
+        let upload = try await store.createMultipartUpload(
+            bucket: call.bucket, key: call.key, options: options, checksumAlgorithm: algorithm?.rawValue)
+        var xml = XMLWriter()
+        xml.open("InitiateMultipartUploadResult", attributes: [("xmlns", Self.xmlNamespace)])
+        xml.element("Bucket", call.bucket)
+        xml.element("Key", call.key)
+        xml.element("UploadId", upload.uploadID)
+        xml.close("InitiateMultipartUploadResult")
+        var headers = HTTPFields()
+        if let algorithm {
+            headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm.rawValue
+            headers[HTTPField.Name("x-amz-checksum-type")!] = "COMPOSITE"
+        }
+        return xmlResponse(xml, headers: headers)
+    }
+
+    func partNumber(_ call: S3Call) throws -> Int {
+        guard let text = call.query("partNumber"), let number = Int(text), number >= 1, number <= 10000 else {
+            throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive",
+                details: [("ArgumentName", "partNumber")])
+        }
+        return number
+    }
+
+    func uploadPart(_ call: S3Call) async throws -> Response {
+        let number = try partNumber(call)
+        let uploadID = call.query("uploadId") ?? ""
+        var options = try writeOptions(call)
+        let spec = try payloadSpec(call)
+        guard let length = spec.decodedLength else { throw S3Error(.missingContentLength) }
+        if length > configuration.maxSinglePutBytes { throw S3Error(.entityTooLarge) }
+        let computed = ComputedChecksums()
+        options.finalizeChecksums = { computed.all }
+        let part = try await store.uploadPart(
+            bucket: call.bucket, key: call.key, uploadID: uploadID, partNumber: number,
+            body: payload(call, spec: spec, computed: computed), size: length, options: options)
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(part.etag)\""
+        for (algorithm, value) in part.checksums {
+            headers[HTTPField.Name("x-amz-checksum-\(algorithm.lowercased())")!] = value
+        }
+        return emptyResponse(.ok, headers: headers)
+    }
+
+    func uploadPartCopy(_ call: S3Call) async throws -> Response {
+        let number = try partNumber(call)
+        let uploadID = call.query("uploadId") ?? ""
+        let source = try await copySource(call)
+        var range: ClosedRange<Int64>?
+        if let text = call.header("x-amz-copy-source-range") {
+            guard case .range(let r) = ByteRange.evaluate(text, size: source.size), text.hasPrefix("bytes="),
+                !text.dropFirst(6).hasPrefix("-")
+            else {
+                throw S3Error(.invalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+            }
+            range = r
+        }
+        let size = range.map { $0.upperBound - $0.lowerBound + 1 } ?? source.size
+        let part = try await store.uploadPart(
+            bucket: call.bucket, key: call.key, uploadID: uploadID, partNumber: number,
+            body: store.objectBytes(source, range: range), size: size, options: ObjectWriteOptions())
+        var xml = XMLWriter()
+        xml.open("CopyPartResult", attributes: [("xmlns", Self.xmlNamespace)])
+        xml.element("LastModified", HTTPDate.iso8601(millisecondsSince1970: part.lastModified))
+        xml.element("ETag", "\"\(part.etag)\"")
+        xml.close("CopyPartResult")
+        return xmlResponse(xml)
+    }
+
+    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
+        let uploadID = call.query("uploadId") ?? ""
+        let body = try await smallBody(call)
+        let document = try XMLDocumentParser.parse(body)
+        guard document.name == "CompleteMultipartUpload" else { throw S3Error(.malformedXML) }
+        var requested: [CompletedPart] = []
+        var requestedChecksums: [Int: [String: String]] = [:]
+        for element in document.children("Part") {
+            guard let numberText = element.child("PartNumber")?.text.trimmingSpaces, let number = Int(numberText),
+                let etagText = element.child("ETag")?.text
+            else { throw S3Error(.malformedXML) }
+            var etag = etagText.trimmingSpaces
+            if etag.hasPrefix("\"") && etag.hasSuffix("\"") && etag.count >= 2 { etag = String(etag.dropFirst().dropLast()) }
+            requested.append(CompletedPart(number: number, etag: etag))
+            for algorithm in ChecksumAlgorithm.allCases {
+                if let value = element.child("Checksum" + algorithm.rawValue)?.text {
+                    requestedChecksums[number, default: [:]][algorithm.rawValue] = value.trimmingSpaces
+                }
+            }
+        }
+        guard !requested.isEmpty else { throw S3Error(.malformedXML) }
+        let checksumsByPart = requestedChecksums
+        let record = try await store.completeMultipartUpload(
+            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: requested
+        ) { upload, parts in
+            for part in parts {
+                for (algorithm, value) in checksumsByPart[part.number] ?? [:] where part.checksums[algorithm] != value {
+                    throw S3Error(.invalidPart, "The checksum of part \(part.number) did not match.")
+                }
+            }
+            guard let name = upload.checksumAlgorithm, let algorithm = ChecksumAlgorithm(rawValue: name) else { return [:] }
+            let digests = parts.compactMap { $0.checksums[name] }
+            guard digests.count == parts.count, let composite = compositeChecksum(algorithm, partDigestsBase64: digests) else {
+                throw S3Error(.invalidPart, "A part was uploaded without its \(name) checksum.")
+            }
+            return [name: composite]
+        }
+        var xml = XMLWriter()
+        xml.open("CompleteMultipartUploadResult", attributes: [("xmlns", Self.xmlNamespace)])
+        xml.element("Location", "/\(call.bucket)/\(PercentEncoding.awsURIEncode(call.key, encodeSlash: false))")
+        xml.element("Bucket", call.bucket)
+        xml.element("Key", call.key)
+        xml.element("ETag", "\"\(record.etag)\"")
+        for (algorithm, value) in record.checksums.sorted(by: { $0.key < $1.key }) {
+            xml.element("Checksum" + algorithm, value)
+        }
+        if let type = record.checksumType, !record.checksums.isEmpty { xml.element("ChecksumType", type) }
+        xml.close("CompleteMultipartUploadResult")
+        return xmlResponse(xml)
+    }
+
+    func abortMultipartUpload(_ call: S3Call) async throws -> Response {
+        try await store.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: call.query("uploadId") ?? "")
+        return emptyResponse(.noContent)
+    }
+
+    func listParts(_ call: S3Call) async throws -> Response {
+        let uploadID = call.query("uploadId") ?? ""
+        let marker = Int(call.query("part-number-marker") ?? "0") ?? 0
+        let maxParts = min(Int(call.query("max-parts") ?? "1000") ?? 1000, 1000)
+        let page = try await store.listParts(
+            bucket: call.bucket, key: call.key, uploadID: uploadID, after: marker, maxParts: maxParts)
+        var xml = XMLWriter()
+        xml.open("ListPartsResult", attributes: [("xmlns", Self.xmlNamespace)])
+        xml.element("Bucket", call.bucket)
+        xml.element("Key", call.key)
+        xml.element("UploadId", uploadID)
+        owner(&xml, element: "Initiator")
+        owner(&xml)
+        xml.element("StorageClass", page.upload.storageClass)
+        xml.element("PartNumberMarker", String(marker))
+        if let last = page.parts.last { xml.element("NextPartNumberMarker", String(last.number)) }
+        xml.element("MaxParts", String(maxParts))
+        xml.element("IsTruncated", page.isTruncated ? "true" : "false")
+        if let algorithm = page.upload.checksumAlgorithm { xml.element("ChecksumAlgorithm", algorithm) }
+        for part in page.parts {
+            xml.open("Part")
+            xml.element("PartNumber", String(part.number))
+            xml.element("LastModified", HTTPDate.iso8601(millisecondsSince1970: part.lastModified))
+            xml.element("ETag", "\"\(part.etag)\"")
+            xml.element("Size", String(part.size))
+            for (algorithm, value) in part.checksums.sorted(by: { $0.key < $1.key }) {
+                xml.element("Checksum" + algorithm, value)
+            }
+            xml.close("Part")
+        }
+        xml.close("ListPartsResult")
+        return xmlResponse(xml)
+    }
+
+    func listMultipartUploads(_ call: S3Call) async throws -> Response {
+        let prefix = call.query("prefix") ?? ""
+        let keyMarker = call.query("key-marker").flatMap { $0.isEmpty ? nil : $0 }
+        let uploadIDMarker = keyMarker == nil ? nil : call.query("upload-id-marker").flatMap { $0.isEmpty ? nil : $0 }
+        let maxUploads = min(Int(call.query("max-uploads") ?? "1000") ?? 1000, 1000)
+        let url = call.query("encoding-type")?.lowercased() == "url"
+        let (uploads, truncated) = try await store.listMultipartUploads(
+            bucket: call.bucket, prefix: prefix, afterKey: keyMarker, afterUploadID: uploadIDMarker, maxUploads: maxUploads)
+        var xml = XMLWriter()
+        xml.open("ListMultipartUploadsResult", attributes: [("xmlns", Self.xmlNamespace)])
+        xml.element("Bucket", call.bucket)
+        xml.element("KeyMarker", encode(keyMarker ?? "", url: url))
+        xml.element("UploadIdMarker", uploadIDMarker ?? "")
+        if truncated, let last = uploads.last {
+            xml.element("NextKeyMarker", encode(last.key, url: url))
+            xml.element("NextUploadIdMarker", last.uploadID)
+        }
+        xml.element("Prefix", encode(prefix, url: url))
+        if url { xml.element("EncodingType", "url") }
+        xml.element("MaxUploads", String(maxUploads))
+        xml.element("IsTruncated", truncated ? "true" : "false")
+        for upload in uploads {
+            xml.open("Upload")
+            xml.element("Key", encode(upload.key, url: url))
+            xml.element("UploadId", upload.uploadID)
+            owner(&xml, element: "Initiator")
+            owner(&xml)
+            xml.element("StorageClass", upload.storageClass)
+            xml.element("Initiated", HTTPDate.iso8601(millisecondsSince1970: upload.initiated))
+            if let algorithm = upload.checksumAlgorithm { xml.element("ChecksumAlgorithm", algorithm) }
+            xml.close("Upload")
+        }
+        xml.close("ListMultipartUploadsResult")
+        return xmlResponse(xml)
+    }
+}

@@ -1,0 +1,88 @@
+internal import HTTPTypes
+internal import FoundationEssentials
+package import Hummingbird
+internal import Logging
+package import ObjectLayer
+internal import S3Protocol
+internal import StowageCore
+
+/// The S3 front: routes, authenticates and dispatches every request, and turns every error
+/// into an S3 error document. Every response carries `x-amz-request-id`.
+package struct S3Responder: HTTPResponder {
+    package typealias Context = BasicRequestContext
+
+    let store: ObjectStore
+    let configuration: S3ServerConfiguration
+    let router: S3Router
+    let verifier: SigV4Verifier
+    let handlers: S3Handlers
+
+    package init(store: ObjectStore, configuration: S3ServerConfiguration) {
+        self.store = store
+        self.configuration = configuration
+        self.router = S3Router(virtualHostDomains: configuration.virtualHostDomains)
+        let credentials = configuration.credentials
+        self.verifier = SigV4Verifier(region: configuration.region) { credentials[$0] }
+        self.handlers = S3Handlers(store: store, configuration: configuration)
+    }
+
+    package func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let requestID = Self.newRequestID()
+        let rawTarget = request.head.path ?? "/"
+        let (rawPath, rawQuery) = Self.split(rawTarget)
+        var response: Response
+        do {
+            response = try await handle(request, rawPath: rawPath, rawQuery: rawQuery, requestID: requestID, logger: context.logger)
+        } catch {
+            let s3Error = S3ErrorMapping.s3Error(for: error, logger: context.logger)
+            let resource = PercentEncoding.decode(rawPath) ?? rawPath
+            response = S3ErrorMapping.response(
+                for: s3Error, resource: resource, requestID: requestID, isHead: request.method == .head)
+            if s3Error.code.status >= 500 {
+                context.logger.warning("request failed", metadata: ["requestID": "\(requestID)", "error": "\(error)"])
+            }
+        }
+        response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
+        response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
+        response.headers[.server] = "Stowage"
+        return response
+    }
+
+    private func handle(_ request: Request, rawPath: String, rawQuery: String, requestID: String, logger: Logger)
+        async throws -> Response
+    {
+        var headerList: [(name: String, value: String)] = []
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headerList.append((name: name, value: field.value))
+            if let existing = headers[name] { headers[name] = existing + "," + field.value } else { headers[name] = field.value }
+        }
+        // HTTPTypes moves the Host header into the :authority pseudo-header.
+        if headers["host"] == nil, let authority = request.head.authority {
+            headerList.append((name: "host", value: authority))
+            headers["host"] = authority
+        }
+        let route = try router.route(
+            method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
+        let signable = SignableRequest(
+            method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        let auth = try verifier.verify(signable, now: Int64(Date().timeIntervalSince1970))
+        let call = S3Call(request: request, route: route, auth: auth, requestID: requestID, logger: logger, headers: headers)
+        return try await handlers.dispatch(call)
+    }
+
+    static func split(_ target: String) -> (path: String, query: String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        for shift in stride(from: 60, through: 0, by: -4) { out.append(hex[Int((value >> UInt64(shift)) & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

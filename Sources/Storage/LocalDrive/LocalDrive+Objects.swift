@@ -1,0 +1,143 @@
+package import StowageCore
+
+extension LocalDrive {
+    // MARK: Buckets
+
+    package func createBucket(_ bucket: BucketRecord) async throws {
+        let bytes = try RecordCodec.encode(bucket)
+        try await commit { db in
+            var exists = false
+            try db.query("SELECT 1 FROM buckets WHERE name = ?", [.text(bucket.name)]) { _ in exists = true }
+            if exists { throw DriveError(.bucketExists, bucket.name) }
+            try db.query("INSERT INTO buckets(name, record) VALUES(?, ?)", [.text(bucket.name), .blob(bytes)])
+            return ((), [], [])
+        }
+    }
+
+    package func bucket(named name: String) async throws -> BucketRecord? {
+        let bytes = try await read { db -> [UInt8]? in
+            var found: [UInt8]?
+            try db.query("SELECT record FROM buckets WHERE name = ?", [.text(name)]) { found = $0.blob(0) }
+            return found
+        }
+        return try bytes.map { try RecordCodec.decode(BucketRecord.self, from: $0) }
+    }
+
+    package func listBuckets() async throws -> [BucketRecord] {
+        let rows = try await read { db -> [[UInt8]] in
+            var rows: [[UInt8]] = []
+            try db.query("SELECT record FROM buckets ORDER BY name") { rows.append($0.blob(0)) }
+            return rows
+        }
+        return try rows.map { try RecordCodec.decode(BucketRecord.self, from: $0) }
+    }
+
+    package func deleteBucket(named name: String) async throws {
+        try await commit { db in
+            var exists = false
+            try db.query("SELECT 1 FROM buckets WHERE name = ?", [.text(name)]) { _ in exists = true }
+            guard exists else { throw DriveError(.bucketNotFound, name) }
+            var inUse = false
+            try db.query("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
+            try db.query("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
+            if inUse { throw DriveError(.bucketNotEmpty, name) }
+            try db.query("DELETE FROM buckets WHERE name = ?", [.text(name)])
+            return ((), [], [])
+        }
+    }
+
+    // MARK: Objects
+
+    package func readObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        let bytes = try await read { db -> [UInt8]? in
+            var found: [UInt8]?
+            try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
+                found = $0.blob(0)
+            }
+            return found
+        }
+        return try bytes.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
+    }
+
+    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+        let bytes = try RecordCodec.encode(record)
+        return try await commit { db in
+            guard try Self.bucketExists(db, record.bucket) else { throw DriveError(.bucketNotFound, record.bucket) }
+            let previous = try Self.object(db, record.bucket, record.key)
+            try db.query(
+                "INSERT OR REPLACE INTO objects(bucket, key, record) VALUES(?, ?, ?)",
+                [.text(record.bucket), .blob(Array(record.key.utf8)), .blob(bytes)]
+            )
+            let kept = Set(record.shardIDs)
+            let dropped = (previous?.shardIDs ?? []).filter { !kept.contains($0) }
+            let previouslyOwned = Set(previous?.shardIDs ?? [])
+            let staged = record.shardIDs.filter { !previouslyOwned.contains($0) }
+            return (previous, staged, dropped)
+        }
+    }
+
+    package func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        try await commit { db in
+            let previous = try Self.object(db, bucket, key)
+            if previous != nil {
+                try db.query("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
+            }
+            return (previous, [], previous?.shardIDs ?? [])
+        }
+    }
+
+    package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int)
+        async throws -> [ObjectRecord]
+    {
+        let rows = try await read { db -> [[UInt8]] in
+            var rows: [[UInt8]] = []
+            let prefixBytes = Array(prefix.utf8)
+            var lower = prefixBytes
+            var lowerInclusive = true
+            if let after, after.lexicographicallyPrecedes(prefixBytes) == false {
+                lower = after
+                lowerInclusive = inclusive
+            }
+            var sql = "SELECT record FROM objects WHERE bucket = ? AND key \(lowerInclusive ? ">=" : ">") ?"
+            var arguments: [SQLiteValue] = [.text(bucket), .blob(lower)]
+            if let upper = Self.prefixUpperBound(prefixBytes) {
+                sql += " AND key < ?"
+                arguments.append(.blob(upper))
+            }
+            sql += " ORDER BY key LIMIT ?"
+            arguments.append(.integer(Int64(limit)))
+            try db.query(sql, arguments) { rows.append($0.blob(0)) }
+            return rows
+        }
+        return try rows.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
+    }
+
+    // MARK: Helpers inside transactions
+
+    static func bucketExists(_ db: SQLiteConnection, _ bucket: String) throws -> Bool {
+        var exists = false
+        try db.query("SELECT 1 FROM buckets WHERE name = ?", [.text(bucket)]) { _ in exists = true }
+        return exists
+    }
+
+    static func object(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> ObjectRecord? {
+        var found: [UInt8]?
+        try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
+            found = $0.blob(0)
+        }
+        return try found.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
+    }
+
+    /// The smallest byte string greater than every string starting with `prefix`, or nil if none.
+    static func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8]? {
+        var bound = prefix
+        while let last = bound.last {
+            if last < 0xFF {
+                bound[bound.count - 1] = last + 1
+                return bound
+            }
+            bound.removeLast()
+        }
+        return nil
+    }
+}

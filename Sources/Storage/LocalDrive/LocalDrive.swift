@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import FoundationEssentials
+internal import NIOCore
+package import NIOPosix
+package import StowageCore
+internal import Synchronization
+
+/// A drive on one local folder: shard files plus a SQLite metadata index.
+///
+/// Layout of the folder:
+/// ```
+/// stowage.format          format record (JSON: format version, drive id)
+/// index.sqlite (+ -wal)   the metadata index
+/// tmp/<shard>             shards being written; garbage unless an index row names them
+/// shards/<xx>/<shard>     committed shards, xx = first two hex digits of the id
+/// ```
+/// Commit protocol: a shard is written and fsync'd in `tmp/`; the index transaction that names
+/// it also records it in `pending_shards`; after the commit it is renamed into `shards/`.
+/// Shards that a commit drops are listed in `garbage_shards` in the same transaction and
+/// unlinked after it. Startup replays both tables and empties `tmp/`, so a crash at any point
+/// leaves no visible partial object and no garbage after the next start.
+package final class LocalDrive: Drive {
+    package let name: String
+    let root: String
+    let index: MetadataIndex
+    let pool: NIOThreadPool
+    let blockSize: Int
+    /// Bytes kept free so that deletes and metadata updates can always proceed.
+    let reserveBytes: Int64
+    /// Renames and unlinks done since the last transaction; their rows are removed in the next one.
+    let settled = Mutex(SettledShards())
+
+    struct SettledShards {
+        var renamed: [ShardID] = []
+        var deleted: [ShardID] = []
+    }
+
+    /// Opens (creating if needed) a drive at `root`, and recovers from any earlier crash.
+    /// - Parameter reserveBytes: free space kept back from new writes; nil picks 1% of the
+    ///   filesystem, clamped to 1 MiB … 256 MiB.
+    package static func open(
+        root: String, pool: NIOThreadPool, reserveBytes: Int64? = nil, blockSize: Int = 1 << 20
+    ) async throws -> LocalDrive {
+        try await pool.runIfActive {
+            try POSIXFile.makeDirectories(root)
+            try POSIXFile.makeDirectory(root + "/tmp")
+            try POSIXFile.makeDirectory(root + "/shards")
+            let hex = Array("0123456789abcdef")
+            for a in hex { for b in hex { try POSIXFile.makeDirectory(root + "/shards/\(a)\(b)") } }
+            try DriveFormat.loadOrCreate(root: root)
+            let index = try MetadataIndex(path: root + "/index.sqlite")
+            let total = try POSIXFile.space(root).total
+            let reserve = reserveBytes ?? min(max(total / 100, 1 << 20), 256 << 20)
+            let drive = LocalDrive(root: root, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve)
+            try drive.recover()
+            return drive
+        }
+    }
+
+    private init(root: String, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64) {
+        self.name = root
+        self.root = root
+        self.index = index
+        self.pool = pool
+        self.blockSize = blockSize
+        self.reserveBytes = reserveBytes
+    }
+
+    // MARK: Paths
+
+    func stagedPath(_ id: ShardID) -> String { "\(root)/tmp/\(id.value)" }
+
+    func committedPath(_ id: ShardID) -> String {
+        let v = id.value
+        return "\(root)/shards/\(v.prefix(2))/\(v)"
+    }
+
+    // MARK: Recovery
+
+    /// Finishes renames of committed shards, frees dropped ones, and removes staged leftovers.
+    private func recover() throws {
+        let (pending, garbage) = try index.with { db -> ([String], [String]) in
+            var pending: [String] = []
+            var garbage: [String] = []
+            try db.query("SELECT shard FROM pending_shards") { pending.append($0.text(0)) }
+            try db.query("SELECT shard FROM garbage_shards") { garbage.append($0.text(0)) }
+            return (pending, garbage)
+        }
+        for raw in pending {
+            guard let id = ShardID(raw) else { continue }
+            if POSIXFile.exists(stagedPath(id)) { try POSIXFile.rename(stagedPath(id), committedPath(id)) }
+        }
+        for raw in garbage {
+            guard let id = ShardID(raw) else { continue }
+            try POSIXFile.unlinkIfPresent(committedPath(id))
+            try POSIXFile.unlinkIfPresent(stagedPath(id))
+        }
+        for name in try POSIXFile.listDirectory(root + "/tmp") {
+            try POSIXFile.unlinkIfPresent(root + "/tmp/" + name)
+        }
+        try POSIXFile.fsyncDirectory(root + "/tmp")
+        try index.transaction { db in
+            try db.execute("DELETE FROM pending_shards; DELETE FROM garbage_shards;")
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs a mutating transaction. `body` returns the staged shards it committed and the
+    /// shards it dropped; after the commit they are renamed / unlinked.
+    func commit<T>(_ body: @escaping @Sendable (SQLiteConnection) throws -> (T, staged: [ShardID], dropped: [ShardID])) async throws -> T
+    where T: Sendable {
+        let (result, staged, dropped) = try await pool.runIfActive { [self] in
+            let settledNow = settled.withLock { s -> SettledShards in
+                defer { s = SettledShards() }
+                return s
+            }
+            do {
+                return try index.transaction { db in
+                    for id in settledNow.renamed { try db.query("DELETE FROM pending_shards WHERE shard = ?", [.text(id.value)]) }
+                    for id in settledNow.deleted { try db.query("DELETE FROM garbage_shards WHERE shard = ?", [.text(id.value)]) }
+                    let outcome = try body(db)
+                    for id in outcome.staged { try db.query("INSERT OR IGNORE INTO pending_shards(shard) VALUES(?)", [.text(id.value)]) }
+                    for id in outcome.dropped { try db.query("INSERT OR IGNORE INTO garbage_shards(shard) VALUES(?)", [.text(id.value)]) }
+                    return outcome
+                }
+            } catch {
+                // The rows were not deleted; keep them for the next transaction.
+                settled.withLock { s in
+                    s.renamed += settledNow.renamed
+                    s.deleted += settledNow.deleted
+                }
+                throw error
+            }
+        }
+        if !staged.isEmpty || !dropped.isEmpty {
+            try await pool.runIfActive { [self] in
+                var renamedDirectories = Set<String>()
+                for id in staged where POSIXFile.exists(stagedPath(id)) {
+                    try POSIXFile.rename(stagedPath(id), committedPath(id))
+                    renamedDirectories.insert(String(committedPath(id).dropLast(33)))
+                }
+                // The renames must be durable before the pending rows may go.
+                for directory in renamedDirectories { try POSIXFile.fsyncDirectory(directory) }
+                for id in dropped { try POSIXFile.unlinkIfPresent(committedPath(id)) }
+                settled.withLock { s in
+                    s.renamed += staged
+                    s.deleted += dropped
+                }
+            }
+        }
+        return result
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await pool.runIfActive { [index] in try index.with(body) }
+    }
+
+    // MARK: Shards
+
+    package func createShard() async throws -> any ShardWriter {
+        let id = ShardID.random()
+        return try await LocalShardWriter.create(id: id, path: stagedPath(id), pool: pool, blockSize: blockSize)
+    }
+
+    package func openShard(_ id: ShardID) async throws -> any ShardReader {
+        // A shard named by a commit may still be in tmp/ for the instant before its rename.
+        do {
+            return try await LocalShardReader.open(path: committedPath(id), pool: pool)
+        } catch let error as DriveError where error.code == .notFound {
+            do {
+                return try await LocalShardReader.open(path: stagedPath(id), pool: pool)
+            } catch let error as DriveError where error.code == .notFound {
+                return try await LocalShardReader.open(path: committedPath(id), pool: pool)
+            }
+        }
+    }
+
+    // MARK: Space
+
+    package func availableBytes() async throws -> Int64 {
+        let root = self.root
+        let available = try await pool.runIfActive { try POSIXFile.space(root).available }
+        return available - reserveBytes
+    }
+}
+
+/// The drive's format record, written once when the drive is first used.
+struct DriveFormat: Codable {
+    var format: String
+    var version: Int
+    var driveID: String
+
+    static func loadOrCreate(root: String) throws {
+        let path = root + "/stowage.format"
+        if POSIXFile.exists(path) {
+            let fd = try POSIXFile.open(path, O_RDONLY)
+            defer { close(fd) }
+            let size = try POSIXFile.fileSize(fd, path: path)
+            var bytes = [UInt8](repeating: 0, count: Int(size))
+            try bytes.withUnsafeMutableBytes { try POSIXFile.readExactly(fd, into: $0, at: 0, path: path) }
+            guard let record = try? JSONDecoder().decode(DriveFormat.self, from: Data(bytes)), record.format == "stowage-drive"
+            else { throw DriveError(.corrupt, "\(path) is not a Stowage format record") }
+            guard record.version == 1 else { throw DriveError(.corrupt, "\(path): unsupported format \(record.version)") }
+            return
+        }
+        let record = DriveFormat(format: "stowage-drive", version: 1, driveID: ShardID.random().value)
+        let bytes = try JSONEncoder().encode(record)
+        let staged = root + "/stowage.format.tmp"
+        let fd = try POSIXFile.open(staged, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { try POSIXFile.writeAll(fd, $0, path: staged) }
+        try POSIXFile.fsync(fd, path: staged)
+        try POSIXFile.rename(staged, path)
+        try POSIXFile.fsyncDirectory(root)
+    }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import ErasureCode
+public import NIOCore
+internal import NIOPosix
+package import StowageCore
+
+/// Writes one shard file in the staging folder, block by block, each block checksummed.
+///
+/// Used by one task at a time (the upload that owns it). Memory held is one block.
+/// `finish()` makes the file durable; only a later commit makes it part of an object.
+final class LocalShardWriter: ShardWriter, @unchecked Sendable {
+    let id: ShardID
+    private let path: String
+    private let pool: NIOThreadPool
+    private let blockSize: Int
+    private var fd: Int32
+    private var block: ByteBuffer
+    private var closed = false
+
+    static func create(id: ShardID, path: String, pool: NIOThreadPool, blockSize: Int) async throws -> LocalShardWriter {
+        let fd = try await pool.runIfActive {
+            let fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            do {
+                try ShardFileFormat.header(blockSize: blockSize).withUnsafeBytes {
+                    try POSIXFile.writeAll(fd, $0, path: path)
+                }
+            } catch {
+                close(fd)
+                try? POSIXFile.unlinkIfPresent(path)
+                throw error
+            }
+            return fd
+        }
+        return LocalShardWriter(id: id, path: path, pool: pool, blockSize: blockSize, fd: fd)
+    }
+
+    private init(id: ShardID, path: String, pool: NIOThreadPool, blockSize: Int, fd: Int32) {
+        self.id = id
+        self.path = path
+        self.pool = pool
+        self.blockSize = blockSize
+        self.fd = fd
+        self.block = ByteBufferAllocator().buffer(capacity: blockSize + ShardFileFormat.checksumSize)
+    }
+
+    deinit {
+        if !closed { close(fd) }
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        while buffer.readableBytes > 0 {
+            let n = min(blockSize - block.readableBytes, buffer.readableBytes)
+            var slice = buffer.readSlice(length: n)!
+            block.writeBuffer(&slice)
+            if block.readableBytes == blockSize { try await flushBlock() }
+        }
+    }
+
+    func finish() async throws {
+        if block.readableBytes > 0 { try await flushBlock() }
+        let fd = self.fd
+        let path = self.path
+        try await pool.runIfActive {
+            try POSIXFile.fsync(fd, path: path)
+        }
+        closed = true
+        close(fd)
+    }
+
+    func abort() async {
+        if !closed {
+            closed = true
+            close(fd)
+        }
+        try? POSIXFile.unlinkIfPresent(path)
+    }
+
+    private func flushBlock() async throws {
+        var crc = CRC32C()
+        crc.update(block)
+        block.writeInteger(crc.value, endianness: .little)
+        let fd = self.fd
+        let path = self.path
+        let bytes = block
+        try await pool.runIfActive {
+            try bytes.withUnsafeReadableBytes { try POSIXFile.writeAll(fd, $0, path: path) }
+        }
+        block.clear()
+    }
+}

@@ -1,0 +1,77 @@
+public import NIOCore
+
+/// One storage root: shard files plus an ordered metadata index.
+///
+/// Contract for every implementation (local folder, remote node, memory):
+/// - Every mutating call returns only once its effect is durable (fsync'd) on this drive.
+/// - `commitObject`, `deleteObject`, `commitPart`, `completeUpload` and `abortUpload` are atomic:
+///   after a crash the drive holds the state before the call or after it, never a mix.
+/// - Shards written through a `ShardWriter` are invisible and owned by no one until a commit
+///   names them; uncommitted shards are removed at the next start.
+/// - Shards that a commit replaces or deletes are freed by the drive; callers never delete shards.
+package protocol Drive: Sendable {
+    /// A human-readable identity (the folder, or node and folder).
+    var name: String { get }
+
+    // MARK: Buckets
+    func createBucket(_ bucket: BucketRecord) async throws
+    func bucket(named name: String) async throws -> BucketRecord?
+    func listBuckets() async throws -> [BucketRecord]
+    /// Throws `bucketNotEmpty` if any object or upload remains.
+    func deleteBucket(named name: String) async throws
+
+    // MARK: Objects
+    func readObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Makes `record` the current version of its key, replacing any previous one (returned).
+    func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord?
+    /// Removes the key; returns what was there.
+    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Records with the given prefix in UTF-8 binary key order, starting after the key bytes
+    /// `after` (or at them when `inclusive`), or from the start of the prefix when nil.
+    func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
+        -> [ObjectRecord]
+
+    // MARK: Shard data
+    /// A writer for a new shard in the drive's staging area.
+    func createShard() async throws -> any ShardWriter
+    /// Opens a committed shard for reading. Every block read is verified against its checksum.
+    func openShard(_ id: ShardID) async throws -> any ShardReader
+
+    // MARK: Multipart uploads
+    func createUpload(_ upload: UploadRecord) async throws
+    func upload(id: String) async throws -> UploadRecord?
+    /// Uploads of a bucket ordered by (key, uploadID), after the given marker.
+    func listUploads(bucket: String, prefix: String, afterKey: String?, afterUploadID: String?, limit: Int)
+        async throws -> [UploadRecord]
+    /// Stores a part, replacing (and freeing) an earlier part with the same number.
+    func commitPart(_ part: PartRecord) async throws
+    func listParts(uploadID: String) async throws -> [PartRecord]
+    /// Atomically writes the object, removes the upload and its parts, and frees the shards of
+    /// parts the object does not use. Returns the object version it replaced.
+    func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord?
+    /// Removes the upload and frees all its parts.
+    func abortUpload(uploadID: String) async throws
+
+    // MARK: Space
+    /// Bytes a new write may still use, after the drive's reserve.
+    func availableBytes() async throws -> Int64
+}
+
+/// Appends the bytes of one new shard. Not thread-safe: one writer, one task.
+package protocol ShardWriter: Sendable {
+    var id: ShardID { get }
+    /// Appends bytes; the writer blocks them and checksums each block.
+    func write(_ buffer: ByteBuffer) async throws
+    /// Flushes and fsyncs. After this the shard can be named by a commit.
+    func finish() async throws
+    /// Discards the staged shard (also after `finish()`, as long as no commit named it).
+    func abort() async
+}
+
+/// Reads a committed shard. Reads are verified; a checksum failure throws `DriveError.corrupt`.
+package protocol ShardReader: Sendable {
+    var size: Int64 { get }
+    /// Reads `length` bytes at `offset` of the shard's data (not of the file).
+    func read(offset: Int64, length: Int) async throws -> ByteBuffer
+    func close() async
+}

@@ -1,0 +1,26 @@
+/// Errors a drive reports. The object layer decides which reach the client and as what.
+package struct DriveError: Error, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
+        case bucketExists
+        case bucketNotFound
+        case bucketNotEmpty
+        case uploadNotFound
+        /// The drive is out of space (ENOSPC, SQLITE_FULL, or below its reserve).
+        case full
+        /// Stored bytes failed their checksum.
+        case corrupt
+        case notFound
+        /// Any other IO failure.
+        case io
+    }
+
+    package var code: Code
+    package var detail: String
+
+    package init(_ code: Code, _ detail: String = "") {
+        self.code = code
+        self.detail = detail
+    }
+
+    package var description: String { "DriveError.\(code.rawValue)(\(detail))" }
+}

@@ -1,0 +1,3 @@
+import StowageCLI
+
+await StowageCommand.runFromCommandLine()
