@@ -67,9 +67,21 @@ package struct S3Responder: HTTPResponder {
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
         let signable = SignableRequest(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
-        let auth = try verifier.verify(signable, now: Int64(Date().timeIntervalSince1970))
+        let auth = try verifier.verify(
+            signable, virtualHostBucket: virtualHostBucket(route, host: headers["host"]),
+            now: Int64(Date().timeIntervalSince1970))
         let call = S3Call(request: request, route: route, auth: auth, requestID: requestID, logger: logger, headers: headers)
         return try await handlers.dispatch(call)
+    }
+
+    /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 signs it).
+    private func virtualHostBucket(_ route: S3Request, host: String?) -> String? {
+        guard let bucket = route.bucket, let host = host?.lowercased() else { return nil }
+        let name = host.split(separator: ":").first.map(String.init) ?? host
+        for domain in configuration.virtualHostDomains where name == bucket + "." + domain.lowercased() {
+            return bucket
+        }
+        return nil
     }
 
     static func split(_ target: String) -> (path: String, query: String) {

@@ -25,6 +25,7 @@ package enum Node {
                     region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
                     credentials: [configuration.rootUser: configuration.rootPassword]))
             let http = HTTP1Channel.Configuration(
+                additionalChannelHandlers: [ExpectContinueHandler()],
                 idleTimeout: .seconds(configuration.idleTimeoutSeconds),
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))

@@ -69,9 +69,10 @@ def test_region_flag_sets_the_signing_region_and_bucket_location(start_server):
     s3 = make_client(server)
     s3.create_bucket(Bucket="regional", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     assert s3.get_bucket_location(Bucket="regional")["LocationConstraint"] == "eu-central-1"
-    with pytest.raises(ClientError) as caught:
-        make_client(server, region="us-east-1").list_objects_v2(Bucket="regional")
-    assert error_code(caught.value) == "AuthorizationHeaderMalformed"
+    # Raw HTTP: boto3 would follow the error's <Region> hint and silently re-sign for eu-central-1.
+    wrong_region = raw_http.request(server, "GET", "/regional?list-type=2", region="us-east-1")
+    assert wrong_region.status == 400
+    assert wrong_region.error()["Code"] == "AuthorizationHeaderMalformed"
 
 
 def test_virtual_hosted_requests_address_the_bucket_by_host(start_server):

@@ -11,7 +11,8 @@ struct SigV4AuthorizationHeader: Sendable {
     /// Lowercase hex.
     var signature: String
 
-    /// Throws `InvalidRequest` for another scheme (SigV2 `AWS …`, SigV4a) and
+    /// Throws `InvalidRequest` for another scheme (SigV4a; the verifier sends SigV2 `AWS …`
+    /// elsewhere before parsing) and
     /// `AuthorizationHeaderMalformed` for a malformed SigV4 value.
     init(parsing value: String) throws {
         let trimmed = SigV4Whitespace.trim(value)

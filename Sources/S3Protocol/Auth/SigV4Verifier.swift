@@ -1,5 +1,7 @@
 /// Verifies AWS Signature Version 4 on S3 requests: the `Authorization` header form and the
-/// presigned-URL (query) form, for one region and the `s3` service.
+/// presigned-URL (query) form, for one region and the `s3` service. Requests signed with
+/// Signature Version 2 (`Authorization: AWS …`, `?AWSAccessKeyId=…&Signature=…`) are handed to
+/// `SigV2Verifier`, with the same keys and skew.
 ///
 /// It checks everything but the body: scope, access key, request time, the canonical request
 /// and the signature. Verifying the body is the caller's job, guided by `VerifiedRequest.payload`.
@@ -8,6 +10,7 @@ package struct SigV4Verifier: Sendable {
     package let region: String
     package let maxClockSkewSeconds: Int64
     private let secretKey: @Sendable (String) -> String?
+    private let signatureVersion2: SigV2Verifier
 
     /// - Parameters:
     ///   - region: the only region accepted in credential scopes.
@@ -18,32 +21,49 @@ package struct SigV4Verifier: Sendable {
         self.region = region
         self.maxClockSkewSeconds = maxClockSkewSeconds
         self.secretKey = secretKey
+        self.signatureVersion2 = SigV2Verifier(maxClockSkewSeconds: maxClockSkewSeconds, secretKey: secretKey)
+    }
+
+    /// Verifies a path-style request, or one without a bucket; see
+    /// `verify(_:virtualHostBucket:now:)`.
+    package func verify(_ request: SignableRequest, now: Int64) throws -> VerifiedRequest {
+        try verify(request, virtualHostBucket: nil, now: now)
     }
 
     /// Verifies the `Authorization` header (AWS4-HMAC-SHA256) or the presigned query
-    /// (`X-Amz-Algorithm`…), whichever the request carries.
+    /// (`X-Amz-Algorithm`…), whichever the request carries, or their Signature Version 2 forms.
     ///
     /// Throws `S3Error` only: `AccessDenied` for an anonymous, expired or not-yet-valid request,
     /// `InvalidAccessKeyId`, `AuthorizationHeaderMalformed`, `AuthorizationQueryParametersError`,
     /// `RequestTimeTooSkewed`, `InvalidRequest`/`InvalidArgument` for bad `x-amz-content-sha256`,
+    /// `InvalidArgument` for a malformed SigV2 header or more than one mechanism,
     /// `InvalidURI` for undecodable paths or queries, and `SignatureDoesNotMatch`.
-    /// - Parameter now: seconds since 1970.
-    package func verify(_ request: SignableRequest, now: Int64) throws -> VerifiedRequest {
+    /// A SigV2 request verifies with `payload: .unsigned` (SigV2 signs no body).
+    /// - Parameters:
+    ///   - virtualHostBucket: the bucket the `Host` header names (virtual-hosted style), or nil.
+    ///     Only SigV2 needs it (it signs `/bucket` + path); SigV4 signs the path as sent.
+    ///   - now: seconds since 1970.
+    package func verify(_ request: SignableRequest, virtualHostBucket: String?, now: Int64) throws
+        -> VerifiedRequest
+    {
         let headers = SigV4HeaderIndex(request.headers)
         let query = try SigV4Query(parsing: request.rawQuery)
         let authorizations = headers.values("authorization")
+        let isPresignedV2 = SigV2PresignedQuery.isSignatureVersion2(query)
         let isPresigned =
             query.contains("X-Amz-Algorithm") || query.contains("X-Amz-Signature") || query.contains("X-Amz-Credential")
-        switch (authorizations.count, isPresigned) {
-        case (0, false) where query.contains("AWSAccessKeyId") && query.contains("Signature"):
-            throw S3Error(
-                .invalidRequest,
-                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+        switch (authorizations.count, isPresigned || isPresignedV2) {
         case (0, false):
             throw S3Error(
                 .accessDenied, "Anonymous access is not allowed; sign the request with AWS Signature Version 4.")
-        case (0, true):
+        case (0, true) where isPresigned:
             return try verifyPresigned(request, headers: headers, query: query, now: now)
+        case (0, true):
+            return try signatureVersion2.verifyPresigned(
+                request, query: query, virtualHostBucket: virtualHostBucket, now: now)
+        case (1, false) where SigV2AuthorizationHeader.isSignatureVersion2(authorizations[0]):
+            return try signatureVersion2.verifyAuthorizationHeader(
+                authorizations[0], request, query: query, virtualHostBucket: virtualHostBucket, now: now)
         case (1, false):
             return try verifyAuthorizationHeader(authorizations[0], request, headers: headers, query: query, now: now)
         case (_, true):

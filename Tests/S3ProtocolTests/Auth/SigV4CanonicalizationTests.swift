@@ -113,7 +113,7 @@ struct SigV4CanonicalizationTests {
     func authorizationSpacing(separator: String) throws {
         var request = SigV4TestSigner.headerSignedRequest(rawPath: "/", canonicalURI: "/")
         let index = try #require(request.headers.firstIndex { $0.name == "Authorization" })
-        request.headers[index].value = request.headers[index].value.replacingOccurrences(", ", with: separator)
+        request.headers[index].value = request.headers[index].value.replacingAll(", ", with: separator)
         _ = try verifier.verify(request, now: now)
     }
 }

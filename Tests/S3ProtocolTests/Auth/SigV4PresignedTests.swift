@@ -58,21 +58,21 @@ struct SigV4PresignedTests {
         ])
     func badParameter(original: String, replacement: String) {
         var request = SigV4TestSigner.presignedRequest()
-        request.rawQuery = request.rawQuery.replacingOccurrences(original, with: replacement)
+        request.rawQuery = request.rawQuery.replacingAll(original, with: replacement)
         #expect(rejection(request, now: signedAt)?.code == .authorizationQueryParametersError)
     }
 
     @Test("the region error of a presigned URL names the expected region")
     func wrongRegionMessage() {
         var request = SigV4TestSigner.presignedRequest()
-        request.rawQuery = request.rawQuery.replacingOccurrences("us-east-1", with: "eu-west-1")
+        request.rawQuery = request.rawQuery.replacingAll("us-east-1", with: "eu-west-1")
         #expect(rejection(request, now: signedAt)?.message?.contains("expecting 'us-east-1'") == true)
     }
 
     @Test("an unknown access key in a presigned URL is InvalidAccessKeyId")
     func unknownAccessKey() {
         var request = SigV4TestSigner.presignedRequest()
-        request.rawQuery = request.rawQuery.replacingOccurrences("AKIDEXAMPLE", with: "NOSUCHKEY")
+        request.rawQuery = request.rawQuery.replacingAll("AKIDEXAMPLE", with: "NOSUCHKEY")
         #expect(rejection(request, now: signedAt)?.code == .invalidAccessKeyId)
     }
 

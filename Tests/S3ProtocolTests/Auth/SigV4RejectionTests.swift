@@ -50,20 +50,31 @@ struct SigV4RejectionTests {
         #expect(rejection(request)?.code == .accessDenied)
     }
 
-    @Test("AWS Signature Version 2 is InvalidRequest naming AWS4-HMAC-SHA256")
-    func signatureVersion2() {
-        let error = rejection(replacingAuthorization("AWS AKIDEXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", in: valid))
+    @Test("an Authorization scheme other than AWS4-HMAC-SHA256 and SigV2's AWS is InvalidRequest")
+    func unsupportedScheme() {
+        let error = rejection(
+            replacingAuthorization(
+                "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20130524/s3/aws4_request, "
+                    + "SignedHeaders=host, Signature=\(signature)", in: valid))
         #expect(error?.code == .invalidRequest)
         #expect(error?.message?.contains("AWS4-HMAC-SHA256") == true)
     }
 
-    @Test("a Signature Version 2 presigned URL is InvalidRequest, not anonymous")
-    func presignedVersion2() {
+    @Test("a Signature Version 2 header is verified as SigV2, not refused as an unsupported scheme")
+    func signatureVersion2IsDelegated() {
+        // `valid` carries an ISO 8601 x-amz-date, which is no RFC 2616 date for SigV2.
+        let error = rejection(replacingAuthorization("AWS AKIDEXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", in: valid))
+        #expect(error?.code == .accessDenied)
+        #expect(error?.message?.contains("Date") == true)
+    }
+
+    @Test("a Signature Version 2 presigned URL is verified as SigV2, not treated as anonymous")
+    func presignedVersion2IsDelegated() {
         let request = SignableRequest(
             method: "GET", rawPath: "/key",
             rawQuery: "AWSAccessKeyId=AKIDEXAMPLE&Expires=1369357200&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D",
             headers: [("Host", "examplebucket.s3.amazonaws.com")])
-        #expect(rejection(request)?.code == .invalidRequest)
+        #expect(rejection(request)?.code == .signatureDoesNotMatch)
     }
 
     @Test(
@@ -80,7 +91,7 @@ struct SigV4RejectionTests {
             "AWS4-HMAC-SHA256 ",
         ])
     func malformedAuthorization(value: String) {
-        let value = value.replacingOccurrences("SIG", with: signature)
+        let value = value.replacingAll("SIG", with: signature)
         #expect(rejection(replacingAuthorization(value, in: valid))?.code == .authorizationHeaderMalformed)
     }
 

@@ -28,7 +28,7 @@ struct ChunkedTranscript {
 
     /// Cut points of `count` bytes into random pieces of 1…`maxPiece` bytes.
     static func randomCuts(count: Int, maxPiece: Int, seed: UInt64) -> [Int] {
-        var generator = SplitMix64(seed: seed)
+        var generator = ChunkCutGenerator(seed: seed)
         var cuts: [Int] = []
         var offset = 0
         while true {

@@ -1,6 +1,6 @@
 extension String {
     /// Every occurrence of `target` replaced (no Foundation in the tests).
-    func replacingOccurrences(_ target: String, with replacement: String) -> String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
         var result = ""
         var rest = Substring(self)
         while let range = rest.firstRange(of: target) {

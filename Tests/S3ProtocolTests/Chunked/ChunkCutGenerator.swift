@@ -1,5 +1,5 @@
-/// A small seeded generator, so that a failing random split can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
+/// A small seeded generator (SplitMix64), so that a failing random split can be replayed from its seed.
+struct ChunkCutGenerator: RandomNumberGenerator {
     var state: UInt64
 
     init(seed: UInt64) { state = seed }
