@@ -116,6 +116,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Tools for tests: temporary folders, a shared IO pool (fault-injecting drives come here next).
+        .target(
+            name: "StowageTesting",
+            dependencies: ["StowageCore", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ProtocolTests",
@@ -124,12 +131,19 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "StowageCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Storage", "StowageCore", "StowageTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ObjectLayerTests",
-            dependencies: ["ObjectLayer", "Storage", "StowageCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ObjectLayer", "Storage", "StowageCore", "StowageTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

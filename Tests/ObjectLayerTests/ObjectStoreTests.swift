@@ -5,6 +5,7 @@ import NIOPosix
 import ObjectLayer
 import Storage
 import StowageCore
+import StowageTesting
 import Testing
 
 /// A body delivered in pieces, as a network would.
@@ -30,11 +31,7 @@ struct Pieces: AsyncSequence, Sendable {
 
 @Suite("ObjectStore")
 struct ObjectStoreTests {
-    static let pool: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 4)
-        pool.start()
-        return pool
-    }()
+    static let pool = TestThreadPool.shared
 
     func withStore(_ body: (ObjectStore, TemporaryDirectory) async throws -> Void) async throws {
         let dir = TemporaryDirectory()

@@ -3,15 +3,12 @@ import NIOCore
 import NIOPosix
 import Storage
 import StowageCore
+import StowageTesting
 import Testing
 
 @Suite("LocalDrive")
 struct LocalDriveTests {
-    static let pool: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 4)
-        pool.start()
-        return pool
-    }()
+    static let pool = TestThreadPool.shared
 
     func bytes(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }

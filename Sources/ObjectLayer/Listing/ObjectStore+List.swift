@@ -25,7 +25,7 @@ extension ObjectStore {
         var inclusive = false
         // A marker inside a rolled-up prefix continues after that whole prefix.
         if let delimiterBytes, let marker = cursor, let rolled = Self.commonPrefix(of: marker, prefix: prefixBytes, delimiter: delimiterBytes) {
-            if let bound = Self.upperBound(rolled) { cursor = bound; inclusive = true }
+            if let bound = KeyOrder.upperBound(ofPrefix: rolled) { cursor = bound; inclusive = true }
         }
         var count = 0
         scanning: while count < maxKeys {
@@ -41,7 +41,7 @@ extension ObjectStore {
                     page.commonPrefixes.append(text)
                     page.lastEntry = text
                     count += 1
-                    guard let bound = Self.upperBound(rolled) else { break scanning }
+                    guard let bound = KeyOrder.upperBound(ofPrefix: rolled) else { break scanning }
                     cursor = bound
                     inclusive = true
                     continue scanning
@@ -73,19 +73,6 @@ extension ObjectStore {
                 return Array(key[0..<(i + delimiter.count)])
             }
             i += 1
-        }
-        return nil
-    }
-
-    /// The smallest byte string after every string that starts with `bytes`.
-    static func upperBound(_ bytes: [UInt8]) -> [UInt8]? {
-        var bound = bytes
-        while let last = bound.last {
-            if last < 0xFF {
-                bound[bound.count - 1] = last + 1
-                return bound
-            }
-            bound.removeLast()
         }
         return nil
     }

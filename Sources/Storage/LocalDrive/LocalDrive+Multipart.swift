@@ -25,7 +25,7 @@ extension LocalDrive {
             var rows: [[UInt8]] = []
             var sql = "SELECT record FROM uploads WHERE bucket = ? AND key >= ?"
             var arguments: [SQLiteValue] = [.text(bucket), .blob(Array(prefix.utf8))]
-            if let upper = Self.prefixUpperBound(Array(prefix.utf8)) {
+            if let upper = KeyOrder.upperBound(ofPrefix: Array(prefix.utf8)) {
                 sql += " AND key < ?"
                 arguments.append(.blob(upper))
             }

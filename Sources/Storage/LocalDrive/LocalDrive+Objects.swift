@@ -100,7 +100,7 @@ extension LocalDrive {
             }
             var sql = "SELECT record FROM objects WHERE bucket = ? AND key \(lowerInclusive ? ">=" : ">") ?"
             var arguments: [SQLiteValue] = [.text(bucket), .blob(lower)]
-            if let upper = Self.prefixUpperBound(prefixBytes) {
+            if let upper = KeyOrder.upperBound(ofPrefix: prefixBytes) {
                 sql += " AND key < ?"
                 arguments.append(.blob(upper))
             }
@@ -126,18 +126,5 @@ extension LocalDrive {
             found = $0.blob(0)
         }
         return try found.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
-    }
-
-    /// The smallest byte string greater than every string starting with `prefix`, or nil if none.
-    static func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8]? {
-        var bound = prefix
-        while let last = bound.last {
-            if last < 0xFF {
-                bound[bound.count - 1] = last + 1
-                return bound
-            }
-            bound.removeLast()
-        }
-        return nil
     }
 }
