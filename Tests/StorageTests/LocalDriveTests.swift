@@ -150,4 +150,34 @@ struct LocalDriveTests {
         try await drive.deleteBucket(named: "b")
         #expect(try await drive.listBuckets().isEmpty)
     }
+
+    @Test("Concurrent writes share commits, and a write that fails inside a group leaves no trace")
+    func groupCommitIsolatesFailures() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    var r = record("k\(i)", shard: nil, size: 0)
+                    // Every fifth write names a bucket that does not exist and must fail alone.
+                    if i % 5 == 0 { r.bucket = "missing" }
+                    do {
+                        _ = try await drive.commitObject(r)
+                        return (i, true)
+                    } catch {
+                        return (i, false)
+                    }
+                }
+            }
+            var outcomes: [Int: Bool] = [:]
+            for await (i, ok) in group { outcomes[i] = ok }
+            return outcomes
+        }
+        for i in 0..<200 { #expect(outcomes[i] == (i % 5 != 0), "write \(i)") }
+        let listed = try await drive.listObjects(bucket: "b", prefix: "", after: nil, inclusive: false, limit: 1000)
+        #expect(listed.count == 160)
+        #expect(try await drive.listObjects(bucket: "missing", prefix: "", after: nil, inclusive: false, limit: 10).isEmpty)
+    }
 }

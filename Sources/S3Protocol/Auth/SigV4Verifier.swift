@@ -10,6 +10,7 @@ package struct SigV4Verifier: Sendable {
     package let region: String
     package let maxClockSkewSeconds: Int64
     private let secretKey: @Sendable (String) -> String?
+    private let signingKeys: SigV4SigningKeyCache
     private let signatureVersion2: SigV2Verifier
 
     /// - Parameters:
@@ -22,6 +23,7 @@ package struct SigV4Verifier: Sendable {
         self.maxClockSkewSeconds = maxClockSkewSeconds
         self.secretKey = secretKey
         self.signatureVersion2 = SigV2Verifier(maxClockSkewSeconds: maxClockSkewSeconds, secretKey: secretKey)
+        self.signingKeys = SigV4SigningKeyCache()
     }
 
     /// Verifies a path-style request, or one without a bucket; see
@@ -242,7 +244,7 @@ package struct SigV4Verifier: Sendable {
             headers: headers,
             payloadHash: payloadHash)
         let stringToSign = canonicalRequest.stringToSign(amzDate: amzDate, scope: credential.scope)
-        let signingKey = SigV4Crypto.signingKey(secretKey: secret, date: credential.date, region: credential.region)
+        let signingKey = signingKeys.signingKey(secretKey: secret, date: credential.date, region: credential.region)
         let expected = SigV4Crypto.signature(signingKey: signingKey, stringToSign: stringToSign)
         guard SigV4Crypto.constantTimeEquals(expected, signature) else {
             throw S3Error(

@@ -1,4 +1,5 @@
 package import StowageCore
+internal import Synchronization
 
 extension LocalDrive {
     // MARK: Buckets
@@ -12,24 +13,15 @@ extension LocalDrive {
             try db.query("INSERT INTO buckets(name, record) VALUES(?, ?)", [.text(bucket.name), .blob(bytes)])
             return ((), [], [])
         }
+        bucketCache.withLock { $0[bucket.name] = bucket }
     }
 
     package func bucket(named name: String) async throws -> BucketRecord? {
-        let bytes = try await read { db -> [UInt8]? in
-            var found: [UInt8]?
-            try db.query("SELECT record FROM buckets WHERE name = ?", [.text(name)]) { found = $0.blob(0) }
-            return found
-        }
-        return try bytes.map { try RecordCodec.decode(BucketRecord.self, from: $0) }
+        bucketCache.withLock { $0[name] }
     }
 
     package func listBuckets() async throws -> [BucketRecord] {
-        let rows = try await read { db -> [[UInt8]] in
-            var rows: [[UInt8]] = []
-            try db.query("SELECT record FROM buckets ORDER BY name") { rows.append($0.blob(0)) }
-            return rows
-        }
-        return try rows.map { try RecordCodec.decode(BucketRecord.self, from: $0) }
+        bucketCache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
     }
 
     package func deleteBucket(named name: String) async throws {
@@ -44,6 +36,22 @@ extension LocalDrive {
             try db.query("DELETE FROM buckets WHERE name = ?", [.text(name)])
             return ((), [], [])
         }
+        bucketCache.withLock { _ = $0.removeValue(forKey: name) }
+    }
+
+    /// All bucket records, read once at open into `bucketCache` (buckets are few).
+    static func loadBuckets(_ index: MetadataIndex) throws -> [String: BucketRecord] {
+        let rows = try index.read { db -> [[UInt8]] in
+            var rows: [[UInt8]] = []
+            try db.query("SELECT record FROM buckets") { rows.append($0.blob(0)) }
+            return rows
+        }
+        var buckets: [String: BucketRecord] = [:]
+        for row in rows {
+            let bucket = try RecordCodec.decode(BucketRecord.self, from: row)
+            buckets[bucket.name] = bucket
+        }
+        return buckets
     }
 
     // MARK: Objects

@@ -31,6 +31,8 @@ package final class LocalDrive: Drive {
     let reserveBytes: Int64
     /// Renames and unlinks done since the last transaction; their rows are removed in the next one.
     let settled = Mutex(SettledShards())
+    /// Every bucket, kept in memory; changed only after the index commit that changes it.
+    let bucketCache: Mutex<[String: BucketRecord]>
 
     struct SettledShards {
         var renamed: [ShardID] = []
@@ -53,13 +55,19 @@ package final class LocalDrive: Drive {
             let index = try MetadataIndex(path: root + "/index.sqlite")
             let total = try POSIXFile.space(root).total
             let reserve = reserveBytes ?? min(max(total / 100, 1 << 20), 256 << 20)
-            let drive = LocalDrive(root: root, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve)
+            let buckets = try Self.loadBuckets(index)
+            let drive = LocalDrive(
+                root: root, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve, buckets: buckets)
             try drive.recover()
             return drive
         }
     }
 
-    private init(root: String, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64) {
+    private init(
+        root: String, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64,
+        buckets: [String: BucketRecord]
+    ) {
+        self.bucketCache = Mutex(buckets)
         self.name = root
         self.root = root
         self.index = index
@@ -112,29 +120,29 @@ package final class LocalDrive: Drive {
     /// shards it dropped; after the commit they are renamed / unlinked.
     func commit<T>(_ body: @escaping @Sendable (SQLiteConnection) throws -> (T, staged: [ShardID], dropped: [ShardID])) async throws -> T
     where T: Sendable {
-        let (result, staged, dropped) = try await pool.runIfActive { [self] in
-            let settledNow = settled.withLock { s -> SettledShards in
-                defer { s = SettledShards() }
-                return s
-            }
-            do {
-                return try index.transaction { db in
-                    for id in settledNow.renamed { try db.query("DELETE FROM pending_shards WHERE shard = ?", [.text(id.value)]) }
-                    for id in settledNow.deleted { try db.query("DELETE FROM garbage_shards WHERE shard = ?", [.text(id.value)]) }
-                    let outcome = try body(db)
-                    for id in outcome.staged { try db.query("INSERT OR IGNORE INTO pending_shards(shard) VALUES(?)", [.text(id.value)]) }
-                    for id in outcome.dropped { try db.query("INSERT OR IGNORE INTO garbage_shards(shard) VALUES(?)", [.text(id.value)]) }
-                    return outcome
-                }
-            } catch {
-                // The rows were not deleted; keep them for the next transaction.
-                settled.withLock { s in
-                    s.renamed += settledNow.renamed
-                    s.deleted += settledNow.deleted
-                }
-                throw error
-            }
+        let settledNow = settled.withLock { s -> SettledShards in
+            defer { s = SettledShards() }
+            return s
         }
+        let outcome: (T, staged: [ShardID], dropped: [ShardID])
+        do {
+            outcome = try await index.groupCommit(pool: pool) { db in
+                for id in settledNow.renamed { try db.query("DELETE FROM pending_shards WHERE shard = ?", [.text(id.value)]) }
+                for id in settledNow.deleted { try db.query("DELETE FROM garbage_shards WHERE shard = ?", [.text(id.value)]) }
+                let outcome = try body(db)
+                for id in outcome.staged { try db.query("INSERT OR IGNORE INTO pending_shards(shard) VALUES(?)", [.text(id.value)]) }
+                for id in outcome.dropped { try db.query("INSERT OR IGNORE INTO garbage_shards(shard) VALUES(?)", [.text(id.value)]) }
+                return outcome
+            }
+        } catch {
+            // The rows were not deleted; keep them for the next transaction.
+            settled.withLock { s in
+                s.renamed += settledNow.renamed
+                s.deleted += settledNow.deleted
+            }
+            throw error
+        }
+        let (result, staged, dropped) = outcome
         if !staged.isEmpty || !dropped.isEmpty {
             try await pool.runIfActive { [self] in
                 var renamedDirectories = Set<String>()
@@ -155,7 +163,7 @@ package final class LocalDrive: Drive {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await pool.runIfActive { [index] in try index.with(body) }
+        try await pool.runIfActive { [index] in try index.read(body) }
     }
 
     // MARK: Shards

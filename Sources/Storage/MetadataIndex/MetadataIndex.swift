@@ -1,3 +1,4 @@
+internal import NIOPosix
 internal import StowageCore
 internal import Synchronization
 
@@ -10,11 +11,18 @@ internal import Synchronization
 ///
 /// Thread safety: all calls are serialised by an internal lock; call from IO threads only.
 final class MetadataIndex: Sendable {
-    private let connection: Mutex<SQLiteConnectionBox>
+    private let writer: Mutex<SQLiteConnectionBox>
+    /// Read-only connections: in WAL mode they read the last committed state while the
+    /// writer is busy, so lookups and listings never wait for a commit's fsync.
+    private let readers: [LockedConnection]
+    private let nextReader = Atomic<Int>(0)
+    private let group = Mutex(GroupState())
 
     static let schemaVersion: Int64 = 1
+    /// At most this many writes share one commit, which bounds a commit's latency.
+    static let maxGroupSize = 256
 
-    init(path: String) throws {
+    init(path: String, readerCount: Int = 4) throws {
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
         try db.execute("PRAGMA synchronous=FULL")
@@ -43,24 +51,146 @@ final class MetadataIndex: Sendable {
         if version == nil {
             try db.query("INSERT INTO meta(name, value) VALUES('schema', ?)", [.integer(Self.schemaVersion)])
         }
-        connection = Mutex(SQLiteConnectionBox(db))
+        writer = Mutex(SQLiteConnectionBox(db))
+        var readers: [LockedConnection] = []
+        for _ in 0..<max(readerCount, 1) {
+            let reader = try SQLiteConnection(path: path)
+            try reader.execute("PRAGMA busy_timeout=5000")
+            try reader.execute("PRAGMA query_only=ON")
+            readers.append(LockedConnection(reader))
+        }
+        self.readers = readers
     }
 
-    /// Runs `body` with exclusive use of the connection, mapping SQLite errors to drive errors.
-    func with<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try connection.withLock { box in
-            do {
-                return try body(box.connection)
-            } catch let error as SQLiteError {
-                throw error.isFull ? DriveError(.full, error.description) : DriveError(.io, error.description)
+    /// Runs `body` on the writer connection (exclusive), mapping SQLite errors to drive errors.
+    func with<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writer.withLock { box in try Self.mapErrors { try body(box.connection) } }
+    }
+
+    /// Runs a read on one of the reader connections; it sees every commit that has returned.
+    func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try readers[index % readers.count].lock.withLock { box in try Self.mapErrors { try body(box.connection) } }
+    }
+
+    /// Runs `body` in one durable transaction of its own.
+    func transaction<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try with { db in try db.transaction { try body(db) } }
+    }
+
+    /// Group commit: runs `body` inside a transaction shared with the other writes queued at the
+    /// same moment. Each body runs under its own savepoint, so one that throws leaves no trace
+    /// and fails alone; a single COMMIT (one WAL fsync) makes the group durable, and only then
+    /// does any caller resume. Under load this turns N fsyncs into one.
+    func groupCommit<T: Sendable>(pool: NIOThreadPool, _ body: @escaping @Sendable (SQLiteConnection) throws -> T)
+        async throws -> T
+    {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let result = ResultSlot<T>()
+            let member = GroupMember(
+                run: { db in result.value = try body(db) },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else {
+                        continuation.resume(returning: result.value!)
+                    }
+                })
+            let startCommitter = group.withLock { state -> Bool in
+                state.queue.append(member)
+                if state.committing { return false }
+                state.committing = true
+                return true
+            }
+            if startCommitter { pool.submit { _ in self.commitGroups() } }
+        }
+    }
+
+    /// Drains the queue of writes, one group (one transaction) at a time, on an IO thread.
+    private func commitGroups() {
+        while true {
+            let batch = group.withLock { state -> [GroupMember] in
+                if state.queue.isEmpty {
+                    state.committing = false
+                    return []
+                }
+                let batch = Array(state.queue.prefix(Self.maxGroupSize))
+                state.queue.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            var errors = [(any Error)?](repeating: nil, count: batch.count)
+            var commitError: (any Error)?
+            writer.withLock { box in
+                let db = box.connection
+                do {
+                    try db.execute("BEGIN IMMEDIATE")
+                    for (position, member) in batch.enumerated() {
+                        do {
+                            try db.execute("SAVEPOINT member")
+                            do {
+                                try member.run(db)
+                                try db.execute("RELEASE member")
+                            } catch {
+                                try? db.execute("ROLLBACK TO member")
+                                try? db.execute("RELEASE member")
+                                throw error
+                            }
+                        } catch {
+                            errors[position] = error
+                            // SQLite can abandon the whole transaction (e.g. on SQLITE_FULL); the
+                            // group then fails as one, rather than later members autocommitting.
+                            if !db.isInTransaction { throw error }
+                        }
+                    }
+                    try db.execute("COMMIT")
+                } catch {
+                    try? db.execute("ROLLBACK")
+                    commitError = error
+                }
+            }
+            for (position, member) in batch.enumerated() {
+                member.finish((commitError ?? errors[position]).map(Self.mapError))
             }
         }
     }
 
-    /// Runs `body` in one durable transaction.
-    func transaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try with { db in try db.transaction { try body(db) } }
+    private static func mapErrors<T: Sendable>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw mapError(error)
+        }
     }
+
+    private static func mapError(_ error: any Error) -> any Error {
+        guard let error = error as? SQLiteError else { return error }
+        return error.isFull ? DriveError(.full, error.description) : DriveError(.io, error.description)
+    }
+}
+
+/// Queue state of group commit.
+struct GroupState {
+    var queue: [GroupMember] = []
+    var committing = false
+}
+
+/// One write waiting in a group: its transaction body and how to resume its caller.
+struct GroupMember: Sendable {
+    let run: @Sendable (SQLiteConnection) throws -> Void
+    let finish: @Sendable ((any Error)?) -> Void
+}
+
+/// Carries a group member's result from the IO thread to its continuation (written once,
+/// before `finish`, read once after it).
+final class ResultSlot<T: Sendable>: @unchecked Sendable {
+    var value: T?
+}
+
+/// A reader connection behind its own lock (a class, so that several fit in an array).
+final class LockedConnection: Sendable {
+    let lock: Mutex<SQLiteConnectionBox>
+    init(_ connection: SQLiteConnection) { lock = Mutex(SQLiteConnectionBox(connection)) }
 }
 
 /// Lets the non-Sendable connection live inside a `Mutex`.

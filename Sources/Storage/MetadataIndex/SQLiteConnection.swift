@@ -84,6 +84,9 @@ final class SQLiteConnection {
         }
     }
 
+    /// False when no transaction is open (SQLite may roll one back by itself, e.g. on SQLITE_FULL).
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     private var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     private func prepared(_ sql: String) throws -> OpaquePointer? {
