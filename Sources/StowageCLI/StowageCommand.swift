@@ -5,7 +5,7 @@ package struct StowageCommand: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "stowage",
         abstract: "An S3-compatible object store.",
-        subcommands: [ServerCommand.self]
+        subcommands: [ServerCommand.self, BenchCommand.self]
     )
 
     package init() {}
