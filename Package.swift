@@ -28,6 +28,8 @@ let package = Package(
         // C libraries wrapped as system library targets.
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc's malloc.h (mallopt), which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
 
         // Pure computation over bytes: CRCs now, Reed-Solomon later.
         .target(
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "StowageNode",
             dependencies: [
-                "S3Server", "ObjectLayer", "Storage", "StowageCore",
+                "S3Server", "ObjectLayer", "Storage", "StowageCore", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "StowageCore", "StowageTesting",
+                "Storage", "StowageCore", "StowageTesting", "ErasureCode",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

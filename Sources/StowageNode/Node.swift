@@ -13,6 +13,7 @@ internal import Storage
 /// or SIGINT, then drained gracefully (in-flight requests finish, the drive pool stops).
 package enum Node {
     package static func run(_ configuration: NodeConfiguration, logger: Logger) async throws {
+        MemoryTuning.keepLargeBuffersInHeap()
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         do {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import NIOPosix
 internal import StowageCore
 internal import Synchronization
@@ -20,7 +23,13 @@ final class MetadataIndex: Sendable {
 
     static let schemaVersion: Int64 = 1
     /// At most this many writes share one commit, which bounds a commit's latency.
-    static let maxGroupSize = 256
+    /// `STOWAGE_GROUP_COMMIT_MAX=1` turns group commit off (one fsync per write), for measuring.
+    static let maxGroupSize: Int = {
+        if let text = getenv("STOWAGE_GROUP_COMMIT_MAX"), let value = Int(String(cString: text)), value >= 1 {
+            return value
+        }
+        return 256
+    }()
 
     init(path: String, readerCount: Int = 4) throws {
         let db = try SQLiteConnection(path: path)

@@ -1,0 +1,78 @@
+internal import StowageCore
+
+/// The binary body of an object record (record format version 2).
+///
+/// Object records are read on every GET and HEAD, so they get a compact binary layout instead
+/// of JSON (JSON decoding was ~14% of a 4 KiB GET's CPU time). Field order:
+/// bucket, key, versionID, size, etag, lastModified, systemMetadata, userMetadata, checksums,
+/// checksumType?, storageClass, inlineData? (flag + bytes), parts (count, then per part: number,
+/// size, etag, shardID, checksums). Appending fields needs a new version number.
+enum ObjectRecordFormat {
+    static func encode(_ record: ObjectRecord) -> [UInt8] {
+        var writer = BinaryRecordWriter(capacity: 192 + (record.inlineData?.count ?? 0))
+        writer.string(record.bucket)
+        writer.string(record.key)
+        writer.string(record.versionID)
+        writer.int64(record.size)
+        writer.string(record.etag)
+        writer.int64(record.lastModified)
+        writer.dictionary(record.systemMetadata)
+        writer.dictionary(record.userMetadata)
+        writer.dictionary(record.checksums)
+        writer.optionalString(record.checksumType)
+        writer.string(record.storageClass)
+        if let inline = record.inlineData {
+            writer.byte(1)
+            writer.blob(inline)
+        } else {
+            writer.byte(0)
+        }
+        writer.varint(record.parts.count)
+        for part in record.parts {
+            writer.varint(part.number)
+            writer.int64(part.size)
+            writer.string(part.etag)
+            writer.string(part.shardID.value)
+            writer.dictionary(part.checksums)
+        }
+        return writer.bytes
+    }
+
+    static func decode(_ body: ArraySlice<UInt8>) throws -> ObjectRecord {
+        var reader = BinaryRecordReader(body)
+        let bucket = try reader.string()
+        let key = try reader.string()
+        let versionID = try reader.string()
+        let size = try reader.int64()
+        let etag = try reader.string()
+        let lastModified = try reader.int64()
+        let systemMetadata = try reader.dictionary()
+        let userMetadata = try reader.dictionary()
+        let checksums = try reader.dictionary()
+        let checksumType = try reader.optionalString()
+        let storageClass = try reader.string()
+        var inlineData: [UInt8]?
+        switch try reader.byte() {
+        case 0: inlineData = nil
+        case 1: inlineData = Array(try reader.blob())
+        default: throw DriveError(.corrupt, "record: bad inline flag")
+        }
+        let partCount = try reader.varint()
+        guard partCount <= 10_000 else { throw DriveError(.corrupt, "record: \(partCount) parts") }
+        var parts: [PartLayout] = []
+        parts.reserveCapacity(partCount)
+        for _ in 0..<partCount {
+            let number = try reader.varint()
+            let partSize = try reader.int64()
+            let partETag = try reader.string()
+            guard let shardID = ShardID(try reader.string()) else { throw DriveError(.corrupt, "record: bad shard id") }
+            let partChecksums = try reader.dictionary()
+            parts.append(PartLayout(number: number, size: partSize, etag: partETag, shardID: shardID, checksums: partChecksums))
+        }
+        guard reader.isAtEnd else { throw DriveError(.corrupt, "record: trailing bytes") }
+        return ObjectRecord(
+            bucket: bucket, key: key, versionID: versionID, size: size, etag: etag, lastModified: lastModified,
+            systemMetadata: systemMetadata, userMetadata: userMetadata, checksums: checksums,
+            checksumType: checksumType, storageClass: storageClass, inlineData: inlineData, parts: parts)
+    }
+}
