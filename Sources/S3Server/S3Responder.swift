@@ -42,8 +42,8 @@ package struct S3Responder: HTTPResponder {
                 context.logger.warning("request failed", metadata: ["requestID": "\(requestID)", "error": "\(error)"])
             }
         }
-        response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
-        response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
+        response.headers[.amzRequestID] = requestID
+        response.headers[.amzID2] = requestID
         response.headers[.server] = "Stowage"
         return response
     }

@@ -29,6 +29,52 @@ package enum SigV4Crypto {
         hex(hmacSHA256(key: signingKey, stringToSign))
     }
 
+    /// The lowercase hex signature, as UTF-8, of the UTF-8 `stringToSign` under a signing key.
+    static func signatureHex(signingKey: HMACSHA256Key, stringToSign: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        stringToSign.withUnsafeBytes { signingKey.appendHexAuthenticationCode($0, to: &out) }
+        return out
+    }
+
+    /// Appends the lowercase hex SHA-256 of `bytes` to `out`.
+    static func appendSHA256Hex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        var hasher = SHA256()
+        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.finalize().withUnsafeBytes { appendHex($0, to: &out) }
+    }
+
+    /// Appends the lowercase hex of `bytes` to `out`.
+    static func appendHex(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        // Written into place, not appended digit by digit (each append checks uniqueness).
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { digits in
+            for (index, byte) in bytes.enumerated() {
+                digits[start + 2 * index] = hexDigit(byte >> 4)
+                digits[start + 2 * index + 1] = hexDigit(byte & 0x0F)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+    }
+
+    /// `constantTimeEquals` of the UTF-8 `a` and the string `b`.
+    static func constantTimeEquals(_ a: [UInt8], _ b: String) -> Bool {
+        guard a.count == b.utf8.count else { return false }
+        var b = b
+        return b.withUTF8 { y in
+            var difference: UInt8 = 0
+            for i in 0..<y.count {
+                difference |= lowercased(a[i]) ^ lowercased(y[i])
+            }
+            return difference == 0
+        }
+    }
+
     /// Lowercase hex SHA-256 of `bytes`.
     package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
         hex(SHA256.hash(data: Array(bytes)))
@@ -63,6 +109,11 @@ package enum SigV4Crypto {
 
     /// True for exactly `count` hex digits (either case).
     package static func isHex(_ text: some StringProtocol, count: Int) -> Bool {
+        if let answer = text.utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.count == count && bytes.allSatisfy { PercentEncoding.hexValue($0) != nil }
+        }) {
+            return answer
+        }
         var n = 0
         for byte in text.utf8 {
             guard PercentEncoding.hexValue(byte) != nil else { return false }

@@ -45,10 +45,9 @@ struct SigV4PresignedQuery: Sendable {
         guard expires <= Self.maxExpiresSeconds else {
             throw Self.error("X-Amz-Expires must be less than a week (in seconds) that is 604800")
         }
-        let signedHeaders = signedHeadersText.split(separator: ";", omittingEmptySubsequences: false).map {
-            $0.lowercased()
+        guard let signedHeaders = Self.signedHeaderNames(signedHeadersText) else {
+            throw Self.error("X-Amz-SignedHeaders is malformed.")
         }
-        guard signedHeaders.allSatisfy({ !$0.isEmpty }) else { throw Self.error("X-Amz-SignedHeaders is malformed.") }
         guard SigV4Crypto.isHex(signatureText, count: 64) else {
             throw Self.error("X-Amz-Signature must be 64 hexadecimal digits.")
         }
@@ -58,6 +57,17 @@ struct SigV4PresignedQuery: Sendable {
         self.signedHeaders = signedHeaders
         self.signature = signatureText.lowercased()
         self.contentSHA256 = query.first("X-Amz-Content-Sha256")
+    }
+
+    /// The names of `name;name;…`, each lowercased; nil when one is empty.
+    private static func signedHeaderNames(_ text: String) -> [String]? {
+        if SigV4HeaderIndex.isASCII(text) {
+            var text = text
+            return text.withUTF8 { SigV4AuthorizationHeader.signedHeaderNames($0, 0..<$0.count) }
+        }
+        // By Character outside ASCII, where `;` may combine with the next scalar.
+        let names = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.lowercased() }
+        return names.allSatisfy({ !$0.isEmpty }) ? names : nil
     }
 
     static func error(_ message: String) -> S3Error {

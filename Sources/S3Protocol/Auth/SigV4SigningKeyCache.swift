@@ -10,7 +10,19 @@ package final class SigV4SigningKeyCache: Sendable {
         let region: String
     }
 
-    private let keys = Mutex<[Entry: [UInt8]]>([:])
+    /// A derived key, and the same key prepared for HMAC.
+    struct Key: Sendable {
+        var bytes: [UInt8]
+        var hmac: HMACSHA256Key
+    }
+
+    private struct State {
+        var keys: [Entry: Key] = [:]
+        /// The key found last: most requests share one, and comparing beats hashing three strings.
+        var last: (entry: Entry, key: Key)?
+    }
+
+    private let state = Mutex<State>(State())
     private let capacity: Int
 
     package init(capacity: Int = 64) {
@@ -18,12 +30,25 @@ package final class SigV4SigningKeyCache: Sendable {
     }
 
     package func signingKey(secretKey: String, date: String, region: String) -> [UInt8] {
+        preparedSigningKey(secretKey: secretKey, date: date, region: region).bytes
+    }
+
+    /// The signing key of `secretKey`, `date` and `region`, with its HMAC preparation.
+    func preparedSigningKey(secretKey: String, date: String, region: String) -> Key {
         let entry = Entry(secret: secretKey, date: date, region: region)
-        if let key = keys.withLock({ $0[entry] }) { return key }
-        let key = SigV4Crypto.signingKey(secretKey: secretKey, date: date, region: region)
-        keys.withLock { keys in
-            if keys.count >= capacity { keys.removeAll() }
-            keys[entry] = key
+        let cached: Key? = state.withLock { state in
+            if let last = state.last, last.entry == entry { return last.key }
+            guard let key = state.keys[entry] else { return nil }
+            state.last = (entry, key)
+            return key
+        }
+        if let cached { return cached }
+        let bytes = SigV4Crypto.signingKey(secretKey: secretKey, date: date, region: region)
+        let key = Key(bytes: bytes, hmac: HMACSHA256Key(bytes))
+        state.withLock { state in
+            if state.keys.count >= capacity { state.keys.removeAll() }
+            state.keys[entry] = key
+            state.last = (entry, key)
         }
         return key
     }

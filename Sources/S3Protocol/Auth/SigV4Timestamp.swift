@@ -8,7 +8,10 @@ package struct SigV4Timestamp: Sendable, Equatable {
     /// `yyyyMMdd'T'HHmmss'Z'`.
     package var amzDate: String
     /// The first 8 characters of `amzDate`, as in a credential scope.
-    package var scopeDate: String { String(amzDate.prefix(8)) }
+    package var scopeDate: String {
+        // `amzDate` is ASCII (parsed or formatted here), so 8 bytes are 8 Characters.
+        String(decoding: amzDate.utf8.prefix(8), as: UTF8.self)
+    }
 
     package init(secondsSince1970: Int64) {
         self.secondsSince1970 = secondsSince1970
@@ -23,15 +26,23 @@ package struct SigV4Timestamp: Sendable, Equatable {
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` (the `x-amz-date` header and `X-Amz-Date` parameter).
     package init?(amzDate text: String) {
-        let b = Array(text.utf8)
+        guard text.utf8.count == 16 else { return nil }
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable(Self.parseAmzDate)
+            ?? Array(text.utf8).withUnsafeBufferPointer(Self.parseAmzDate)
+        guard let parsed else { return nil }
+        self.secondsSince1970 = parsed
+        self.amzDate = text
+    }
+
+    private static func parseAmzDate(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z"),
             let year = Self.number(b[0..<4]), let month = Self.number(b[4..<6]), let day = Self.number(b[6..<8]),
             let hour = Self.number(b[9..<11]), let minute = Self.number(b[11..<13]),
             let second = Self.number(b[13..<15]),
             let seconds = Self.seconds(year, month, day, hour, minute, second)
         else { return nil }
-        self.secondsSince1970 = seconds
-        self.amzDate = text
+        return seconds
     }
 
     /// Parses an IMF-fixdate `Date` header: `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -54,7 +65,7 @@ package struct SigV4Timestamp: Sendable, Equatable {
     private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    private static func number(_ bytes: ArraySlice<UInt8>) -> Int64? {
+    private static func number(_ bytes: some Collection<UInt8>) -> Int64? {
         var value: Int64 = 0
         for byte in bytes {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }

@@ -121,7 +121,8 @@ package struct SigV4Verifier: Sendable {
         let signingKey = try checkSignature(
             request,
             headers: headers,
-            canonicalQuery: query.canonical(),
+            query: query,
+            excludingParameter: nil,
             signedHeaders: authorization.signedHeaders,
             payloadHash: contentSHA256,
             credential: credential,
@@ -145,9 +146,9 @@ package struct SigV4Verifier: Sendable {
     private func requestTimestamp(_ headers: SigV4HeaderIndex) throws -> SigV4Timestamp {
         let timestamp: SigV4Timestamp?
         if let amzDate = headers.value("x-amz-date") {
-            timestamp = SigV4Timestamp(amzDate: String(SigV4Whitespace.trim(amzDate)))
+            timestamp = SigV4Timestamp(amzDate: Self.trimmed(amzDate))
         } else if let date = headers.value("date") {
-            timestamp = SigV4Timestamp(httpDate: String(SigV4Whitespace.trim(date)))
+            timestamp = SigV4Timestamp(httpDate: Self.trimmed(date))
         } else {
             timestamp = nil
         }
@@ -155,6 +156,16 @@ package struct SigV4Verifier: Sendable {
             throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
         }
         return timestamp
+    }
+
+    /// `value` without surrounding spaces and tabs; itself, uncopied, when there are none.
+    private static func trimmed(_ value: String) -> String {
+        // A Character that is a space or tab is that one byte, so the end bytes decide.
+        guard let first = value.utf8.first, let last = value.utf8.last,
+            first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") || last == UInt8(ascii: " ")
+                || last == UInt8(ascii: "\t")
+        else { return value }
+        return String(SigV4Whitespace.trim(value))
     }
 
     // MARK: - Presigned URL
@@ -196,7 +207,8 @@ package struct SigV4Verifier: Sendable {
         _ = try checkSignature(
             request,
             headers: headers,
-            canonicalQuery: query.canonical(excluding: "X-Amz-Signature"),
+            query: query,
+            excludingParameter: "X-Amz-Signature",
             signedHeaders: presigned.signedHeaders,
             payloadHash: payloadHash,
             credential: credential,
@@ -228,7 +240,8 @@ package struct SigV4Verifier: Sendable {
     private func checkSignature(
         _ request: SignableRequest,
         headers: SigV4HeaderIndex,
-        canonicalQuery: String,
+        query: SigV4Query,
+        excludingParameter excludedParameter: String?,
         signedHeaders: [String],
         payloadHash: String,
         credential: SigV4Credential,
@@ -236,25 +249,27 @@ package struct SigV4Verifier: Sendable {
         amzDate: String,
         signature: String
     ) throws -> [UInt8] {
-        let canonicalRequest = SigV4CanonicalRequest(
+        let canonicalRequest = try SigV4CanonicalRequest(
             method: request.method,
-            canonicalURI: try SigV4CanonicalRequest.canonicalURI(rawPath: request.rawPath),
-            canonicalQuery: canonicalQuery,
+            rawPath: request.rawPath,
+            query: query,
+            excludingParameter: excludedParameter,
             signedHeaders: signedHeaders,
             headers: headers,
             payloadHash: payloadHash)
-        let stringToSign = canonicalRequest.stringToSign(amzDate: amzDate, scope: credential.scope)
-        let signingKey = signingKeys.signingKey(secretKey: secret, date: credential.date, region: credential.region)
-        let expected = SigV4Crypto.signature(signingKey: signingKey, stringToSign: stringToSign)
+        let stringToSign = canonicalRequest.stringToSignBytes(amzDate: amzDate, credential: credential)
+        let signingKey = signingKeys.preparedSigningKey(
+            secretKey: secret, date: credential.date, region: credential.region)
+        let expected = SigV4Crypto.signatureHex(signingKey: signingKey.hmac, stringToSign: stringToSign)
         guard SigV4Crypto.constantTimeEquals(expected, signature) else {
             throw S3Error(
                 .signatureDoesNotMatch,
                 details: [
                     ("AWSAccessKeyId", credential.accessKey),
-                    ("StringToSign", stringToSign),
+                    ("StringToSign", String(decoding: stringToSign, as: UTF8.self)),
                     ("CanonicalRequest", canonicalRequest.text),
                 ])
         }
-        return signingKey
+        return signingKey.bytes
     }
 }

@@ -13,18 +13,35 @@ enum SigV4Whitespace {
     static func trimAll(_ text: some StringProtocol) -> String {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count)
-        var pendingSpace = false
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(UInt8(ascii: " ")) }
-                pendingSpace = false
-                out.append(byte)
-            }
-        }
+        appendTrimmedAll(text, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Appends the UTF-8 of `trimAll(text)` to `out`.
+    static func appendTrimmedAll(_ text: some StringProtocol, to out: inout [UInt8]) {
+        if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendTrimmedAll(buffer: $0, to: &out) }) {
+            return done
+        }
+        Array(text.utf8).withUnsafeBufferPointer { appendTrimmedAll(buffer: $0, to: &out) }
+    }
+
+    /// Copies each run of non-blank bytes in one go, with one space between runs.
+    private static func appendTrimmedAll(buffer bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var index = 0
+        var wrote = false
+        while index < bytes.count {
+            while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+            let runStart = index
+            while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+            guard runStart < index else { break }
+            if wrote { out.append(UInt8(ascii: " ")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            wrote = true
+        }
+    }
+
+    @inline(__always)
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     private static func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" }
 }

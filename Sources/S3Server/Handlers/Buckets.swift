@@ -44,7 +44,7 @@ extension S3Handlers {
     func headBucket(_ call: S3Call) async throws -> Response {
         let bucket = try await store.bucket(call.bucket)
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-amz-bucket-region")!] = bucket.region
+        headers[.amzBucketRegion] = bucket.region
         return emptyResponse(.ok, headers: headers)
     }
 

@@ -5,6 +5,9 @@ internal import S3Protocol
 internal import StowageCore
 
 extension S3Handlers {
+    /// Bodies up to this size are read completely before the response starts.
+    static let singleBufferBodyLimit: Int64 = 1 << 20
+
     /// GetObject and HeadObject: conditionals, ranges, partNumber, response-* overrides.
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         let record = try await store.headObject(bucket: call.bucket, key: call.key)
@@ -36,7 +39,7 @@ extension S3Handlers {
                 let part = record.parts[partNumber - 1]
                 if part.size > 0 { range = start...(start + part.size - 1) }
                 status = .partialContent
-                headers[HTTPField.Name("x-amz-mp-parts-count")!] = String(record.parts.count)
+                headers[.amzMPPartsCount] = String(record.parts.count)
             }
         } else if let rangeHeader = call.header("range") {
             switch ByteRange.evaluate(rangeHeader, size: record.size) {
@@ -57,13 +60,23 @@ extension S3Handlers {
                 headers[HTTPField.Name("x-amz-checksum-\(algorithm.lowercased())")!] = value
             }
             if let type = record.checksumType, !record.checksums.isEmpty {
-                headers[HTTPField.Name("x-amz-checksum-type")!] = type
+                headers[.amzChecksumType] = type
             }
         }
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? record.size
         headers[.contentLength] = String(length)
         if isHead {
             return Response(status: status, headers: headers, body: .init())
+        }
+        // A body of at most one block goes out as one buffer: the server writes head and body
+        // in one go instead of streaming (most GETs of small objects).
+        if length <= Self.singleBufferBodyLimit {
+            var body = ByteBuffer()
+            for try await chunk in store.objectBytes(record, range: range) {
+                var chunk = chunk
+                if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+            }
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
         }
         let stream = store.objectBytes(record, range: range)
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
@@ -83,7 +96,7 @@ extension S3Handlers {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
         }
         if record.storageClass != "STANDARD" {
-            headers[HTTPField.Name("x-amz-storage-class")!] = record.storageClass
+            headers[.amzStorageClass] = record.storageClass
         }
         let overrides = [
             ("response-content-type", "content-type"), ("response-content-language", "content-language"),

@@ -29,8 +29,8 @@ extension S3Handlers {
         xml.close("InitiateMultipartUploadResult")
         var headers = HTTPFields()
         if let algorithm {
-            headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm.rawValue
-            headers[HTTPField.Name("x-amz-checksum-type")!] = "COMPOSITE"
+            headers[.amzChecksumAlgorithm] = algorithm.rawValue
+            headers[.amzChecksumType] = "COMPOSITE"
         }
         return xmlResponse(xml, headers: headers)
     }

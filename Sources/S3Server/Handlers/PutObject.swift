@@ -63,7 +63,7 @@ extension S3Handlers {
         for (algorithm, value) in record.checksums {
             headers[HTTPField.Name("x-amz-checksum-\(algorithm.lowercased())")!] = value
         }
-        if !record.checksums.isEmpty { headers[HTTPField.Name("x-amz-checksum-type")!] = "FULL_OBJECT" }
+        if !record.checksums.isEmpty { headers[.amzChecksumType] = "FULL_OBJECT" }
         return emptyResponse(.ok, headers: headers)
     }
 

@@ -1,0 +1,12 @@
+public import HTTPTypes
+
+/// Header names the server sends on hot paths, parsed once instead of per response.
+extension HTTPField.Name {
+    static let amzRequestID = HTTPField.Name("x-amz-request-id")!
+    static let amzID2 = HTTPField.Name("x-amz-id-2")!
+    static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
+    static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
+    static let amzMPPartsCount = HTTPField.Name("x-amz-mp-parts-count")!
+    static let amzBucketRegion = HTTPField.Name("x-amz-bucket-region")!
+    static let amzChecksumAlgorithm = HTTPField.Name("x-amz-checksum-algorithm")!
+}
