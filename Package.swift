@@ -139,6 +139,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ProtocolTests",

@@ -15,17 +15,11 @@
 ///
 /// The router is a pure function of its inputs; it does not check that buckets or keys exist.
 package struct S3Router: Sendable {
-    /// Subresources of S3 actions Stowage does not implement; any of them in the query is
-    /// answered with 501 NotImplemented whatever the method.
-    private static let unsupportedSubresources: [String] = [
-        "acl", "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
-        "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-        "versions", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-        "ownershipControls", "publicAccessBlock", "attributes",
-    ]
-
     /// Lowercased, longest first, so that a more specific domain wins over one it is a subdomain of.
     private let virtualHostDomains: [String]
+    /// The UTF-8 of `virtualHostDomains` when all of them are ASCII, so that an ASCII Host
+    /// matches byte by byte; nil otherwise, and hosts then match by Character.
+    private let asciiVirtualHostDomains: [[UInt8]]?
 
     /// `virtualHostDomains`: e.g. ["s3.example.com"]; a Host of "<bucket>.s3.example.com[:port]" selects
     /// virtual-hosted style. A Host equal to one of them (or any other Host) means path style.
@@ -35,6 +29,8 @@ package struct S3Router: Sendable {
             .map { Self.lowercasedASCII(Substring($0)) }
             .filter { !$0.isEmpty }
             .sorted { $0.utf8.count > $1.utf8.count }
+        let domainBytes = self.virtualHostDomains.map { Array($0.utf8) }
+        self.asciiVirtualHostDomains = domainBytes.allSatisfy { $0.allSatisfy { $0 < 0x80 } } ? domainBytes : nil
     }
 
     /// Throws S3Error: .invalidURI (path not starting with `/`, bad escapes, not UTF-8),
@@ -45,32 +41,101 @@ package struct S3Router: Sendable {
         method: String, rawPath: String, rawQuery: String, host: String?, headers: [(name: String, value: String)]
     ) throws -> S3Request {
         guard rawPath.utf8.first == UInt8(ascii: "/") else { throw S3Error(.invalidURI) }
-        let query = try QueryString.parse(rawQuery)
+        let query = try QueryString(parsing: rawQuery)
         let (bucket, key) = try address(rawPath: rawPath, host: host)
-        guard method != "OPTIONS" else { throw S3Error(.notImplemented) }
-        guard ["GET", "HEAD", "PUT", "POST", "DELETE"].contains(method) else { throw S3Error(.methodNotAllowed) }
-        if let subresource = Self.unsupportedSubresources.first(where: { query[$0] != nil }) {
+        guard let verb = Verb(method) else {
+            throw S3Error(method == "OPTIONS" ? .notImplemented : .methodNotAllowed)
+        }
+        if let subresource = query.routing.firstUnsupportedName {
             throw S3Error(.notImplemented, details: [("Subresource", subresource)])
         }
 
         let operation: S3Operation
         if let bucket {
             if key != nil {
-                let hasCopySource = headers.contains { Self.lowercasedASCII(Substring($0.name)) == "x-amz-copy-source" }
-                operation = try Self.objectOperation(method: method, query: query, hasCopySource: hasCopySource)
+                // Only PUT reads the header, so other methods skip the scan.
+                let hasCopySource = verb == .put && headers.contains { Self.isCopySourceName($0.name) }
+                operation = try Self.objectOperation(verb, query: query, hasCopySource: hasCopySource)
             } else {
-                operation = try Self.bucketOperation(method: method, query: query)
+                operation = try Self.bucketOperation(verb, query: query)
             }
-            return S3Request(operation: operation, bucket: bucket, key: key, query: query)
+            return S3Request(operation: operation, bucket: bucket, key: key, query: query.parameters)
         }
-        guard method == "GET" else { throw S3Error(.methodNotAllowed) }
-        return S3Request(operation: .listBuckets, bucket: nil, key: nil, query: query)
+        guard verb == .get else { throw S3Error(.methodNotAllowed) }
+        return S3Request(operation: .listBuckets, bucket: nil, key: nil, query: query.parameters)
+    }
+
+    /// The HTTP methods an S3 resource accepts, spelled exactly (methods are case-sensitive).
+    private enum Verb {
+        case get, head, put, post, delete
+
+        init?(_ method: String) {
+            switch method {
+            case "GET": self = .get
+            case "HEAD": self = .head
+            case "PUT": self = .put
+            case "POST": self = .post
+            case "DELETE": self = .delete
+            default: return nil
+            }
+        }
     }
 
     // MARK: Addressing
 
     /// The bucket (nil for the service) and key (nil for the bucket) the request addresses.
     private func address(rawPath: String, host: String?) throws -> (bucket: String?, key: String?) {
+        var rawPath = rawPath
+        if let found = try rawPath.withUTF8({ try address(utf8: $0, host: host) }) { return found }
+        return try address(characters: rawPath, host: host)
+    }
+
+    /// `address(rawPath:host:)` by byte; nil when a non-ASCII scalar next to a slash that
+    /// splits the path could join it in one Character, so that only the Character view splits
+    /// the path as before. `path` starts with `/`.
+    private func address(
+        utf8 path: UnsafeBufferPointer<UInt8>, host: String?
+    ) throws -> (bucket: String?, key: String?)? {
+        guard path.count == 1 || path[1] < 0x80 else { return nil }
+        let afterSlash = UnsafeBufferPointer(rebasing: path[1...])
+        var scratch: [UInt8] = []
+        if let host, let bucket = try virtualHostedBucket(host: host) {
+            return (bucket, try Self.decodeKey(afterSlash, scratch: &scratch))
+        }
+        var bucketEnd = 0
+        while bucketEnd < afterSlash.count, afterSlash[bucketEnd] != UInt8(ascii: "/") {
+            guard afterSlash[bucketEnd] < 0x80 else { return nil }
+            bucketEnd += 1
+        }
+        guard bucketEnd + 1 >= afterSlash.count || afterSlash[bucketEnd + 1] < 0x80 else { return nil }
+        if bucketEnd == 0 {
+            // "/" is the service; "//key" names no bucket.
+            guard afterSlash.isEmpty else { throw S3Error(.invalidBucketName) }
+            return (nil, nil)
+        }
+        let rawBucket = UnsafeBufferPointer(rebasing: afterSlash[..<bucketEnd])
+        guard let bucket = String(percentDecoding: rawBucket, plusAsSpace: false, scratch: &scratch) else {
+            throw S3Error(.invalidURI)
+        }
+        guard BucketNameRules.validate(bucket) else {
+            throw S3Error(.invalidBucketName, details: [("BucketName", bucket)])
+        }
+        let rawKey = UnsafeBufferPointer(rebasing: afterSlash[min(bucketEnd + 1, afterSlash.count)...])
+        return (bucket, try Self.decodeKey(rawKey, scratch: &scratch))
+    }
+
+    /// nil for an empty key (a bucket operation); otherwise the decoded key, at most 1024 bytes.
+    private static func decodeKey(_ rawKey: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8]) throws -> String? {
+        guard !rawKey.isEmpty else { return nil }
+        guard let key = String(percentDecoding: rawKey, plusAsSpace: false, scratch: &scratch) else {
+            throw S3Error(.invalidURI)
+        }
+        guard key.utf8.count <= 1024 else { throw S3Error(.keyTooLong) }
+        return key
+    }
+
+    /// `address(rawPath:host:)` by Character, for the paths `address(utf8:host:)` leaves.
+    private func address(characters rawPath: String, host: String?) throws -> (bucket: String?, key: String?) {
         let path = rawPath.dropFirst()
         if let host, let bucket = try virtualHostedBucket(host: host) {
             return (bucket, try Self.decodeKey(path))
@@ -78,7 +143,6 @@ package struct S3Router: Sendable {
         let bucketEnd = path.firstIndex(of: "/") ?? path.endIndex
         let rawBucket = path[..<bucketEnd]
         if rawBucket.isEmpty {
-            // "/" is the service; "//key" names no bucket.
             guard path.isEmpty else { throw S3Error(.invalidBucketName) }
             return (nil, nil)
         }
@@ -92,11 +156,48 @@ package struct S3Router: Sendable {
 
     /// The bucket named by a virtual-hosted Host header, or nil when the host is not one.
     private func virtualHostedBucket(host rawHost: String) throws -> String? {
-        var host = Substring(rawHost)
+        guard !virtualHostDomains.isEmpty else { return nil }
+        var host = rawHost
+        guard let domains = asciiVirtualHostDomains, host.withUTF8({ $0.allSatisfy { $0 < 0x80 } }) else {
+            return try virtualHostedBucket(characters: rawHost)
+        }
+        // In ASCII every Character but CR LF is one byte, and neither CR nor LF is `[`, `:` or `.`.
+        return try host.withUTF8 { try Self.virtualHostedBucket(ascii: $0, domains: domains) }
+    }
+
+    private static func virtualHostedBucket(
+        ascii rawHost: UnsafeBufferPointer<UInt8>, domains: [[UInt8]]
+    ) throws -> String? {
         // A bracketed IPv6 literal is never a virtual host.
+        guard rawHost.first != UInt8(ascii: "[") else { return nil }
+        var end = rawHost.lastIndex(of: UInt8(ascii: ":")) ?? rawHost.count
+        if end > 0, rawHost[end - 1] == UInt8(ascii: ".") { end -= 1 }  // fully qualified form
+        let host = UnsafeBufferPointer(rebasing: rawHost[..<end])
+        for domain in domains {
+            if host.count == domain.count, equalsLowercased(host, domain) { return nil }
+            let bucketLength = host.count - domain.count - 1
+            if bucketLength >= 0, host[bucketLength] == UInt8(ascii: "."),
+                equalsLowercased(UnsafeBufferPointer(rebasing: host[(bucketLength + 1)...]), domain)
+            {
+                let bucket = String(unsafeUninitializedCapacity: bucketLength) { out in
+                    for index in 0..<bucketLength { out[index] = lowered(host[index]) }
+                    return bucketLength
+                }
+                guard BucketNameRules.validate(bucket) else {
+                    throw S3Error(.invalidBucketName, details: [("BucketName", bucket)])
+                }
+                return bucket
+            }
+        }
+        return nil
+    }
+
+    /// `virtualHostedBucket(host:)` by Character, for a non-ASCII Host or domain.
+    private func virtualHostedBucket(characters rawHost: String) throws -> String? {
+        var host = Substring(rawHost)
         guard host.first != "[" else { return nil }
         if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-        if host.last == "." { host = host.dropLast() }  // fully qualified form
+        if host.last == "." { host = host.dropLast() }
         let lowered = Self.lowercasedASCII(host)
         for domain in virtualHostDomains {
             if lowered == domain { return nil }
@@ -111,7 +212,7 @@ package struct S3Router: Sendable {
         return nil
     }
 
-    /// nil for an empty key (a bucket operation); otherwise the decoded key, at most 1024 bytes.
+    /// `decodeKey(_:scratch:)` of a Substring.
     private static func decodeKey(_ rawKey: Substring) throws -> String? {
         guard !rawKey.isEmpty else { return nil }
         guard let key = PercentEncoding.decode(rawKey) else { throw S3Error(.invalidURI) }
@@ -121,13 +222,13 @@ package struct S3Router: Sendable {
 
     // MARK: Dispatch
 
-    private static func bucketOperation(method: String, query: [String: String]) throws -> S3Operation {
-        switch method {
-        case "GET":
-            if query["location"] != nil { return .getBucketLocation }
-            if query["versioning"] != nil { return .getBucketVersioning }
-            if query["uploads"] != nil { return .listMultipartUploads }
-            if let listType = query["list-type"] {
+    private static func bucketOperation(_ verb: Verb, query: QueryString) throws -> S3Operation {
+        switch verb {
+        case .get:
+            if query.routing.contains(.location) { return .getBucketLocation }
+            if query.routing.contains(.versioning) { return .getBucketVersioning }
+            if query.routing.contains(.uploads) { return .listMultipartUploads }
+            if query.routing.contains(.listType), let listType = query.parameters["list-type"] {
                 guard listType == "2" else {
                     throw S3Error(
                         .invalidArgument, details: [("ArgumentName", "list-type"), ("ArgumentValue", listType)])
@@ -135,43 +236,43 @@ package struct S3Router: Sendable {
                 return .listObjectsV2
             }
             return .listObjects
-        case "PUT":
+        case .put:
             // PutBucketVersioning is known to S3 but not served; without this it would read as CreateBucket.
-            if query["versioning"] != nil { throw S3Error(.notImplemented, details: [("Subresource", "versioning")]) }
+            if query.routing.contains(.versioning) {
+                throw S3Error(.notImplemented, details: [("Subresource", "versioning")])
+            }
             return .createBucket
-        case "HEAD":
+        case .head:
             return .headBucket
-        case "DELETE":
+        case .delete:
             return .deleteBucket
-        default:  // POST
-            if query["delete"] != nil { return .deleteObjects }
+        case .post:
+            if query.routing.contains(.delete) { return .deleteObjects }
             // A POST to a bucket without `delete` is a browser-based (HTML form) upload.
             throw S3Error(.notImplemented)
         }
     }
 
-    private static func objectOperation(
-        method: String, query: [String: String], hasCopySource: Bool
-    ) throws -> S3Operation {
-        switch method {
-        case "PUT":
-            if query["uploadId"] != nil {
-                try validatePartNumber(query["partNumber"])
+    private static func objectOperation(_ verb: Verb, query: QueryString, hasCopySource: Bool) throws -> S3Operation {
+        switch verb {
+        case .put:
+            if query.routing.contains(.uploadId) {
+                try validatePartNumber(query.parameters["partNumber"])
                 return hasCopySource ? .uploadPartCopy : .uploadPart
             }
             return hasCopySource ? .copyObject : .putObject
-        case "GET":
-            if query["uploadId"] != nil { return .listParts }
-            if let partNumber = query["partNumber"] { try validatePartNumber(partNumber) }
+        case .get:
+            if query.routing.contains(.uploadId) { return .listParts }
+            if query.routing.contains(.partNumber) { try validatePartNumber(query.parameters["partNumber"]) }
             return .getObject
-        case "HEAD":
-            if let partNumber = query["partNumber"] { try validatePartNumber(partNumber) }
+        case .head:
+            if query.routing.contains(.partNumber) { try validatePartNumber(query.parameters["partNumber"]) }
             return .headObject
-        case "DELETE":
-            return query["uploadId"] != nil ? .abortMultipartUpload : .deleteObject
-        default:  // POST
-            if query["uploads"] != nil { return .createMultipartUpload }
-            if query["uploadId"] != nil { return .completeMultipartUpload }
+        case .delete:
+            return query.routing.contains(.uploadId) ? .abortMultipartUpload : .deleteObject
+        case .post:
+            if query.routing.contains(.uploads) { return .createMultipartUpload }
+            if query.routing.contains(.uploadId) { return .completeMultipartUpload }
             throw S3Error(.methodNotAllowed)
         }
     }
@@ -187,9 +288,25 @@ package struct S3Router: Sendable {
         }
     }
 
+    private static let copySourceName = Array("x-amz-copy-source".utf8)
+
+    /// Whether a header name is `x-amz-copy-source` in any ASCII case. No other string is
+    /// canonically equivalent to that name, so bytes decide, as `String ==` would.
+    private static func isCopySourceName(_ name: String) -> Bool {
+        name.utf8.count == copySourceName.count && name.utf8.elementsEqual(copySourceName) { lowered($0) == $1 }
+    }
+
+    /// Whether `text`, its ASCII letters lowered, is `lowercase`.
+    private static func equalsLowercased(_ text: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+        text.count == lowercase.count && text.elementsEqual(lowercase) { lowered($0) == $1 }
+    }
+
+    @inline(__always)
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+    }
+
     private static func lowercasedASCII(_ text: Substring) -> String {
-        String(
-            decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 },
-            as: UTF8.self)
+        String(decoding: text.utf8.map(lowered), as: UTF8.self)
     }
 }
