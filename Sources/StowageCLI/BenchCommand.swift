@@ -1,11 +1,6 @@
 internal import ArgumentParser
 internal import StowageBench
 internal import StowageNode
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 
 /// `stowage bench PROFILE`: an S3 load generator (SigV4, keep-alive connections) that reports
 /// ops/s, MB/s, errors by cause, latency percentiles and, given `--server-pid`, the server's memory.
@@ -83,8 +78,8 @@ struct BenchCommand: ParsableCommand, AsyncSubcommand {
         }
         var options = BenchOptions(profile: profile, smoke: smoke)
         options.endpoint = endpoint
-        options.accessKey = accessKey ?? Self.environment("STOWAGE_ROOT_USER") ?? "stowageadmin"
-        options.secretKey = secretKey ?? Self.environment("STOWAGE_ROOT_PASSWORD") ?? "stowageadmin"
+        options.accessKey = accessKey ?? ProcessEnvironment.value("STOWAGE_ROOT_USER") ?? NodeConfiguration.defaultRootUser
+        options.secretKey = secretKey ?? ProcessEnvironment.value("STOWAGE_ROOT_PASSWORD") ?? NodeConfiguration.defaultRootPassword
         options.region = region
         options.bucket = bucket
         if let concurrency { options.concurrency = concurrency }
@@ -111,9 +106,9 @@ struct BenchCommand: ParsableCommand, AsyncSubcommand {
 
         let report: BenchReport
         do {
-            report = try await BenchRunner.run(options) { note in Self.standardError("stowage bench: \(note)\n") }
+            report = try await BenchRunner.run(options) { note in FileOutput.standardError("stowage bench: \(note)\n") }
         } catch let error as BenchError {
-            Self.standardError("stowage bench: \(error.description)\n")
+            FileOutput.standardError("stowage bench: \(error.description)\n")
             throw ExitCode.failure
         }
         FileOutput.standardOutput(json ? report.json : report.text)
@@ -133,23 +128,5 @@ struct BenchCommand: ParsableCommand, AsyncSubcommand {
         }
         let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
         return overflow ? nil : bytes
-    }
-
-    private static func environment(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        let text = String(cString: value)
-        return text.isEmpty ? nil : text
-    }
-
-    private static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(2, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
     }
 }

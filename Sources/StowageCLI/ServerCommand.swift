@@ -1,9 +1,6 @@
 internal import ArgumentParser
 internal import Logging
 internal import StowageNode
-#if canImport(Glibc)
-internal import Glibc
-#endif
 
 /// `stowage server DIR`: serve S3 from one local folder.
 struct ServerCommand: ParsableCommand, AsyncSubcommand {
@@ -43,11 +40,7 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host.isEmpty { host = "0.0.0.0" }
-        let environment = { (name: String) -> String? in
-            guard let value = getenv(name) else { return nil }
-            let text = String(cString: value)
-            return text.isEmpty ? nil : text
-        }
+        let environment = ProcessEnvironment.value
         let configuration = NodeConfiguration(
             host: host, port: port, region: region, virtualHostDomains: domains,
             dataDirectory: directory, rootUser: environment("STOWAGE_ROOT_USER"),

@@ -120,8 +120,12 @@ extension ObjectStore {
             throw ObjectLayerError(.entityTooSmall, "part \(part.number) has \(part.size) bytes")
         }
         var md5s: [UInt8] = []
-        for part in chosen { md5s += Self.hexBytes(part.etag) }
-        let etag = Insecure.MD5.hash(data: md5s).map { String(format2: $0) }.joined() + "-\(chosen.count)"
+        for part in chosen {
+            // Part ETags are the hex MD5s this store computed, so they always decode.
+            guard let md5 = Hex.bytes(part.etag) else { throw ObjectLayerError(.invalidPart, "part \(part.number)") }
+            md5s += md5
+        }
+        let etag = Hex.string(Insecure.MD5.hash(data: md5s)) + "-\(chosen.count)"
         let stored_checksums = try checksums(upload, chosen)
         let record = ObjectRecord(
             bucket: bucket, key: key, size: chosen.reduce(0) { $0 + $1.size }, etag: etag,
@@ -133,15 +137,5 @@ extension ObjectStore {
         )
         _ = try await translate { try await drive.completeUpload(uploadID: uploadID, object: record) }
         return record
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        while let a = iterator.next(), let b = iterator.next() {
-            func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
-            out.append(value(a) << 4 | value(b))
-        }
-        return out
     }
 }

@@ -10,7 +10,7 @@ extension ObjectStore {
         var inline: [UInt8]?
         var writer: (any ShardWriter)?
 
-        var md5Hex: String { md5.map { String(format2: $0) }.joined() }
+        var md5Hex: String { Hex.string(md5) }
 
         /// Frees a staged shard that will not be committed.
         func discard() async { await writer?.abort() }
@@ -135,13 +135,5 @@ extension ObjectStore {
         }
         _ = try await translate { try await drive.commitObject(record) }
         return record
-    }
-}
-
-extension String {
-    /// Two lowercase hex digits.
-    init(format2 byte: UInt8) {
-        let hex = Array("0123456789abcdef".utf8)
-        self.init(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
     }
 }

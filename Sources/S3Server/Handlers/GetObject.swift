@@ -82,6 +82,19 @@ extension S3Handlers {
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
     }
 
+    /// Stored system metadata (besides Content-Type) and the header each is returned as.
+    static let storedHeaderFields: [(String, HTTPField.Name)] = [
+        ("content-encoding", .contentEncoding), ("content-disposition", .contentDisposition),
+        ("cache-control", .cacheControl), ("content-language", .contentLanguage), ("expires", .expires),
+    ]
+
+    /// `response-*` query parameters of GetObject and the header each overrides.
+    static let responseOverrides: [(String, HTTPField.Name)] = [
+        ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
+        ("response-expires", .expires), ("response-cache-control", .cacheControl),
+        ("response-content-disposition", .contentDisposition), ("response-content-encoding", .contentEncoding),
+    ]
+
     /// Headers describing a stored object, with response-* overrides applied.
     func objectHeaders(_ record: ObjectRecord, call: S3Call) -> HTTPFields {
         var headers = HTTPFields()
@@ -89,8 +102,8 @@ extension S3Handlers {
         headers[.lastModified] = HTTPDate.format(record.lastModified / 1000)
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = record.systemMetadata["content-type"] ?? "binary/octet-stream"
-        for name in ["content-encoding", "content-disposition", "cache-control", "content-language", "expires"] {
-            if let value = record.systemMetadata[name] { headers[HTTPField.Name(name)!] = value }
+        for (name, field) in Self.storedHeaderFields {
+            if let value = record.systemMetadata[name] { headers[field] = value }
         }
         for (name, value) in record.userMetadata.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
@@ -98,13 +111,8 @@ extension S3Handlers {
         if record.storageClass != "STANDARD" {
             headers[.amzStorageClass] = record.storageClass
         }
-        let overrides = [
-            ("response-content-type", "content-type"), ("response-content-language", "content-language"),
-            ("response-expires", "expires"), ("response-cache-control", "cache-control"),
-            ("response-content-disposition", "content-disposition"), ("response-content-encoding", "content-encoding"),
-        ]
-        for (parameter, name) in overrides {
-            if let value = call.query(parameter) { headers[HTTPField.Name(name)!] = value }
+        for (parameter, field) in Self.responseOverrides {
+            if let value = call.query(parameter) { headers[field] = value }
         }
         return headers
     }

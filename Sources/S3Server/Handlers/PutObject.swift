@@ -37,11 +37,10 @@ extension S3Handlers {
             guard let bytes = Base64.decode(md5.trimmingSpaces), bytes.count == 16 else { throw S3Error(.invalidDigest) }
             expectedMD5 = bytes
         }
-        var checksumType = call.header("x-amz-checksum-type")?.uppercased()
+        let checksumType = call.header("x-amz-checksum-type")?.uppercased()
         if let type = checksumType, type != "COMPOSITE" && type != "FULL_OBJECT" {
             throw S3Error(.invalidRequest, "Value for x-amz-checksum-type header is invalid.")
         }
-        if checksumType == nil { checksumType = nil }
         return ObjectWriteOptions(
             systemMetadata: system, userMetadata: user, storageClass: storageClass, expectedMD5: expectedMD5,
             checksumType: checksumType)

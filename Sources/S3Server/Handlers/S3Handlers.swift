@@ -19,7 +19,7 @@ struct S3Handlers: Sendable {
         self.store = store
         self.configuration = configuration
         let accessKey = configuration.credentials.keys.sorted().first ?? "stowage"
-        self.ownerID = SHA256.hash(data: Array(accessKey.utf8)).map { String(hexByte: $0) }.joined()
+        self.ownerID = Hex.string(SHA256.hash(data: Array(accessKey.utf8)))
         self.ownerName = accessKey
     }
 

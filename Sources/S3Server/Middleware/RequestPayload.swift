@@ -2,6 +2,7 @@ internal import Crypto
 public import Hummingbird
 internal import S3Protocol
 internal import StowageCore
+internal import StowageCore
 internal import Synchronization
 
 /// The checksums a payload stream computed, shared with the code that commits the write.
@@ -95,7 +96,7 @@ struct RequestPayload: AsyncSequence, Sendable {
                 trailers = decoder!.trailers
             }
             if case .sha256(let declared) = spec.payload, let sha256 {
-                let actual = sha256.finalize().map { String(hexByte: $0) }.joined()
+                let actual = Hex.string(sha256.finalize())
                 guard actual == declared.lowercased() else { throw S3Error(.xAmzContentSHA256Mismatch) }
             }
             if let algorithm = spec.checksum, let checksum {
@@ -108,12 +109,5 @@ struct RequestPayload: AsyncSequence, Sendable {
                 computed.set(algorithm, actual)
             }
         }
-    }
-}
-
-extension String {
-    init(hexByte byte: UInt8) {
-        let hex = Array("0123456789abcdef".utf8)
-        self.init(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
     }
 }
