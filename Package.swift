@@ -120,9 +120,12 @@ let package = Package(
         .target(
             name: "StowageCLI",
             dependencies: [
-                "StowageNode", "StowageBench",
+                "StowageNode", "StowageBench", "S3Protocol", "ObjectLayer", "ErasureCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,11 +138,12 @@ let package = Package(
         // Tools for tests: temporary folders, a shared IO pool (fault-injecting drives come here next).
         .target(
             name: "StowageTesting",
-            dependencies: ["StowageCore", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["StowageCore", "Storage", "ObjectLayer", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
 
         .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
+        .testTarget(name: "StowageNodeTests", dependencies: ["StowageNode"], swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ProtocolTests",
@@ -158,6 +162,7 @@ let package = Package(
             name: "ObjectLayerTests",
             dependencies: [
                 "ObjectLayer", "Storage", "StowageCore", "StowageTesting",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,26 +1,30 @@
 internal import FoundationEssentials
 package import StowageCore
 
-/// S3 semantics over drives: buckets, objects, multipart uploads and listing.
+/// S3 semantics over erasure sets: buckets, objects, multipart uploads, listing and healing.
 ///
-/// Today every object lives on one drive (a set of one, no parity); the erasure set replaces
-/// `drive` with a set of drives without changing this type's interface.
+/// Each key belongs to one erasure set (by hash); its record lives on every drive of the set
+/// and its data is erasure-coded over them. A single folder is a set of one drive without parity.
 ///
-/// Guarantees: a write is acknowledged only after the drive made it durable; readers see the
-/// old or the new version of a key, never a mix; bytes read are verified by the drive.
+/// Guarantees: a write is acknowledged only after a write quorum of drives made it durable;
+/// readers see the old or the new version of a key, never a mix; bytes read are verified, and
+/// rebuilt from parity when a shard is missing or corrupt.
 package struct ObjectStore: Sendable {
-    let drive: any Drive
-    /// Objects up to this size are stored inside their metadata record.
+    package let sets: ErasureSets
+    /// Objects up to this size are stored inside their metadata record (on every drive of the set).
     package let inlineThreshold: Int
-    /// Bytes read from a shard per step of a GET (memory per reader).
-    let readChunkSize = 1 << 20
     package let maxObjectSize: Int64 = 5 << 40
     package let maxPartSize: Int64 = 5 << 30
     package let minPartSize: Int64 = 5 << 20
+    /// Damaged objects waiting for repair, and the healing counters.
+    package let heal: HealState
+    let locks: KeyLocks
 
-    package init(drive: any Drive, inlineThreshold: Int = 64 << 10) {
-        self.drive = drive
+    package init(sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState()) {
+        self.sets = sets
         self.inlineThreshold = inlineThreshold
+        self.heal = heal
+        self.locks = KeyLocks()
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -43,12 +47,28 @@ package struct ObjectStore: Sendable {
     }
 
     func requireBucket(_ bucket: String) async throws {
-        guard try await drive.bucket(named: bucket) != nil else { throw ObjectLayerError(.noSuchBucket, bucket) }
+        guard try await sets.bucket(named: bucket) != nil else { throw ObjectLayerError(.noSuchBucket, bucket) }
     }
 
-    /// Refuses a write that would eat into the drive's reserve.
-    func requireSpace(_ bytes: Int64) async throws {
-        let available = try await drive.availableBytes()
-        if available < max(bytes, 1) { throw ObjectLayerError(.storageFull, "need \(bytes), available \(available)") }
+    /// Refuses a write that would eat into the reserve of too many drives of `set`.
+    func requireSpace(_ bytes: Int64, in set: ErasureSet, layout: ErasureInfo) async throws {
+        let perDrive = layout.shardSize(partSize: max(bytes, 1))
+        let answers = await set.fanOut { try await $0.availableBytes() }
+        let answering = answers.count { $0.value != nil }
+        if answering < layout.writeQuorum {
+            throw ObjectLayerError(
+                .insufficientDrives, "\(answering) of \(set.size) drives online, \(layout.writeQuorum) needed for a write")
+        }
+        let roomy = answers.count { ($0.value ?? -1) >= max(perDrive, 1) }
+        if roomy < layout.writeQuorum {
+            let free = answers.compactMap(\.value).map(String.init).joined(separator: ", ")
+            throw ObjectLayerError(.storageFull, "need \(perDrive) bytes on \(layout.writeQuorum) drives; available: \(free)")
+        }
+    }
+
+    /// The layout of a new object of `bucket`/`key`.
+    func newLayout(bucket: String, key: String, storageClass: String) -> (set: ErasureSet, layout: ErasureInfo) {
+        let set = sets.set(bucket: bucket, key: key)
+        return (set, set.layout(storageClass: storageClass, bucket: bucket, key: key))
     }
 }

@@ -30,6 +30,9 @@ package enum S3ErrorMapping {
             case .incompleteBody: return S3Error(.incompleteBody)
             case .preconditionFailed: return S3Error(.preconditionFailed)
             case .storageFull: return S3Error(.insufficientStorage)
+            case .insufficientDrives:
+                logger?.warning("quorum not met", metadata: ["error": "\(error)"])
+                return S3Error(.serviceUnavailable, "Not enough drives are available to serve this request; try again later.")
             case .invalidRequest: return S3Error(.invalidRequest, error.detail.isEmpty ? nil : error.detail)
             case .invalidArgument: return S3Error(.invalidArgument, error.detail.isEmpty ? nil : error.detail)
             case .corrupt:

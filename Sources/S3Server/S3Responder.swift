@@ -16,14 +16,19 @@ package struct S3Responder: HTTPResponder {
     let router: S3Router
     let verifier: SigV4Verifier
     let handlers: S3Handlers
+    let adminHandler: AdminHandler
 
-    package init(store: ObjectStore, configuration: S3ServerConfiguration) {
+    /// - Parameter admin: what `/_stowage/admin/v1/…` and `/_stowage/metrics` answer from; when
+    ///   nil, those endpoints answer `NotImplemented`.
+    package init(store: ObjectStore, configuration: S3ServerConfiguration, admin: (any AdminService)? = nil) {
         self.store = store
         self.configuration = configuration
         self.router = S3Router(virtualHostDomains: configuration.virtualHostDomains)
         let credentials = configuration.credentials
         self.verifier = SigV4Verifier(region: configuration.region) { credentials[$0] }
         self.handlers = S3Handlers(store: store, configuration: configuration)
+        self.adminHandler = AdminHandler(
+            admin: admin, verifier: verifier, virtualHostDomains: configuration.virtualHostDomains)
     }
 
     package func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
@@ -62,6 +67,12 @@ package struct S3Responder: HTTPResponder {
         if headers["host"] == nil, let authority = request.head.authority {
             headerList.append((name: "host", value: authority))
             headers["host"] = authority
+        }
+        // Stowage's own endpoints, before S3 routing: no bucket name starts with `_`.
+        if adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
+            return try await adminHandler.respond(
+                method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
+                now: Int64(Date().timeIntervalSince1970))
         }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)

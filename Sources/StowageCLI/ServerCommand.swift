@@ -1,12 +1,13 @@
 internal import ArgumentParser
 internal import Logging
+internal import ObjectLayer
 internal import StowageNode
 
 /// `stowage server DIR`: serve S3 from one local folder.
 struct ServerCommand: ParsableCommand, AsyncSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Serve the S3 API from a local folder.",
+        abstract: "Serve the S3 API from a local folder, or erasure-coded over several drives.",
         discussion: """
             Credentials come from STOWAGE_ROOT_USER and STOWAGE_ROOT_PASSWORD; when unset, the \
             development defaults (stowageadmin / stowageadmin) are used and a warning is printed.
@@ -28,8 +29,23 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
     @Option(help: "Seconds a connection may be idle, also mid-request, before it is closed.")
     var idleTimeout: Int64 = 60
 
-    @Argument(help: "The folder to store data in (created if missing).")
-    var directory: String
+    @Option(help: "Parity shards per erasure set (default by set size: 2-3 drives 1, 4-5 2, 6-7 3, 8-16 4).")
+    var parity: Int?
+
+    @Option(help: "Seconds between drive health checks; offline drives are retried as often.")
+    var driveCheckInterval: Double = 10
+
+    @Option(help: "Seconds between background scanner passes that verify and heal every object.")
+    var scannerInterval: Double = 3600
+
+    @Option(help: "Most objects the background scanner verifies per second.")
+    var scannerRate: Double = 50
+
+    @Argument(
+        help: ArgumentHelp(
+            "Folders to store data in: one folder, or several drives (a list, or expansion notation such as /mnt/disk{1...8}) that form erasure sets.",
+            valueName: "drive"))
+    var drives: [String]
 
     func execute() async throws {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
@@ -41,11 +57,24 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host.isEmpty { host = "0.0.0.0" }
         let environment = ProcessEnvironment.value
-        let configuration = NodeConfiguration(
+        let paths: [String]
+        do {
+            paths = try DriveArguments.expand(drives)
+            _ = try ErasureSetPlan.plan(driveCount: paths.count, parity: parity)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard driveCheckInterval > 0, scannerInterval > 0, scannerRate >= 0 else {
+            throw ValidationError("--drive-check-interval and --scanner-interval must be positive, --scanner-rate not negative")
+        }
+        var configuration = NodeConfiguration(
             host: host, port: port, region: region, virtualHostDomains: domains,
-            dataDirectory: directory, rootUser: environment("STOWAGE_ROOT_USER"),
+            drivePaths: paths, parity: parity, rootUser: environment("STOWAGE_ROOT_USER"),
             rootPassword: environment("STOWAGE_ROOT_PASSWORD"), reserveBytes: reserveBytes,
             idleTimeoutSeconds: idleTimeout)
+        configuration.driveCheckInterval = driveCheckInterval
+        configuration.scannerInterval = scannerInterval
+        configuration.scannerObjectsPerSecond = scannerRate
         var logger = Logger(label: "stowage")
         logger.logLevel = environment("STOWAGE_LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
         try await Node.run(configuration, logger: logger)

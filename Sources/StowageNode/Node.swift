@@ -7,37 +7,51 @@ internal import ObjectLayer
 internal import S3Server
 internal import ServiceLifecycle
 internal import UnixSignals
-internal import Storage
 
-/// The composition root: configuration → drive → object layer → S3 front, run until SIGTERM
-/// or SIGINT, then drained gracefully (in-flight requests finish, the drive pool stops).
+/// The composition root: configuration → drives and erasure sets → object layer → S3 front,
+/// plus the drive monitor and the background scanner; run until SIGTERM or SIGINT, then drained
+/// gracefully (in-flight requests finish, background work stops, the drive pool stops).
 package enum Node {
     package static func run(_ configuration: NodeConfiguration, logger: Logger) async throws {
         MemoryTuning.keepLargeBuffersInHeap()
+        let plan = try ErasureSetPlan.plan(driveCount: configuration.drivePaths.count, parity: configuration.parity)
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         do {
-            let drive = try await LocalDrive.open(
-                root: configuration.dataDirectory, pool: pool, reserveBytes: configuration.reserveBytes)
-            let store = ObjectStore(drive: drive)
+            let bootstrap = DriveBootstrap(
+                paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
+            let (deploymentID, slots) = try await bootstrap.start()
+            let sets = (0..<plan.setCount).map { index in
+                ErasureSet(
+                    index: index, slots: Array(slots[(index * plan.drivesPerSet)..<((index + 1) * plan.drivesPerSet)]),
+                    parity: plan.parity, reducedParity: plan.reducedParity)
+            }
+            let store = ObjectStore(sets: ErasureSets(deploymentID: deploymentID, sets: sets))
+            let healer = Healer(store: store, parity: plan.parity, logger: logger) { slot in
+                await bootstrap.connect(slot, deploymentID: deploymentID)
+            }
             let responder = S3Responder(
                 store: store,
                 configuration: S3ServerConfiguration(
                     region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
-                    credentials: [configuration.rootUser: configuration.rootPassword]))
+                    credentials: [configuration.rootUser: configuration.rootPassword]),
+                admin: healer)
             let http = HTTP1Channel.Configuration(
                 additionalChannelHandlers: [ExpectContinueHandler()],
                 idleTimeout: .seconds(configuration.idleTimeoutSeconds),
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
+            let wake = ScannerWake()
+            let background = BackgroundWork(healer: healer, wake: wake, configuration: configuration)
             let app = Application(
                 responder: responder,
                 server: .http1(configuration: http),
                 configuration: ApplicationConfiguration(
                     address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+                services: [background],
                 onServerRunning: { channel in
                     let endpoint = "http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
-                    Self.announce(configuration, endpoint: endpoint)
+                    Self.announce(configuration, plan: plan, slots: slots, endpoint: endpoint)
                 },
                 logger: logger
             )
@@ -49,12 +63,17 @@ package enum Node {
         try await pool.shutdownGracefully()
     }
 
-    static func announce(_ configuration: NodeConfiguration, endpoint: String) {
-        var lines = [
-            "Stowage is serving S3 at \(endpoint)",
-            "  data:   \(configuration.dataDirectory)",
-            "  region: \(configuration.region)",
-        ]
+    static func announce(_ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String) {
+        var lines = ["Stowage is serving S3 at \(endpoint)"]
+        if slots.count == 1 {
+            lines.append("  data:   \(slots[0].location)")
+        } else {
+            lines.append("  drives: \(slots.count), \(plan.summary)")
+        }
+        for slot in slots {
+            if let reason = slot.offlineReason { lines.append("  OFFLINE \(slot.label): \(reason)") }
+        }
+        lines.append("  region: \(configuration.region)")
         if configuration.usesDefaultCredentials {
             lines += [
                 "WARNING: STOWAGE_ROOT_USER / STOWAGE_ROOT_PASSWORD are not set; using the development defaults.",
@@ -70,5 +89,26 @@ package enum Node {
         // Startup output goes to stdout on purpose: it is what a person running the command reads.
         let text = lines.joined(separator: "\n") + "\n"
         FileOutput.standardOutput(text)
+    }
+}
+
+/// The drive monitor and the background scanner, as one service that stops with the server.
+struct BackgroundWork: Service {
+    let healer: Healer
+    let wake: ScannerWake
+    let configuration: NodeConfiguration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await healer.runMonitor(interval: configuration.driveCheckInterval) { wake.wake() }
+                }
+                group.addTask {
+                    await healer.runScanner(
+                        interval: configuration.scannerInterval, objectsPerSecond: configuration.scannerObjectsPerSecond, wake: wake)
+                }
+            }
+        }
     }
 }

@@ -45,8 +45,13 @@ class StowageServer:
         region: str = "us-east-1",
         domain: str | None = None,
         port: int | None = None,
+        drives: list[Path] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # Several drive folders (an erasure-coded node) instead of the one data folder.
+        self.drives = [Path(d) for d in drives] if drives else None
+        self.extra_args = list(extra_args or [])
         self.log_path = Path(log_path)
         self.access_key = access_key if access_key is not None else "stowageadmin"
         self.secret_key = secret_key if secret_key is not None else "stowageadmin"
@@ -73,6 +78,9 @@ class StowageServer:
             command += ["--region", self.region]
         if self.domain:
             command += ["--domain", self.domain]
+        command += self.extra_args
+        if self.drives:
+            return command + [str(d) for d in self.drives]
         return command + [str(self.data_dir)]
 
     def start(self) -> "StowageServer":

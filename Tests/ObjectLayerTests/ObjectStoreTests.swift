@@ -36,8 +36,7 @@ struct ObjectStoreTests {
     func withStore(_ body: (ObjectStore, TemporaryDirectory) async throws -> Void) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0, blockSize: 4096)
-        let store = ObjectStore(drive: drive, inlineThreshold: 1000)
+        let (store, _) = try await TestStores.store(roots: [dir.path], pool: Self.pool, blockSize: 4096, inlineThreshold: 1000)
         try await store.createBucket("b", region: "us-east-1")
         try await body(store, dir)
     }

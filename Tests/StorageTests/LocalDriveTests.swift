@@ -15,7 +15,7 @@ struct LocalDriveTests {
     }
 
     func writeShard(_ drive: LocalDrive, _ data: [UInt8]) async throws -> ShardID {
-        let writer = try await drive.createShard()
+        let writer = try await drive.createShard(id: .random(), blockSize: 1024)
         var offset = 0
         while offset < data.count {
             let n = min(700, data.count - offset)
@@ -36,7 +36,7 @@ struct LocalDriveTests {
     func shardRoundTripsAcrossBlocks() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0, blockSize: 1024)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         let data = bytes(2600)
         let id = try await writeShard(drive, data)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
@@ -54,7 +54,7 @@ struct LocalDriveTests {
     func corruptedShardBlockIsDetected() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0, blockSize: 1024)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         let id = try await writeShard(drive, bytes(3000))
         _ = try await drive.commitObject(record("k", shard: id, size: 3000))
@@ -72,7 +72,7 @@ struct LocalDriveTests {
     func truncatedShardIsCorrupt() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0, blockSize: 1024)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         let id = try await writeShard(drive, bytes(3000))
         _ = try await drive.commitObject(record("k", shard: id, size: 3000))
@@ -86,11 +86,11 @@ struct LocalDriveTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         do {
-            let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+            let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
             _ = try await writeShard(drive, bytes(5000))
             #expect(dir.files(in: "tmp").count == 1)
         }
-        _ = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        _ = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         #expect(dir.files(in: "tmp").isEmpty)
         #expect(dir.files(in: "shards").isEmpty)
     }
@@ -99,7 +99,7 @@ struct LocalDriveTests {
     func replacedShardsAreFreed() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         let first = try await writeShard(drive, bytes(100))
         _ = try await drive.commitObject(record("k", shard: first, size: 100))
@@ -119,11 +119,11 @@ struct LocalDriveTests {
         defer { dir.remove() }
         let keys = ["a/b/c", "a/b", "a/b/", "Zebra", "é", "😀", "a b", "../x", "a//b", "%41"]
         do {
-            let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+            let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
             try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
             for key in keys { _ = try await drive.commitObject(record(key, shard: nil, size: 0)) }
         }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         let listed = try await drive.listObjects(bucket: "b", prefix: "", after: nil, inclusive: false, limit: 100).map(\.key)
         let expected = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         #expect(listed == expected)
@@ -137,7 +137,7 @@ struct LocalDriveTests {
     func nonEmptyBucketIsNotDeleted() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         _ = try await drive.commitObject(record("k", shard: nil, size: 0))
         await #expect(throws: DriveError.self) { try await drive.deleteBucket(named: "b") }
@@ -155,7 +155,7 @@ struct LocalDriveTests {
     func groupCommitIsolatesFailures() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let drive = try await LocalDrive.open(root: dir.path, pool: Self.pool, reserveBytes: 0)
+        let drive = try await TestStores.openDrive(root: dir.path, pool: Self.pool)
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
             for i in 0..<200 {

@@ -28,6 +28,22 @@ struct RecordCodecTests {
         #expect(bytes[0] == RecordCodec.binaryObjectVersion)
     }
 
+    @Test("The erasure layout round-trips, and version 2 records (before erasure coding) still decode")
+    func erasureLayoutAndVersionTwo() throws {
+        var coded = record
+        coded.erasure = ErasureInfo(dataShards: 4, parityShards: 2, blockSize: 1 << 20, distribution: [2, 3, 4, 5, 0, 1])
+        #expect(try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(coded)) == coded)
+        // A version 2 body is the version 3 body of a record without layout, minus the layout flag.
+        let current = try RecordCodec.encode(record)
+        #expect(current.last == 0)
+        let body = Array(current[5..<(current.count - 1)])
+        var crc = CRC32CProbe()
+        let framed = [RecordCodec.binaryObjectVersionWithoutErasure] + crc.littleEndianChecksum(body) + body
+        let decoded = try RecordCodec.decode(ObjectRecord.self, from: framed)
+        #expect(decoded == record)
+        #expect(decoded.layout == .singleDrive())
+    }
+
     @Test("Object records written as version 1 JSON still decode")
     func versionOneObjectRecordsStillDecode() throws {
         let encoder = JSONEncoder()

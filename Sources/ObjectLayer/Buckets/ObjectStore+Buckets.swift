@@ -2,22 +2,30 @@ package import StowageCore
 
 extension ObjectStore {
     package func createBucket(_ name: String, region: String) async throws {
-        try await requireSpace(0)
         try await translate {
-            try await drive.createBucket(BucketRecord(name: name, created: Self.nowMilliseconds(), region: region))
+            try await sets.createBucket(BucketRecord(name: name, created: Self.nowMilliseconds(), region: region))
         }
     }
 
     package func bucket(_ name: String) async throws -> BucketRecord {
-        guard let record = try await drive.bucket(named: name) else { throw ObjectLayerError(.noSuchBucket, name) }
+        guard let record = try await sets.bucket(named: name) else { throw ObjectLayerError(.noSuchBucket, name) }
         return record
     }
 
     package func listBuckets() async throws -> [BucketRecord] {
-        try await drive.listBuckets()
+        try await sets.listBuckets()
     }
 
     package func deleteBucket(_ name: String) async throws {
-        try await translate { try await drive.deleteBucket(named: name) }
+        _ = try await bucket(name)
+        // Empty by quorum: no object and no upload any set agrees on.
+        let objects = try await translate {
+            try await sets.listObjects(bucket: name, prefix: "", after: nil, inclusive: false, limit: 1)
+        }
+        let uploads = try await translate {
+            try await sets.listUploads(bucket: name, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1)
+        }
+        guard objects.isEmpty, uploads.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
+        try await translate { try await sets.deleteBucket(named: name) }
     }
 }

@@ -7,6 +7,8 @@ package struct ObjectLayerError: Error, Sendable, CustomStringConvertible {
         case invalidPart, invalidPartOrder, entityTooSmall, entityTooLarge
         case badDigest, incompleteBody, preconditionFailed
         case storageFull
+        /// Too few drives answered or took a write (read or write quorum not met); retryable.
+        case insufficientDrives
         case corrupt
         case invalidRequest, invalidArgument
     }

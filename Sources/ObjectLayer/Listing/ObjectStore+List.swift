@@ -31,7 +31,7 @@ extension ObjectStore {
         scanning: while count < maxKeys {
             let limit = min(1000, maxKeys - count + 1)
             let batch = try await translate {
-                try await drive.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: limit)
+                try await sets.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: limit)
             }
             if batch.isEmpty { break }
             for record in batch {
@@ -57,7 +57,7 @@ extension ObjectStore {
         }
         if count == maxKeys {
             let more = try await translate {
-                try await drive.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: 1)
+                try await sets.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: 1)
             }
             page.isTruncated = !more.isEmpty
         }

@@ -26,19 +26,22 @@ extension ObjectStore {
         bucket: String, key: String, options: ObjectWriteOptions, checksumAlgorithm: String?
     ) async throws -> UploadRecord {
         try await requireBucket(bucket)
-        try await requireSpace(0)
+        let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
+        try await requireSpace(0, in: set, layout: layout)
         let upload = UploadRecord(
             uploadID: ShardID.random().value, bucket: bucket, key: key, initiated: Self.nowMilliseconds(),
             systemMetadata: options.systemMetadata, userMetadata: options.userMetadata,
-            checksumAlgorithm: checksumAlgorithm, checksumType: options.checksumType, storageClass: options.storageClass
+            checksumAlgorithm: checksumAlgorithm, checksumType: options.checksumType, storageClass: options.storageClass,
+            erasure: layout
         )
-        try await translate { try await drive.createUpload(upload) }
+        try await translate { try await set.createUpload(upload) }
         return upload
     }
 
     /// The upload, checked to belong to `bucket`/`key`.
     package func upload(bucket: String, key: String, uploadID: String) async throws -> UploadRecord {
-        guard let upload = try await drive.upload(id: uploadID), upload.bucket == bucket, upload.key == key else {
+        let set = sets.set(bucket: bucket, key: key)
+        guard let upload = try await set.upload(id: uploadID), upload.bucket == bucket, upload.key == key else {
             try await requireBucket(bucket)
             throw ObjectLayerError(.noSuchUpload, uploadID)
         }
@@ -49,10 +52,11 @@ extension ObjectStore {
         bucket: String, key: String, uploadID: String, partNumber: Int, body: Body, size: Int64?,
         options: ObjectWriteOptions
     ) async throws -> PartRecord where Body.Element == ByteBuffer {
-        _ = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
         if let size, size > maxPartSize { throw ObjectLayerError(.entityTooLarge) }
-        try await requireSpace(size ?? 0)
-        let ingested = try await ingest(body, expectedSize: size, allowInline: false)
+        let set = sets.set(bucket: bucket, key: key)
+        try await requireSpace(size ?? 0, in: set, layout: upload.layout)
+        let ingested = try await ingest(body, expectedSize: size, allowInline: false, set: set, layout: upload.layout)
         do {
             if let expected = options.expectedMD5, expected != ingested.md5 {
                 throw ObjectLayerError(.badDigest, "Content-MD5 mismatch")
@@ -61,9 +65,9 @@ extension ObjectStore {
             guard let writer = ingested.writer else { throw ObjectLayerError(.invalidRequest, "part produced no shard") }
             let part = PartRecord(
                 uploadID: uploadID, number: partNumber, size: ingested.size, etag: ingested.md5Hex,
-                lastModified: Self.nowMilliseconds(), shardID: writer.id, checksums: checksums
+                lastModified: Self.nowMilliseconds(), shardID: writer.shardID, checksums: checksums
             )
-            try await translate { try await drive.commitPart(part) }
+            try await translate { try await set.commitPart(part, layout: upload.layout) }
             return part
         } catch {
             await ingested.discard()
@@ -75,7 +79,8 @@ extension ObjectStore {
         -> ListPartsPage
     {
         let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
-        let all = try await translate { try await drive.listParts(uploadID: uploadID) }.filter { $0.number > after }
+        let set = sets.set(bucket: bucket, key: key)
+        let all = try await translate { try await set.listParts(uploadID: uploadID) }.filter { $0.number > after }
         return ListPartsPage(upload: upload, parts: Array(all.prefix(maxParts)), isTruncated: all.count > maxParts)
     }
 
@@ -84,7 +89,7 @@ extension ObjectStore {
     ) async throws -> (uploads: [UploadRecord], isTruncated: Bool) {
         try await requireBucket(bucket)
         let uploads = try await translate {
-            try await drive.listUploads(
+            try await sets.listUploads(
                 bucket: bucket, prefix: prefix, afterKey: afterKey, afterUploadID: afterUploadID, limit: maxUploads + 1)
         }
         return (Array(uploads.prefix(maxUploads)), uploads.count > maxUploads)
@@ -92,7 +97,8 @@ extension ObjectStore {
 
     package func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws {
         _ = try await upload(bucket: bucket, key: key, uploadID: uploadID)
-        try await translate { try await drive.abortUpload(uploadID: uploadID) }
+        let set = sets.set(bucket: bucket, key: key)
+        try await translate { try await set.abortUpload(uploadID: uploadID) }
     }
 
     /// CompleteMultipartUpload: checks the part list (order, existence, ETags, sizes) and makes
@@ -107,7 +113,8 @@ extension ObjectStore {
         for (a, b) in zip(requested, requested.dropFirst()) where b.number <= a.number {
             throw ObjectLayerError(.invalidPartOrder)
         }
-        let stored = try await translate { try await drive.listParts(uploadID: uploadID) }
+        let set = sets.set(bucket: bucket, key: key)
+        let stored = try await translate { try await set.listParts(uploadID: uploadID) }
         let byNumber = Dictionary(stored.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
         var chosen: [PartRecord] = []
         for part in requested {
@@ -133,9 +140,12 @@ extension ObjectStore {
             userMetadata: upload.userMetadata, checksums: stored_checksums,
             checksumType: stored_checksums.isEmpty ? nil : (upload.checksumType ?? "COMPOSITE"),
             storageClass: upload.storageClass,
-            parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) }
+            parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) },
+            erasure: upload.erasure
         )
-        _ = try await translate { try await drive.completeUpload(uploadID: uploadID, object: record) }
+        try await locks.withLock(bucket + "/" + key) {
+            _ = try await translate { try await set.completeUpload(uploadID: uploadID, object: record) }
+        }
         return record
     }
 }

@@ -1,10 +1,12 @@
 package import NIOCore
 package import StowageCore
 
-/// The bytes of one object version (or a range of them), read part by part, chunk by chunk.
+/// The bytes of one object version (or a range of them), read part by part, block by block.
 ///
-/// Memory: one chunk (about 1 MiB) in flight. Every chunk was verified by the drive before it
-/// is yielded; a corrupt block ends the sequence with an error, so bad bytes are never served.
+/// Memory: one erasure block (about 1 MiB) in flight. Every chunk was verified by its drive
+/// before use, and a missing or corrupt shard is rebuilt from parity (and the object queued
+/// for healing); when too few shards survive the sequence ends with an error, so wrong bytes
+/// are never served.
 package struct ObjectByteStream: AsyncSequence, Sendable {
     package typealias Element = ByteBuffer
 
@@ -30,7 +32,7 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
         /// Object offsets still to read: [position, end).
         var position: Int64
         let end: Int64
-        var reader: (any ShardReader)?
+        var reader: ErasurePartReader?
         var readerPart: Int = -1
 
         package mutating func next() async throws -> ByteBuffer? {
@@ -54,24 +56,34 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
             guard index < record.parts.count else {
                 throw ObjectLayerError(.corrupt, "object layout shorter than its size")
             }
-            let part = record.parts[index]
             if readerPart != index {
                 await reader?.close()
-                reader = try await store.translate { try await store.drive.openShard(part.shardID) }
+                reader = try store.partReader(record, part: record.parts[index])
                 readerPart = index
-                guard reader!.size == part.size else {
-                    throw ObjectLayerError(.corrupt, "shard \(part.shardID) has \(reader!.size) bytes, expected \(part.size)")
-                }
             }
             let offsetInPart = position - partStart
-            // Stay inside one block-aligned chunk so each read verifies whole blocks once.
-            let chunk = Int64(store.readChunkSize)
-            let chunkEnd = Swift.min((offsetInPart / chunk + 1) * chunk, part.size, end - partStart)
-            let length = Int(chunkEnd - offsetInPart)
-            let currentReader = reader!
-            let bytes = try await store.translate { try await currentReader.read(offset: offsetInPart, length: length) }
-            position += Int64(length)
+            let blockSize = Int64(record.layout.blockSize)
+            let block = offsetInPart / blockSize
+            let from = Int(offsetInPart - block * blockSize)
+            let to = Int(Swift.min(Int64(reader!.blockLength(block)), end - partStart - block * blockSize))
+            let bytes = try await reader!.read(block: block, from: from, to: to)
+            position += Int64(to - from)
             return bytes
+        }
+    }
+}
+
+extension ObjectStore {
+    /// A reader for one part of `record` that reports damage to the healer.
+    func partReader(_ record: ObjectRecord, part: PartLayout) throws -> ErasurePartReader {
+        let heal = self.heal
+        let bucket = record.bucket
+        let key = record.key
+        return try ErasurePartReader(set: sets.set(bucket: bucket, key: key), layout: record.layout, part: part) { _, error in
+            heal.count { counters in
+                if (error as? DriveError)?.code == .corrupt { counters.corruptionsFound += 1 } else { counters.missingShardsFound += 1 }
+            }
+            heal.enqueue(bucket: bucket, key: key)
         }
     }
 }

@@ -3,29 +3,31 @@ package import NIOCore
 package import StowageCore
 
 extension ObjectStore {
-    /// The bytes of one upload, received and durable in staging (or held inline when small).
+    /// The bytes of one upload, received and durable in staging on a write quorum of drives
+    /// (or held inline when small).
     struct Ingested {
         var size: Int64
         var md5: [UInt8]
         var inline: [UInt8]?
-        var writer: (any ShardWriter)?
+        var writer: ErasureWriter?
 
         var md5Hex: String { Hex.string(md5) }
 
-        /// Frees a staged shard that will not be committed.
+        /// Frees staged shards that will not be committed.
         func discard() async { await writer?.abort() }
     }
 
-    /// Streams `body` to a new shard (or memory, when small), hashing as it goes.
-    /// Throws `incompleteBody` when the byte count differs from `expectedSize`.
-    func ingest<Body: AsyncSequence>(_ body: Body, expectedSize: Int64?, allowInline: Bool) async throws -> Ingested
-    where Body.Element == ByteBuffer {
+    /// Streams `body` into erasure-coded shards on `set` (or memory, when small), hashing as it
+    /// goes. Throws `incompleteBody` when the byte count differs from `expectedSize`.
+    func ingest<Body: AsyncSequence>(
+        _ body: Body, expectedSize: Int64?, allowInline: Bool, set: ErasureSet, layout: ErasureInfo
+    ) async throws -> Ingested where Body.Element == ByteBuffer {
         var md5 = Insecure.MD5()
         var size: Int64 = 0
         var inline: [UInt8]? = nil
-        var writer: (any ShardWriter)? = nil
+        var writer: ErasureWriter? = nil
         let inlineFits = allowInline && (expectedSize ?? Int64.max) <= Int64(inlineThreshold)
-        if inlineFits { inline = [] } else { writer = try await translate { try await drive.createShard() } }
+        if inlineFits { inline = [] } else { writer = try await translate { try await ErasureWriter.create(set: set, layout: layout) } }
         do {
             for try await buffer in body {
                 size += Int64(buffer.readableBytes)
@@ -38,8 +40,8 @@ extension ObjectStore {
                     if size <= Int64(inlineThreshold) {
                         buffer.withUnsafeReadableBytes { inline!.append(contentsOf: $0) }
                     } else {
-                        // Larger than announced inline size: spill what we have into a shard.
-                        let spilled = try await translate { try await drive.createShard() }
+                        // Larger than announced inline size: spill what we have into shards.
+                        let spilled = try await translate { try await ErasureWriter.create(set: set, layout: layout) }
                         writer = spilled
                         try await translate { try await spilled.write(ByteBuffer(bytes: inline!)) }
                         inline = nil
@@ -60,36 +62,50 @@ extension ObjectStore {
         return Ingested(size: size, md5: Array(md5.finalize()), inline: inline, writer: writer)
     }
 
+    /// Makes `record` current on its set under the key's lock; discards `ingested` on failure.
+    func commit(_ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?) async throws {
+        do {
+            try await locks.withLock(record.bucket + "/" + record.key) {
+                _ = try await translate { try await set.commitObject(record) }
+            }
+        } catch {
+            await ingested?.discard()
+            throw error
+        }
+    }
+
     /// PutObject: stores `body` as the new current version of `key`.
     package func putObject<Body: AsyncSequence>(
         bucket: String, key: String, body: Body, size: Int64?, options: ObjectWriteOptions
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
         try await requireBucket(bucket)
-        try await requireSpace(size ?? 0)
-        let ingested = try await ingest(body, expectedSize: size, allowInline: true)
+        let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
+        try await requireSpace(size ?? 0, in: set, layout: layout)
+        let ingested = try await ingest(body, expectedSize: size, allowInline: true, set: set, layout: layout)
+        var record: ObjectRecord
         do {
             if let expected = options.expectedMD5, expected != ingested.md5 {
                 throw ObjectLayerError(.badDigest, "Content-MD5 mismatch")
             }
             let checksums = try options.finalizeChecksums()
-            var record = ObjectRecord(
+            record = ObjectRecord(
                 bucket: bucket, key: key, size: ingested.size, etag: ingested.md5Hex,
                 lastModified: Self.nowMilliseconds(), systemMetadata: options.systemMetadata,
                 userMetadata: options.userMetadata, checksums: checksums,
                 checksumType: checksums.isEmpty ? nil : (options.checksumType ?? "FULL_OBJECT"),
-                storageClass: options.storageClass
+                storageClass: options.storageClass, erasure: layout
             )
-            if let inline = ingested.inline {
-                record.inlineData = inline
-            } else if let writer = ingested.writer {
-                record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.id)]
-            }
-            _ = try await translate { try await drive.commitObject(record) }
-            return record
         } catch {
             await ingested.discard()
             throw error
         }
+        if let inline = ingested.inline {
+            record.inlineData = inline
+        } else if let writer = ingested.writer {
+            record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
+        }
+        try await commit(record, set: set, discarding: ingested)
+        return record
     }
 
     /// CopyObject: copies the source's bytes (or, for a copy onto itself, only its metadata).
@@ -109,31 +125,28 @@ extension ObjectStore {
         }
         if source.bucket == bucket && source.key == key {
             // Same key: the shards stay where they are; only the record changes.
-            _ = try await translate { try await drive.commitObject(record) }
+            try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil)
             return record
         }
-        try await requireSpace(source.size)
-        if source.inlineData == nil {
-            let stream = ObjectByteStream(store: self, record: source, range: nil)
-            let ingested = try await ingest(stream, expectedSize: source.size, allowInline: false)
-            guard let writer = ingested.writer else { throw ObjectLayerError(.invalidRequest, "copy produced no shard") }
-            // The copy is stored as one part, so its ETag is the MD5 of the bytes (as S3 does
-            // for a CopyObject of a multipart object); a composite checksum no longer applies.
-            record.etag = ingested.md5Hex
-            if record.checksumType == "COMPOSITE" {
-                record.checksums = [:]
-                record.checksumType = nil
-            }
-            record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.id)]
-            do {
-                _ = try await translate { try await drive.commitObject(record) }
-            } catch {
-                await ingested.discard()
-                throw error
-            }
+        let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: record.storageClass)
+        record.erasure = layout
+        try await requireSpace(source.size, in: set, layout: layout)
+        guard source.inlineData == nil else {
+            try await commit(record, set: set, discarding: nil)
             return record
         }
-        _ = try await translate { try await drive.commitObject(record) }
+        let stream = ObjectByteStream(store: self, record: source, range: nil)
+        let ingested = try await ingest(stream, expectedSize: source.size, allowInline: false, set: set, layout: layout)
+        guard let writer = ingested.writer else { throw ObjectLayerError(.invalidRequest, "copy produced no shard") }
+        // The copy is stored as one part, so its ETag is the MD5 of the bytes (as S3 does
+        // for a CopyObject of a multipart object); a composite checksum no longer applies.
+        record.etag = ingested.md5Hex
+        if record.checksumType == "COMPOSITE" {
+            record.checksums = [:]
+            record.checksumType = nil
+        }
+        record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
+        try await commit(record, set: set, discarding: ingested)
         return record
     }
 }

@@ -1,12 +1,14 @@
 internal import StowageCore
 
-/// The binary body of an object record (record format version 2).
+/// The binary body of an object record (record format versions 2 and 3).
 ///
 /// Object records are read on every GET and HEAD, so they get a compact binary layout instead
 /// of JSON (JSON decoding was ~14% of a 4 KiB GET's CPU time). Field order:
 /// bucket, key, versionID, size, etag, lastModified, systemMetadata, userMetadata, checksums,
 /// checksumType?, storageClass, inlineData? (flag + bytes), parts (count, then per part: number,
-/// size, etag, shardID, checksums). Appending fields needs a new version number.
+/// size, etag, shardID, checksums). Version 3 appends the erasure layout: a flag, then data
+/// shards, parity shards, block size, shard count and one shard index per drive position.
+/// Appending fields needs a new version number.
 enum ObjectRecordFormat {
     static func encode(_ record: ObjectRecord) -> [UInt8] {
         var writer = BinaryRecordWriter(capacity: 192 + (record.inlineData?.count ?? 0))
@@ -35,10 +37,20 @@ enum ObjectRecordFormat {
             writer.string(part.shardID.value)
             writer.dictionary(part.checksums)
         }
+        if let erasure = record.erasure {
+            writer.byte(1)
+            writer.varint(erasure.dataShards)
+            writer.varint(erasure.parityShards)
+            writer.varint(erasure.blockSize)
+            writer.varint(erasure.distribution.count)
+            for index in erasure.distribution { writer.varint(index) }
+        } else {
+            writer.byte(0)
+        }
         return writer.bytes
     }
 
-    static func decode(_ body: ArraySlice<UInt8>) throws -> ObjectRecord {
+    static func decode(_ body: ArraySlice<UInt8>, version: UInt8) throws -> ObjectRecord {
         var reader = BinaryRecordReader(body)
         let bucket = try reader.string()
         let key = try reader.string()
@@ -69,10 +81,35 @@ enum ObjectRecordFormat {
             let partChecksums = try reader.dictionary()
             parts.append(PartLayout(number: number, size: partSize, etag: partETag, shardID: shardID, checksums: partChecksums))
         }
+        let erasure = version >= 3 ? try decodeErasure(&reader) : nil
         guard reader.isAtEnd else { throw DriveError(.corrupt, "record: trailing bytes") }
         return ObjectRecord(
             bucket: bucket, key: key, versionID: versionID, size: size, etag: etag, lastModified: lastModified,
             systemMetadata: systemMetadata, userMetadata: userMetadata, checksums: checksums,
-            checksumType: checksumType, storageClass: storageClass, inlineData: inlineData, parts: parts)
+            checksumType: checksumType, storageClass: storageClass, inlineData: inlineData, parts: parts,
+            erasure: erasure)
+    }
+
+    private static func decodeErasure(_ reader: inout BinaryRecordReader) throws -> ErasureInfo? {
+        switch try reader.byte() {
+        case 0: return nil
+        case 1: break
+        default: throw DriveError(.corrupt, "record: bad erasure flag")
+        }
+        let data = try reader.varint()
+        let parity = try reader.varint()
+        let blockSize = try reader.varint()
+        let count = try reader.varint()
+        guard data >= 1, parity >= 0, count == data + parity, count <= 256, blockSize >= 1, blockSize <= 64 << 20 else {
+            throw DriveError(.corrupt, "record: bad erasure layout \(data)+\(parity)/\(count)")
+        }
+        var distribution: [Int] = []
+        distribution.reserveCapacity(count)
+        for _ in 0..<count {
+            let index = try reader.varint()
+            guard index < count else { throw DriveError(.corrupt, "record: bad shard index") }
+            distribution.append(index)
+        }
+        return ErasureInfo(dataShards: data, parityShards: parity, blockSize: blockSize, distribution: distribution)
     }
 }

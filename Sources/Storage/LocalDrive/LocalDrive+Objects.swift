@@ -79,7 +79,8 @@ extension LocalDrive {
             let kept = Set(record.shardIDs)
             let dropped = (previous?.shardIDs ?? []).filter { !kept.contains($0) }
             let previouslyOwned = Set(previous?.shardIDs ?? [])
-            let staged = record.shardIDs.filter { !previouslyOwned.contains($0) }
+            // A shard the record already owned is staged again when healing rewrote it.
+            let staged = record.shardIDs.filter { !previouslyOwned.contains($0) || POSIXFile.exists(self.stagedPath($0)) }
             return (previous, staged, dropped)
         }
     }

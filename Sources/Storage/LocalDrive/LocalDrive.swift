@@ -11,7 +11,7 @@ internal import Synchronization
 ///
 /// Layout of the folder:
 /// ```
-/// stowage.format          format record (JSON: format version, drive id)
+/// stowage.format          format record (JSON: format version, drive identity; see DriveFormatFile)
 /// index.sqlite (+ -wal)   the metadata index
 /// tmp/<shard>             shards being written; garbage unless an index row names them
 /// shards/<xx>/<shard>     committed shards, xx = first two hex digits of the id
@@ -24,6 +24,8 @@ internal import Synchronization
 package final class LocalDrive: Drive {
     package let name: String
     let root: String
+    /// The identity the format record must keep; checked by `healthCheck()`.
+    package let identity: DriveIdentity
     let index: MetadataIndex
     let pool: NIOThreadPool
     let blockSize: Int
@@ -39,37 +41,40 @@ package final class LocalDrive: Drive {
         var deleted: [ShardID] = []
     }
 
-    /// Opens (creating if needed) a drive at `root`, and recovers from any earlier crash.
+    /// Opens a formatted drive at `root` (see `DriveFormatFile`), creating its folders and index
+    /// if needed, and recovers from any earlier crash. Throws unless the format record names
+    /// exactly `identity`.
     /// - Parameter reserveBytes: free space kept back from new writes; nil picks 1% of the
     ///   filesystem, clamped to 1 MiB … 256 MiB.
     package static func open(
-        root: String, pool: NIOThreadPool, reserveBytes: Int64? = nil, blockSize: Int = 1 << 20
+        root: String, identity: DriveIdentity, pool: NIOThreadPool, reserveBytes: Int64? = nil, blockSize: Int = 1 << 20
     ) async throws -> LocalDrive {
         try await pool.runIfActive {
-            try POSIXFile.makeDirectories(root)
+            try DriveFormatFile.verify(root: root, identity: identity)
             try POSIXFile.makeDirectory(root + "/tmp")
             try POSIXFile.makeDirectory(root + "/shards")
             let hex = Array("0123456789abcdef")
             for a in hex { for b in hex { try POSIXFile.makeDirectory(root + "/shards/\(a)\(b)") } }
-            try DriveFormat.loadOrCreate(root: root)
             let index = try MetadataIndex(path: root + "/index.sqlite")
             let total = try POSIXFile.space(root).total
             let reserve = reserveBytes ?? min(max(total / 100, 1 << 20), 256 << 20)
             let buckets = try Self.loadBuckets(index)
             let drive = LocalDrive(
-                root: root, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve, buckets: buckets)
+                root: root, identity: identity, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve,
+                buckets: buckets)
             try drive.recover()
             return drive
         }
     }
 
     private init(
-        root: String, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64,
+        root: String, identity: DriveIdentity, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64,
         buckets: [String: BucketRecord]
     ) {
         self.bucketCache = Mutex(buckets)
         self.name = root
         self.root = root
+        self.identity = identity
         self.index = index
         self.pool = pool
         self.blockSize = blockSize
@@ -168,9 +173,8 @@ package final class LocalDrive: Drive {
 
     // MARK: Shards
 
-    package func createShard() async throws -> any ShardWriter {
-        let id = ShardID.random()
-        return try await LocalShardWriter.create(id: id, path: stagedPath(id), pool: pool, blockSize: blockSize)
+    package func createShard(id: ShardID, blockSize: Int) async throws -> any ShardWriter {
+        try await LocalShardWriter.create(id: id, path: stagedPath(id), pool: pool, blockSize: blockSize)
     }
 
     package func openShard(_ id: ShardID) async throws -> any ShardReader {
@@ -186,42 +190,27 @@ package final class LocalDrive: Drive {
         }
     }
 
-    // MARK: Space
+    // MARK: Space and health
 
     package func availableBytes() async throws -> Int64 {
         let root = self.root
         let available = try await pool.runIfActive { try POSIXFile.space(root).available }
         return available - reserveBytes
     }
-}
 
-/// The drive's format record, written once when the drive is first used.
-struct DriveFormat: Codable {
-    var format: String
-    var version: Int
-    var driveID: String
-
-    static func loadOrCreate(root: String) throws {
-        let path = root + "/stowage.format"
-        if POSIXFile.exists(path) {
-            let fd = try POSIXFile.open(path, O_RDONLY)
-            defer { close(fd) }
-            let size = try POSIXFile.fileSize(fd, path: path)
-            var bytes = [UInt8](repeating: 0, count: Int(size))
-            try bytes.withUnsafeMutableBytes { try POSIXFile.readExactly(fd, into: $0, at: 0, path: path) }
-            guard let record = try? JSONDecoder().decode(DriveFormat.self, from: Data(bytes)), record.format == "stowage-drive"
-            else { throw DriveError(.corrupt, "\(path) is not a Stowage format record") }
-            guard record.version == 1 else { throw DriveError(.corrupt, "\(path): unsupported format \(record.version)") }
-            return
+    package func healthCheck() async throws {
+        try await pool.runIfActive { [self] in
+            try DriveFormatFile.verify(root: root, identity: identity)
+            _ = try index.read { db in try db.execute("SELECT 1") }
+            let probe = root + "/tmp/.health-probe"
+            let fd = try POSIXFile.open(probe, O_WRONLY | O_CREAT | O_TRUNC)
+            defer {
+                close(fd)
+                try? POSIXFile.unlinkIfPresent(probe)
+            }
+            try [UInt8](repeating: 0x5A, count: 64).withUnsafeBytes { try POSIXFile.writeAll(fd, $0, path: probe) }
+            try POSIXFile.fsync(fd, path: probe)
         }
-        let record = DriveFormat(format: "stowage-drive", version: 1, driveID: ShardID.random().value)
-        let bytes = try JSONEncoder().encode(record)
-        let staged = root + "/stowage.format.tmp"
-        let fd = try POSIXFile.open(staged, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { close(fd) }
-        try bytes.withUnsafeBytes { try POSIXFile.writeAll(fd, $0, path: staged) }
-        try POSIXFile.fsync(fd, path: staged)
-        try POSIXFile.rename(staged, path)
-        try POSIXFile.fsyncDirectory(root)
+        if try await availableBytes() < 0 { throw DriveError(.full, "\(root): below its reserve of free space") }
     }
 }

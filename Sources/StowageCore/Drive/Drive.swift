@@ -32,8 +32,11 @@ package protocol Drive: Sendable {
         -> [ObjectRecord]
 
     // MARK: Shard data
-    /// A writer for a new shard in the drive's staging area.
-    func createShard() async throws -> any ShardWriter
+    /// A writer for a new shard `id` in the drive's staging area, checksummed in blocks of
+    /// `blockSize` bytes. The same id is used on every drive of a set (each holds its own shard
+    /// index); a staged shard whose id a record already owns replaces that shard at the next
+    /// commit naming it (this is how healing rewrites a damaged shard).
+    func createShard(id: ShardID, blockSize: Int) async throws -> any ShardWriter
     /// Opens a committed shard for reading. Every block read is verified against its checksum.
     func openShard(_ id: ShardID) async throws -> any ShardReader
 
@@ -52,9 +55,12 @@ package protocol Drive: Sendable {
     /// Removes the upload and frees all its parts.
     func abortUpload(uploadID: String) async throws
 
-    // MARK: Space
+    // MARK: Space and health
     /// Bytes a new write may still use, after the drive's reserve.
     func availableBytes() async throws -> Int64
+    /// Throws unless the drive is usable: its format record is present and unchanged, its index
+    /// answers, and a small file can be written and synced.
+    func healthCheck() async throws
 }
 
 /// Appends the bytes of one new shard. Not thread-safe: one writer, one task.

@@ -27,12 +27,15 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
     package var inlineData: [UInt8]?
     /// The data layout: one entry per part (a single part for plain PUT). Empty when inline.
     package var parts: [PartLayout]
+    /// How the parts are erasure-coded over the drives of the key's set; nil for records
+    /// written before erasure coding (the whole object on one drive: `ErasureInfo.singleDrive`).
+    package var erasure: ErasureInfo?
 
     package init(
         bucket: String, key: String, versionID: String = "null", size: Int64, etag: String,
         lastModified: Int64, systemMetadata: [String: String] = [:], userMetadata: [String: String] = [:],
         checksums: [String: String] = [:], checksumType: String? = nil, storageClass: String = "STANDARD",
-        inlineData: [UInt8]? = nil, parts: [PartLayout] = []
+        inlineData: [UInt8]? = nil, parts: [PartLayout] = [], erasure: ErasureInfo? = nil
     ) {
         self.bucket = bucket
         self.key = key
@@ -47,11 +50,12 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         self.storageClass = storageClass
         self.inlineData = inlineData
         self.parts = parts
+        self.erasure = erasure
     }
 
     private enum CodingKeys: String, CodingKey {
         case bucket, key, versionID, size, etag, lastModified, systemMetadata, userMetadata, checksums, checksumType
-        case storageClass, inlineData, parts
+        case storageClass, inlineData, parts, erasure
     }
 
     package init(from decoder: any Decoder) throws {
@@ -77,6 +81,7 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
             inlineData = nil
         }
         parts = try c.decode([PartLayout].self, forKey: .parts)
+        erasure = try c.decodeIfPresent(ErasureInfo.self, forKey: .erasure)
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -94,6 +99,18 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         try c.encode(storageClass, forKey: .storageClass)
         try c.encodeIfPresent(inlineData.map { Data($0).base64EncodedString() }, forKey: .inlineData)
         try c.encode(parts, forKey: .parts)
+        try c.encodeIfPresent(erasure, forKey: .erasure)
+    }
+
+    /// The erasure layout, with records from before erasure coding read as single-drive.
+    package var layout: ErasureInfo { erasure ?? .singleDrive() }
+
+    /// True when `other` is the same write of this key (not merely equal content): drives that
+    /// agree on this agree on the version. Used to vote between drives' copies of a record.
+    package func isSameVersion(as other: ObjectRecord) -> Bool {
+        lastModified == other.lastModified && etag == other.etag && size == other.size
+            && versionID == other.versionID && shardIDs == other.shardIDs && erasure == other.erasure
+            && userMetadata == other.userMetadata && systemMetadata == other.systemMetadata
     }
 
     /// The shards this record owns on a drive.

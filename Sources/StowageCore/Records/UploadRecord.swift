@@ -11,11 +11,14 @@ package struct UploadRecord: Codable, Sendable, Equatable {
     package var checksumAlgorithm: String?
     package var checksumType: String?
     package var storageClass: String
+    /// The erasure layout every part (and so the completed object) is written with; nil for
+    /// uploads started before erasure coding (single drive).
+    package var erasure: ErasureInfo?
 
     package init(
         uploadID: String, bucket: String, key: String, initiated: Int64,
         systemMetadata: [String: String], userMetadata: [String: String],
-        checksumAlgorithm: String?, checksumType: String?, storageClass: String
+        checksumAlgorithm: String?, checksumType: String?, storageClass: String, erasure: ErasureInfo? = nil
     ) {
         self.uploadID = uploadID
         self.bucket = bucket
@@ -26,7 +29,10 @@ package struct UploadRecord: Codable, Sendable, Equatable {
         self.checksumAlgorithm = checksumAlgorithm
         self.checksumType = checksumType
         self.storageClass = storageClass
+        self.erasure = erasure
     }
+
+    package var layout: ErasureInfo { erasure ?? .singleDrive() }
 }
 
 /// One uploaded part of a multipart upload.

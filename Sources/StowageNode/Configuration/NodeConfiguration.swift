@@ -7,7 +7,16 @@ package struct NodeConfiguration: Sendable {
     package var port: Int
     package var region: String
     package var virtualHostDomains: [String]
-    package var dataDirectory: String
+    /// The drive folders, expanded, in order: the first `drivesPerSet` form set 0, and so on.
+    package var drivePaths: [String]
+    /// Parity shards per set for STANDARD objects; nil picks the default for the set size.
+    package var parity: Int?
+    /// Seconds between drive health checks (offline drives are retried as often).
+    package var driveCheckInterval: Double = 10
+    /// Seconds between background scanner passes over every object.
+    package var scannerInterval: Double = 3600
+    /// Objects the scanner verifies per second at most.
+    package var scannerObjectsPerSecond: Double = 50
     package var rootUser: String
     package var rootPassword: String
     /// True when the credentials are the documented development defaults.
@@ -18,14 +27,15 @@ package struct NodeConfiguration: Sendable {
     package var idleTimeoutSeconds: Int64
 
     package init(
-        host: String, port: Int, region: String, virtualHostDomains: [String], dataDirectory: String,
+        host: String, port: Int, region: String, virtualHostDomains: [String], drivePaths: [String], parity: Int? = nil,
         rootUser: String?, rootPassword: String?, reserveBytes: Int64?, idleTimeoutSeconds: Int64
     ) {
         self.host = host
         self.port = port
         self.region = region
         self.virtualHostDomains = virtualHostDomains
-        self.dataDirectory = dataDirectory
+        self.drivePaths = drivePaths
+        self.parity = parity
         self.usesDefaultCredentials = rootUser == nil || rootPassword == nil
         self.rootUser = rootUser ?? Self.defaultRootUser
         self.rootPassword = rootPassword ?? Self.defaultRootPassword

@@ -1,0 +1,135 @@
+package import StowageCore
+
+extension ErasureSet {
+    /// The current version of a key by read quorum.
+    package func readObject(bucket: String, key: String) async throws -> ResolvedRecord {
+        if slots.count == 1 {
+            guard let drive = slots[0].drive else {
+                throw ObjectLayerError(.insufficientDrives, "\(slots[0].label) is offline")
+            }
+            let record = try await drive.readObject(bucket: bucket, key: key)
+            return ResolvedRecord(record: record, agreeing: [0], stale: [])
+        }
+        let answers = await fanOut { try await $0.readObject(bucket: bucket, key: key) }
+        try requireAnswers(answers, operation: "read \(bucket)/\(key)")
+        return RecordVote.resolve(answers)
+    }
+
+    /// Throws unless at least the read quorum of drives answered (a damaged record counts as an answer).
+    func requireAnswers<T>(_ answers: [DriveAnswer<T>], operation: String) throws {
+        var answered = 0
+        for answer in answers {
+            switch answer {
+            case .success: answered += 1
+            case .failure(let error as DriveError) where error.code == .corrupt: answered += 1
+            case .failure, .offline: continue
+            }
+        }
+        guard answered >= metadataReadQuorum else {
+            throw ObjectLayerError(
+                .insufficientDrives, "\(operation): \(answered) of \(slots.count) drives answered, \(metadataReadQuorum) needed")
+        }
+    }
+
+    /// Writes `record` on every online drive; at least its write quorum must succeed, or the
+    /// drives that took it are put back as they were and the write fails. Returns the version
+    /// it replaced on the first drive that reported one.
+    @discardableResult
+    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+        let answers = await fanOut { try await $0.commitObject(record) }
+        do {
+            let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
+            return successes.lazy.compactMap(\.value).first
+        } catch {
+            await rollBack(answers, bucket: record.bucket, key: record.key)
+            throw error
+        }
+    }
+
+    /// Puts back the previous version on drives that accepted a write that then missed quorum.
+    func rollBack(_ answers: [DriveAnswer<ObjectRecord?>], bucket: String, key: String) async {
+        for (position, answer) in answers.enumerated() {
+            guard case .success(let previous) = answer, let drive = slots[position].drive else { continue }
+            if let previous {
+                _ = try? await drive.commitObject(previous)
+            } else {
+                _ = try? await drive.deleteObject(bucket: bucket, key: key)
+            }
+        }
+    }
+
+    /// Removes the key on every online drive (write quorum of the set's default layout).
+    package func deleteObject(bucket: String, key: String) async throws {
+        let answers = await fanOut { try await $0.deleteObject(bucket: bucket, key: key) }
+        _ = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key)")
+    }
+
+    /// Up to `limit` records of the set with `prefix` after `after` in key order, each resolved
+    /// by vote; fewer only when no more keys exist.
+    ///
+    /// Each drive lists the same range; where a drive's page ended early (it was full), the merge
+    /// stops at the smallest such last key, so every key returned was seen by every answering
+    /// drive (or known absent from it).
+    package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        if slots.count == 1 {
+            guard let drive = slots[0].drive else {
+                throw ObjectLayerError(.insufficientDrives, "\(slots[0].label) is offline")
+            }
+            return try await drive.listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
+        }
+        var result: [ObjectRecord] = []
+        var cursor = after
+        var cursorInclusive = inclusive
+        while result.count < limit {
+            let want = limit - result.count
+            let (resolved, boundary) = try await listRound(
+                bucket: bucket, prefix: prefix, after: cursor, inclusive: cursorInclusive, limit: want)
+            for entry in resolved {
+                if let record = entry.record.record { result.append(record) }
+                if result.count == limit { break }
+            }
+            guard let boundary else { break }
+            cursor = Array(boundary.utf8)
+            cursorInclusive = false
+        }
+        return result
+    }
+
+    /// Every key some drive of the set holds under the prefix, with its resolved record (for healing).
+    func listForHeal(bucket: String, prefix: String, after: [UInt8]?, limit: Int) async throws
+        -> (entries: [(key: String, record: ResolvedRecord)], boundary: String?)
+    {
+        let (resolved, boundary) = try await listRound(bucket: bucket, prefix: prefix, after: after, inclusive: false, limit: limit)
+        return (resolved.map { ($0.key, $0.record) }, boundary)
+    }
+
+    /// One merged page. `boundary` is the last key covered when more may follow, nil at the end.
+    private func listRound(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
+        -> (entries: [(key: String, record: ResolvedRecord)], boundary: String?)
+    {
+        let answers = await fanOut {
+            try await $0.listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
+        }
+        try requireAnswers(answers, operation: "list \(bucket)")
+        // The merge may only go as far as the shortest full page.
+        var boundary: String?
+        for answer in answers {
+            guard let page = answer.value, page.count == limit, let last = page.last?.key else { continue }
+            if boundary == nil || RecordVote.precedes(last, boundary!) { boundary = last }
+        }
+        var copiesByKey: [String: [DriveAnswer<ObjectRecord?>]] = [:]
+        for (position, answer) in answers.enumerated() {
+            guard let page = answer.value else { continue }
+            for record in page {
+                if let boundary, RecordVote.precedes(boundary, record.key) { break }
+                var copies = copiesByKey[record.key] ?? answers.map { $0.value == nil ? .offline : .success(nil) }
+                copies[position] = .success(record)
+                copiesByKey[record.key] = copies
+            }
+        }
+        let keys = copiesByKey.keys.sorted(by: RecordVote.precedes)
+        return (keys.map { ($0, RecordVote.resolve(copiesByKey[$0]!)) }, boundary)
+    }
+}

@@ -1,0 +1,138 @@
+package import StowageCore
+
+/// The answer of one drive slot to a fanned-out call.
+enum DriveAnswer<T: Sendable>: Sendable {
+    case offline
+    case success(T)
+    case failure(any Error)
+
+    var value: T? {
+        if case .success(let value) = self { return value }
+        return nil
+    }
+}
+
+/// K + M drives that store every object of the keys hashed to them: each object version's
+/// record on every drive, its data as K data and M parity shards, one per drive.
+///
+/// Quorum rules (see docs/architecture.md): a write must be acknowledged by `writeQuorum`
+/// drives of its layout (K, or K + 1 when K = M) or it is rolled back and fails; a read needs
+/// answers from `readQuorum` (K) drives and takes the version most drives agree on.
+package struct ErasureSet: Sendable {
+    package let index: Int
+    package let slots: [DriveSlot]
+    /// Parity shards of STANDARD objects.
+    package let parity: Int
+    /// Parity shards of REDUCED_REDUNDANCY objects.
+    package let reducedParity: Int
+    /// Object bytes per erasure block.
+    package let blockSize: Int
+
+    package init(index: Int, slots: [DriveSlot], parity: Int, reducedParity: Int, blockSize: Int = 1 << 20) {
+        precondition(!slots.isEmpty && parity >= 0 && parity <= slots.count / 2, "parity must be at most half the set")
+        precondition(reducedParity <= parity, "reduced redundancy cannot have more parity than standard")
+        self.index = index
+        self.slots = slots
+        self.parity = parity
+        self.reducedParity = reducedParity
+        self.blockSize = blockSize
+    }
+
+    package var size: Int { slots.count }
+
+    /// The layout of a new object: parity by storage class, shards rotated by the key's hash so
+    /// that parity (and the read load) spreads over all drives.
+    package func layout(storageClass: String, bucket: String, key: String) -> ErasureInfo {
+        let m = storageClass == "REDUCED_REDUNDANCY" ? reducedParity : parity
+        let n = slots.count
+        let start = Int(Placement.hash(bucket: bucket, key: key) % UInt64(n))
+        let distribution = (0..<n).map { ($0 + n - start) % n }
+        return ErasureInfo(dataShards: n - m, parityShards: m, blockSize: blockSize, distribution: distribution)
+    }
+
+    /// The layout metadata-only operations (buckets, uploads, deletes) are held to.
+    var defaultLayout: ErasureInfo {
+        ErasureInfo(dataShards: size - parity, parityShards: parity, blockSize: blockSize, distribution: Array(0..<size))
+    }
+
+    var metadataWriteQuorum: Int { defaultLayout.writeQuorum }
+    var metadataReadQuorum: Int { defaultLayout.readQuorum }
+
+    /// Runs `body` on every online drive at once; one answer per position.
+    func fanOut<T: Sendable>(_ body: @escaping @Sendable (any Drive) async throws -> T) async -> [DriveAnswer<T>] {
+        if slots.count == 1 {
+            guard let drive = slots[0].drive else { return [.offline] }
+            do { return [.success(try await body(drive))] } catch { return [.failure(error)] }
+        }
+        return await withTaskGroup(of: (Int, DriveAnswer<T>).self) { group in
+            for (position, slot) in slots.enumerated() {
+                guard let drive = slot.drive else { continue }
+                group.addTask {
+                    do { return (position, .success(try await body(drive))) } catch { return (position, .failure(error)) }
+                }
+            }
+            var answers = [DriveAnswer<T>](repeating: .offline, count: slots.count)
+            for await (position, answer) in group { answers[position] = answer }
+            return answers
+        }
+    }
+
+    /// The successful answers, by position, when at least `quorum` drives succeeded. Otherwise
+    /// throws the error most failing drives agree on when it has S3 meaning (no such bucket,
+    /// upload, …; a full drive), or a quorum error.
+    func requireQuorum<T>(_ answers: [DriveAnswer<T>], _ quorum: Int, _ operation: String) throws -> [(position: Int, value: T)] {
+        var successes: [(position: Int, value: T)] = []
+        var meaningful: [DriveError.Code: Int] = [:]
+        var firstOf: [DriveError.Code: DriveError] = [:]
+        var offline = 0
+        var failed = 0
+        for (position, answer) in answers.enumerated() {
+            switch answer {
+            case .success(let value): successes.append((position, value))
+            case .offline: offline += 1
+            case .failure(let error):
+                failed += 1
+                if let error = error as? DriveError, Self.isMeaningful(error.code) {
+                    meaningful[error.code, default: 0] += 1
+                    if firstOf[error.code] == nil { firstOf[error.code] = error }
+                }
+            }
+        }
+        if successes.count >= quorum { return successes }
+        if let (code, _) = meaningful.max(by: { $0.value < $1.value }), let error = firstOf[code] { throw error }
+        throw ObjectLayerError(
+            .insufficientDrives,
+            "\(operation): \(successes.count) of \(slots.count) drives answered, \(quorum) needed (\(offline) offline, \(failed) failed)")
+    }
+
+    static func isMeaningful(_ code: DriveError.Code) -> Bool {
+        switch code {
+        case .bucketExists, .bucketNotFound, .bucketNotEmpty, .uploadNotFound, .full: return true
+        case .corrupt, .notFound, .io: return false
+        }
+    }
+
+    /// The online drives and their positions.
+    var onlineDrives: [(position: Int, drive: any Drive)] {
+        slots.enumerated().compactMap { position, slot in slot.drive.map { (position, $0) } }
+    }
+}
+
+/// Where keys go: a stable hash (FNV-1a, 64 bit) of bucket and key, the same on every start
+/// and every node.
+package enum Placement {
+    package static func hash(bucket: String, key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bucket.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        hash ^= 0x2F
+        hash = hash &* 0x100_0000_01b3
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}

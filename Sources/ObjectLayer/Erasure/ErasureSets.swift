@@ -1,0 +1,116 @@
+package import StowageCore
+
+/// All erasure sets of the node: where each key lives, and the bucket records every drive keeps.
+package struct ErasureSets: Sendable {
+    package let deploymentID: String
+    package let sets: [ErasureSet]
+
+    package init(deploymentID: String, sets: [ErasureSet]) {
+        precondition(!sets.isEmpty, "at least one erasure set")
+        self.deploymentID = deploymentID
+        self.sets = sets
+    }
+
+    /// The set that owns `key` of `bucket`.
+    package func set(bucket: String, key: String) -> ErasureSet {
+        if sets.count == 1 { return sets[0] }
+        return sets[Int((Placement.hash(bucket: bucket, key: key) >> 32) % UInt64(sets.count))]
+    }
+
+    package var allSlots: [DriveSlot] { sets.flatMap(\.slots) }
+
+    /// Bucket changes must reach more than half of all drives.
+    var bucketQuorum: Int { allSlots.count / 2 + 1 }
+
+    private func fanOutAll<T: Sendable>(_ body: @escaping @Sendable (any Drive) async throws -> T) async -> [DriveAnswer<T>] {
+        var answers: [DriveAnswer<T>] = []
+        for set in sets { answers += await set.fanOut(body) }
+        return answers
+    }
+
+    // MARK: Buckets
+
+    package func createBucket(_ bucket: BucketRecord) async throws {
+        let answers = await fanOutAll { try await $0.createBucket(bucket) }
+        let created = answers.filter { if case .success = $0 { true } else { false } }.count
+        let existed = answers.filter {
+            if case .failure(let error as DriveError) = $0, error.code == .bucketExists { true } else { false }
+        }.count
+        if created >= bucketQuorum { return }
+        if existed > 0 { throw DriveError(.bucketExists, bucket.name) }
+        _ = try sets[0].requireQuorum(answers, bucketQuorum, "create bucket")
+    }
+
+    /// The bucket when more answering drives have it than lack it.
+    package func bucket(named name: String) async throws -> BucketRecord? {
+        if allSlots.count == 1 { return try await allSlots[0].drive?.bucket(named: name) }
+        var found: [BucketRecord] = []
+        var missing = 0
+        for slot in allSlots {
+            guard let drive = slot.drive else { continue }
+            if let record = try? await drive.bucket(named: name) { found.append(record) } else { missing += 1 }
+        }
+        guard !found.isEmpty, found.count >= missing else { return nil }
+        return found.min { $0.created < $1.created }
+    }
+
+    package func listBuckets() async throws -> [BucketRecord] {
+        var byName: [String: (record: BucketRecord, drives: Int)] = [:]
+        var answered = 0
+        for slot in allSlots {
+            guard let drive = slot.drive, let buckets = try? await drive.listBuckets() else { continue }
+            answered += 1
+            for bucket in buckets { byName[bucket.name, default: (bucket, 0)].drives += 1 }
+        }
+        return byName.values.filter { $0.drives * 2 >= answered }.map(\.record).sorted { $0.name < $1.name }
+    }
+
+    /// Deletes the bucket on every drive. The caller has checked that it is empty by quorum; a
+    /// drive that still holds a stale copy of an object keeps its bucket until healed.
+    package func deleteBucket(named name: String) async throws {
+        let answers = await fanOutAll { try await $0.deleteBucket(named: name) }
+        var removed = 0
+        var notFound = 0
+        for answer in answers {
+            switch answer {
+            case .success: removed += 1
+            case .failure(let error as DriveError) where error.code == .bucketNotFound: notFound += 1
+            default: continue
+            }
+        }
+        if removed == 0 && notFound > 0 { throw DriveError(.bucketNotFound, name) }
+        guard removed + notFound >= bucketQuorum else {
+            _ = try sets[0].requireQuorum(answers, bucketQuorum, "delete bucket")
+            return
+        }
+    }
+
+    // MARK: Listing across sets
+
+    /// Up to `limit` records in key order across all sets (each set resolved by vote).
+    package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        if sets.count == 1 {
+            return try await sets[0].listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
+        }
+        var merged: [ObjectRecord] = []
+        for set in sets {
+            merged += try await set.listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
+        }
+        merged.sort { RecordVote.precedes($0.key, $1.key) }
+        return Array(merged.prefix(limit))
+    }
+
+    package func listUploads(bucket: String, prefix: String, afterKey: String?, afterUploadID: String?, limit: Int)
+        async throws -> [UploadRecord]
+    {
+        var merged: [UploadRecord] = []
+        for set in sets {
+            merged += try await set.listUploads(
+                bucket: bucket, prefix: prefix, afterKey: afterKey, afterUploadID: afterUploadID, limit: limit)
+        }
+        merged.sort(by: ErasureSet.uploadPrecedes)
+        return Array(merged.prefix(limit))
+    }
+}

@@ -1,0 +1,50 @@
+extension Healer {
+    package func status() async -> NodeStatus {
+        let sets = store.sets
+        let counters = store.heal.snapshot
+        let drives = sets.allSlots.map { slot in
+            let reason = slot.offlineReason
+            return DriveStatus(
+                set: slot.setIndex, position: slot.position, path: slot.location, state: reason == nil ? "online" : "offline",
+                reason: reason)
+        }
+        return NodeStatus(
+            deploymentID: sets.deploymentID, sets: sets.sets.count, drivesPerSet: sets.sets[0].size,
+            defaultParity: sets.sets[0].parity, drives: drives, shardsHealed: counters.shardsHealed,
+            corruptionsFound: counters.corruptionsFound, objectsQueuedForHeal: store.heal.queuedCount)
+    }
+
+    package func metricsText() async -> String {
+        let counters = store.heal.snapshot
+        let slots = store.sets.allSlots
+        let online = slots.count { $0.drive != nil }
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ value: Int) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            lines.append("\(name) \(value)")
+        }
+        metric("stowage_drives_online", "gauge", "Drives online.", online)
+        metric("stowage_drives_offline", "gauge", "Drives offline (missing, foreign, corrupt, unreadable or full).", slots.count - online)
+        metric("stowage_heal_shards_healed_total", "counter", "Shards rebuilt by healing.", counters.shardsHealed)
+        metric("stowage_heal_records_healed_total", "counter", "Metadata records rewritten or removed by healing.", counters.recordsHealed)
+        metric("stowage_heal_objects_healed_total", "counter", "Objects repaired.", counters.objectsHealed)
+        metric("stowage_heal_failures_total", "counter", "Objects healing could not repair.", counters.healFailures)
+        metric("stowage_corruptions_found_total", "counter", "Shard blocks or records that failed their checksum.", counters.corruptionsFound)
+        metric("stowage_missing_shards_found_total", "counter", "Shards found missing by reads.", counters.missingShardsFound)
+        metric("stowage_scanner_objects_scanned_total", "counter", "Objects verified by the background scanner.", counters.objectsScanned)
+        metric("stowage_scanner_passes_total", "counter", "Completed background scanner passes.", counters.scannerPasses)
+        metric("stowage_heal_queue_length", "gauge", "Objects waiting for repair.", store.heal.queuedCount)
+        lines.append("# HELP stowage_drive_online Whether a drive is online (1) or offline (0).")
+        lines.append("# TYPE stowage_drive_online gauge")
+        for slot in slots {
+            var path = ""
+            for character in slot.location {
+                if character == "\\" || character == "\"" { path.append("\\") }
+                if character != "\n" { path.append(character) }
+            }
+            lines.append("stowage_drive_online{set=\"\(slot.setIndex)\",drive=\"\(slot.position)\",path=\"\(path)\"} \(slot.drive == nil ? 0 : 1)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

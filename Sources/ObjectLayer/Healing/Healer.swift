@@ -1,0 +1,186 @@
+package import Logging
+package import StowageCore
+
+/// What reconnecting a drive slot found.
+package enum DriveConnection: Sendable {
+    /// The drive is usable; `fresh` when it was just formatted in place of a lost one.
+    case online(any Drive, fresh: Bool)
+    case offline(reason: String)
+}
+
+/// Keeps the node's drives and objects whole: the drive monitor, the background scanner, the
+/// repair of objects that reads found damaged, and on-demand healing for the admin API.
+package final class Healer: AdminService {
+    package let store: ObjectStore
+    private let connect: @Sendable (DriveSlot) async -> DriveConnection
+    private let logger: Logger
+    private let parity: Int
+
+    /// - Parameter connect: opens (or formats, when empty) the drive of a slot; supplied by the
+    ///   composition root, which knows what a drive is made of.
+    package init(store: ObjectStore, parity: Int, logger: Logger, connect: @escaping @Sendable (DriveSlot) async -> DriveConnection) {
+        self.store = store
+        self.parity = parity
+        self.logger = logger
+        self.connect = connect
+    }
+
+    // MARK: Drives
+
+    /// Checks every online drive (taking failing ones offline) and tries to bring offline ones
+    /// back. Returns the slots that came back, and whether any came back empty (needing a full heal).
+    @discardableResult
+    package func checkDrives() async -> (restored: [String], fresh: Bool) {
+        var restored: [String] = []
+        var fresh = false
+        for slot in store.sets.allSlots {
+            if let drive = slot.drive {
+                do {
+                    try await drive.healthCheck()
+                } catch {
+                    if slot.markOffline(drive, reason: "\(error)") {
+                        logger.error("drive taken offline", metadata: ["drive": "\(slot.label)", "reason": "\(error)"])
+                    }
+                }
+                if slot.drive != nil { continue }
+            }
+            switch await connect(slot) {
+            case .online(let drive, let isFresh):
+                slot.setOnline(drive)
+                restored.append("set \(slot.setIndex)/\(slot.position) \(slot.location)")
+                fresh = fresh || isFresh
+                logger.notice(
+                    isFresh ? "empty drive adopted; healing will rebuild it" : "drive back online",
+                    metadata: ["drive": "\(slot.label)"])
+            case .offline(let reason):
+                if slot.offlineReason != reason {
+                    logger.warning("drive offline", metadata: ["drive": "\(slot.label)", "reason": "\(reason)"])
+                }
+                slot.setOffline(reason: reason)
+            }
+        }
+        return (restored, fresh)
+    }
+
+    /// Creates on every online drive the buckets a majority of drives have.
+    func healBuckets() async {
+        guard let buckets = try? await store.sets.listBuckets() else { return }
+        for slot in store.sets.allSlots {
+            guard let drive = slot.drive, let present = try? await drive.listBuckets() else { continue }
+            let names = Set(present.map(\.name))
+            for bucket in buckets where !names.contains(bucket.name) {
+                do { try await drive.createBucket(bucket) } catch {
+                    logger.warning("bucket heal failed", metadata: ["drive": "\(slot.label)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    // MARK: Objects
+
+    /// Heals every object under `bucket`/`prefix` (every bucket when nil), verifying every shard.
+    package func heal(bucket: String?, prefix: String) async throws -> HealReport {
+        var report = HealReport()
+        report.drivesRestored = await checkDrives().restored
+        await healBuckets()
+        let buckets: [String]
+        if let bucket {
+            _ = try await store.bucket(bucket)
+            buckets = [bucket]
+        } else {
+            buckets = try await store.sets.listBuckets().map(\.name)
+        }
+        for name in buckets {
+            try await walk(bucket: name, prefix: prefix, deep: true) { key, outcome in
+                report.objectsScanned += 1
+                report.shardsHealed += outcome.shardsHealed
+                report.recordsHealed += outcome.recordsHealed
+                report.corruptionsFound += outcome.corruptionsFound
+                if outcome.healed { report.objectsHealed += 1 }
+                if let failure = outcome.failure { report.failures.append("\(name)/\(key): \(failure)") }
+            }
+        }
+        return report
+    }
+
+    /// Heals each key any drive holds under the prefix, set by set, in pages.
+    /// `pace` runs before each object (the scanner's rate limit).
+    func walk(
+        bucket: String, prefix: String, deep: Bool, pace: () async throws -> Void = {},
+        _ visit: (String, ObjectHealOutcome) async -> Void
+    ) async throws {
+        for set in store.sets.sets {
+            var after: [UInt8]? = nil
+            while true {
+                let (entries, boundary) = try await set.listForHeal(bucket: bucket, prefix: prefix, after: after, limit: 500)
+                for entry in entries {
+                    try await pace()
+                    let outcome = await store.healObject(bucket: bucket, key: entry.key, deep: deep)
+                    await visit(entry.key, outcome)
+                }
+                guard let boundary else { break }
+                after = Array(boundary.utf8)
+            }
+        }
+    }
+
+    /// Repairs up to `limit` objects that reads found damaged.
+    package func drainQueue(limit: Int = 100) async {
+        for target in store.heal.dequeue(limit: limit) {
+            let outcome = await store.healObject(bucket: target.bucket, key: target.key, deep: false)
+            if let failure = outcome.failure {
+                logger.warning("heal failed", metadata: ["object": "\(target.bucket)/\(target.key)", "error": "\(failure)"])
+            } else if outcome.healed {
+                logger.info("healed", metadata: ["object": "\(target.bucket)/\(target.key)", "shards": "\(outcome.shardsHealed)"])
+            }
+        }
+    }
+
+    // MARK: Background work
+
+    /// Checks drives every `interval` seconds and repairs queued objects in between; a drive
+    /// that comes back empty starts a scan at once. Returns when the task is cancelled.
+    package func runMonitor(interval: Double, onFreshDrive: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            let (_, fresh) = await checkDrives()
+            if fresh {
+                await healBuckets()
+                onFreshDrive()
+            }
+            await drainQueue()
+            do { try await Task.sleep(for: .seconds(interval)) } catch { return }
+        }
+    }
+
+    /// Walks every object of every bucket, deep-verifying and repairing, at most
+    /// `objectsPerSecond`, one pass every `interval` seconds (or sooner when woken).
+    package func runScanner(interval: Double, objectsPerSecond: Double, wake: ScannerWake) async {
+        while !Task.isCancelled {
+            do {
+                try await wake.wait(seconds: interval)
+                try await scanOnce(objectsPerSecond: objectsPerSecond)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("scanner pass failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func scanOnce(objectsPerSecond: Double) async throws {
+        await healBuckets()
+        let gap = objectsPerSecond > 0 ? 1 / objectsPerSecond : 0
+        for bucket in try await store.sets.listBuckets() {
+            try await walk(bucket: bucket.name, prefix: "", deep: true, pace: {
+                try Task.checkCancellation()
+                if gap > 0 { try await Task.sleep(for: .seconds(gap)) }
+            }) { key, outcome in
+                store.heal.count { $0.objectsScanned += 1 }
+                if let failure = outcome.failure {
+                    logger.warning("scanner could not heal", metadata: ["object": "\(bucket.name)/\(key)", "error": "\(failure)"])
+                }
+            }
+        }
+        store.heal.count { $0.scannerPasses += 1 }
+    }
+}

@@ -1,0 +1,156 @@
+package import StowageCore
+
+/// What healing one object did.
+struct ObjectHealOutcome: Sendable {
+    var healed = false
+    var shardsHealed = 0
+    var recordsHealed = 0
+    var corruptionsFound = 0
+    var failure: String?
+}
+
+extension ObjectStore {
+    /// Brings every online drive of the key's set back to the version a quorum agrees on:
+    /// rewrites missing or stale records, rebuilds missing, truncated or corrupt shards from the
+    /// others, and removes records the quorum no longer has. `deep` reads and verifies every
+    /// shard block; otherwise shards are checked by presence and size.
+    func healObject(bucket: String, key: String, deep: Bool) async -> ObjectHealOutcome {
+        var outcome = ObjectHealOutcome()
+        let set = sets.set(bucket: bucket, key: key)
+        do {
+            let resolved = try await set.readObject(bucket: bucket, key: key)
+            var targets = Set(resolved.stale.filter { set.slots[$0].drive != nil })
+            if let record = resolved.record, !record.parts.isEmpty {
+                for position in resolved.agreeing where set.slots[position].drive != nil {
+                    if let problem = await verifyShards(record, set: set, position: position, deep: deep) {
+                        targets.insert(position)
+                        if problem.code == .corrupt { outcome.corruptionsFound += 1 }
+                    }
+                }
+            }
+            guard !targets.isEmpty else { return outcome }
+            if let record = resolved.record {
+                try await rebuild(record, set: set, targets: targets, outcome: &outcome)
+            } else {
+                try await removeStale(bucket: bucket, key: key, set: set, positions: targets, outcome: &outcome)
+            }
+        } catch {
+            outcome.failure = "\(error)"
+        }
+        heal.count { counters in
+            counters.shardsHealed += outcome.shardsHealed
+            counters.recordsHealed += outcome.recordsHealed
+            counters.corruptionsFound += outcome.corruptionsFound
+            if outcome.healed { counters.objectsHealed += 1 }
+            if outcome.failure != nil { counters.healFailures += 1 }
+        }
+        return outcome
+    }
+
+    /// Nil when the drive at `position` holds every shard of `record` intact.
+    private func verifyShards(_ record: ObjectRecord, set: ErasureSet, position: Int, deep: Bool) async -> DriveError? {
+        guard let drive = set.slots[position].drive else { return nil }
+        let layout = record.layout
+        for part in record.parts {
+            let reader: any ShardReader
+            do { reader = try await drive.openShard(part.shardID) } catch { return Self.driveError(error) }
+            let problem = await verify(reader, size: layout.shardSize(partSize: part.size), step: Int64(layout.shardBlockSize) * 8, deep: deep)
+            await reader.close()
+            if let problem { return problem }
+        }
+        return nil
+    }
+
+    private func verify(_ reader: any ShardReader, size expected: Int64, step: Int64, deep: Bool) async -> DriveError? {
+        guard reader.size == expected else { return DriveError(.corrupt, "size \(reader.size), expected \(expected)") }
+        guard deep else { return nil }
+        var offset: Int64 = 0
+        while offset < expected {
+            let length = Int(min(step, expected - offset))
+            do { _ = try await reader.read(offset: offset, length: length) } catch { return Self.driveError(error) }
+            offset += Int64(length)
+        }
+        return nil
+    }
+
+    static func driveError(_ error: any Error) -> DriveError {
+        (error as? DriveError) ?? DriveError(.io, "\(error)")
+    }
+
+    /// Writes fresh shards and the record on `targets`, from the shards of the other drives.
+    private func rebuild(_ record: ObjectRecord, set: ErasureSet, targets: Set<Int>, outcome: inout ObjectHealOutcome) async throws {
+        let layout = record.layout
+        var staged: [Int: [any ShardWriter]] = [:]
+        do {
+            for part in record.parts {
+                let writers = try await rebuildPart(part, layout: layout, set: set, targets: targets)
+                for (position, writer) in writers { staged[position, default: []].append(writer) }
+            }
+        } catch {
+            for writers in staged.values { for writer in writers { await writer.abort() } }
+            throw error
+        }
+        // Commit only if the key still holds the version that was rebuilt.
+        try await locks.withLock(record.bucket + "/" + record.key) {
+            let now = try await set.readObject(bucket: record.bucket, key: record.key)
+            guard let current = now.record, current.isSameVersion(as: record) else {
+                for writers in staged.values { for writer in writers { await writer.abort() } }
+                return
+            }
+            for position in targets.sorted() {
+                guard let drive = set.slots[position].drive else { continue }
+                do {
+                    _ = try await drive.commitObject(record)
+                    outcome.recordsHealed += now.stale.contains(position) ? 1 : 0
+                    outcome.shardsHealed += record.parts.count
+                    outcome.healed = true
+                } catch {
+                    for writer in staged[position] ?? [] { await writer.abort() }
+                    outcome.failure = "\(set.slots[position].label): \(error)"
+                }
+            }
+        }
+    }
+
+    /// Rebuilds one part's shards for `targets`; returns the finished (staged) writers.
+    private func rebuildPart(_ part: PartLayout, layout: ErasureInfo, set: ErasureSet, targets: Set<Int>) async throws
+        -> [(Int, any ShardWriter)]
+    {
+        let reader = try ErasurePartReader(set: set, layout: layout, part: part, skipping: targets) { _, _ in }
+        var writers: [(Int, any ShardWriter)] = []
+        do {
+            for position in targets.sorted() {
+                guard let drive = set.slots[position].drive else { continue }
+                writers.append((position, try await drive.createShard(id: part.shardID, blockSize: layout.shardBlockSize)))
+            }
+            let wanted = writers.map { layout.distribution[$0.0] }
+            for block in 0..<reader.blockCount {
+                let chunks = try await reader.shardChunks(block: block, wanted: wanted)
+                for (position, writer) in writers { try await writer.write(chunks[layout.distribution[position]]!) }
+            }
+            for (_, writer) in writers { try await writer.finish() }
+        } catch {
+            for (_, writer) in writers { await writer.abort() }
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        return writers
+    }
+
+    /// Deletes records the quorum no longer has (a delete some drives missed).
+    private func removeStale(bucket: String, key: String, set: ErasureSet, positions: Set<Int>, outcome: inout ObjectHealOutcome)
+        async throws
+    {
+        try await locks.withLock(bucket + "/" + key) {
+            let now = try await set.readObject(bucket: bucket, key: key)
+            guard now.record == nil else { return }
+            for position in positions.sorted() {
+                guard let drive = set.slots[position].drive else { continue }
+                _ = try await drive.deleteObject(bucket: bucket, key: key)
+                outcome.recordsHealed += 1
+                outcome.healed = true
+            }
+        }
+    }
+}
