@@ -156,7 +156,7 @@ struct AdminCommand: ParsableCommand {
     static func decode<T: Decodable>(_ response: AdminResponse, command: String) throws -> T {
         // JSONDecoder reads only Foundation's Data. This is a cold path (one small document per
         // command), the kind of JSON coding the repository's Data rule allows.
-        let json: Data = .init(response.body)
+        let json = Data(response.body)
         do {
             return try JSONDecoder().decode(T.self, from: json)
         } catch {

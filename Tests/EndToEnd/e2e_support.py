@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
 import re
 import secrets
 import shutil
 import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stowage_process import StowageServer
+from stowage_process import StowageServer, stowage_binary
 
 ACCESS_KEY = "e2e-access-key"
 SECRET_KEY = "e2e-secret-" + secrets.token_hex(8)
@@ -92,3 +100,126 @@ def run_tool(args: list[str], env: dict[str, str], timeout: float = 300, cwd: Pa
             f"stderr: {result.stderr.decode(errors='replace')[-3000:]}"
         )
     return result
+
+
+# --- Erasure-coded nodes: objects, `stowage admin`, metrics, shard files -----------------------------
+
+MiB = 1024 * 1024
+INLINE_LIMIT = 64 * 1024  # objects up to this size live inside the metadata record, not in shard files
+
+
+@dataclass
+class StoredObject:
+    key: str
+    data: bytes
+    sha256: str
+    multipart_parts: int = 0  # 0: one PUT
+
+
+def put_objects(s3, bucket: str, sizes: dict[str, int], multipart: dict[str, int] | None = None, part_size: int = 16 * MiB):
+    """PUTs random objects of `sizes` ({key: bytes}), and `multipart` ones ({key: bytes}) with
+    boto3's managed upload in `part_size` parts; returns {key: StoredObject}."""
+    stored: dict[str, StoredObject] = {}
+    for key, size in sizes.items():
+        data = os.urandom(size)
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        stored[key] = StoredObject(key, data, hashlib.sha256(data).hexdigest())
+    transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size, max_concurrency=4)
+    for key, size in (multipart or {}).items():
+        data = os.urandom(size)
+        s3.upload_fileobj(io.BytesIO(data), bucket, key, Config=transfer)
+        parts = -(-size // part_size)
+        etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+        assert etag.endswith(f'-{parts}"'), f"{key} was not stored as a {parts}-part upload: ETag {etag}"
+        stored[key] = StoredObject(key, data, hashlib.sha256(data).hexdigest(), parts)
+    return stored
+
+
+def assert_objects_exact(s3, bucket: str, stored: dict[str, StoredObject], context: str = "") -> None:
+    """GETs every object: 200, the right Content-Length, and exactly the bytes that were PUT."""
+    for key, item in stored.items():
+        response = s3.get_object(Bucket=bucket, Key=key)
+        body = response["Body"].read()
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert response["ContentLength"] == len(item.data), f"{context}{key}: Content-Length"
+        assert len(body) == len(item.data), f"{context}{key}: {len(body)} bytes, expected {len(item.data)}"
+        assert hashlib.sha256(body).hexdigest() == item.sha256, f"{context}{key}: wrong bytes"
+
+
+def assert_range_exact(s3, bucket: str, item: StoredObject, first: int, last: int) -> None:
+    """A ranged GET of bytes first..last (inclusive) returns 206, the right Content-Range and those bytes."""
+    response = s3.get_object(Bucket=bucket, Key=item.key, Range=f"bytes={first}-{last}")
+    body = response["Body"].read()
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert response["ContentRange"] == f"bytes {first}-{last}/{len(item.data)}"
+    assert body == item.data[first : last + 1], f"{item.key} bytes {first}-{last}: wrong bytes"
+
+
+def run_admin(server: StowageServer, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Runs `stowage admin ARGS --endpoint <server>` with the server's credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOWAGE_ROOT_")}
+    env.update(STOWAGE_ROOT_USER=server.access_key, STOWAGE_ROOT_PASSWORD=server.secret_key)
+    command = [str(stowage_binary()), "admin", *args, "--endpoint", server.endpoint, "--region", server.region]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def admin_heal(server: StowageServer, target: str | None = None) -> tuple[int, dict]:
+    """`stowage admin heal [target] --json`: its exit status and the HealReport it printed."""
+    result = run_admin(server, "heal", "--json", *([target] if target else []))
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"admin heal printed no JSON (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+    print(f"admin heal (exit {result.returncode}): {json.dumps(report, sort_keys=True)}")
+    return result.returncode, report
+
+
+def drive_states(server: StowageServer) -> list[dict]:
+    """`stowage admin status --json` drives: [{set, position, path, state, reason}] in slot order."""
+    result = run_admin(server, "status", "--json", timeout=60)
+    assert result.returncode == 0, f"admin status exited {result.returncode}: {result.stderr}"
+    return json.loads(result.stdout)["drives"]
+
+
+def metrics(server: StowageServer) -> dict[str, float]:
+    """`/_stowage/metrics` as {series: value}; labelled series keep their labels in the name."""
+    with urllib.request.urlopen(f"{server.endpoint}/_stowage/metrics", timeout=10) as response:
+        assert response.status == 200
+        text = response.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
+    """Polls `condition()` until it returns something truthy (and returns it); fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def shard_inventory(drives: list[Path]) -> dict[str, dict[str, int]]:
+    """{drive folder: {shard file path relative to DRIVE/shards: size}} for every drive."""
+    inventory = {}
+    for drive in drives:
+        root = Path(drive) / "shards"
+        files = root.rglob("*") if root.is_dir() else []
+        inventory[str(drive)] = {str(f.relative_to(root)): f.stat().st_size for f in files if f.is_file()}
+    return inventory
+
+
+def wipe_folder(folder: Path) -> None:
+    """Deletes everything inside `folder`, keeping the (now empty) folder itself."""
+    for entry in Path(folder).iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
