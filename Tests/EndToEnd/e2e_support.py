@@ -114,6 +114,7 @@ class StoredObject:
     data: bytes
     sha256: str
     multipart_parts: int = 0  # 0: one PUT
+    part_size: int = 0
 
 
 def put_objects(s3, bucket: str, sizes: dict[str, int], multipart: dict[str, int] | None = None, part_size: int = 16 * MiB):
@@ -131,7 +132,7 @@ def put_objects(s3, bucket: str, sizes: dict[str, int], multipart: dict[str, int
         parts = -(-size // part_size)
         etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
         assert etag.endswith(f'-{parts}"'), f"{key} was not stored as a {parts}-part upload: ETag {etag}"
-        stored[key] = StoredObject(key, data, hashlib.sha256(data).hexdigest(), parts)
+        stored[key] = StoredObject(key, data, hashlib.sha256(data).hexdigest(), parts, part_size)
     return stored
 
 
