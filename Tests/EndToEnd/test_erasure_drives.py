@@ -130,8 +130,8 @@ def test_read_only_or_full_drive_goes_offline_writes_continue_and_heal_refills_i
 ):
     """Drive 1 of 4 lives on a 64 MiB tmpfs. Made read-only (or filled up with a file next to it),
     it is shown offline within seconds, with a reason naming the condition, and counted in
-    `stowage_drives_offline`; every GET stays exact and PUTs succeed on the other 3 drives. Made
-    writable again (or the filler deleted), it comes back online; `admin heal` then writes the
+    `stowage_drives_offline`; every GET stays exact and PUTs succeed on the other 3 drives. After a
+    restart it is still offline and every GET still exact. Made writable again (or the filler deleted), it comes back online; `admin heal` then writes the
     records and shards it missed, every drive holds the same shard files, a second heal finds
     nothing, and drive 1 with one other drive serves exact bytes."""
     rng = seeded_rng(condition)
@@ -157,6 +157,11 @@ def test_read_only_or_full_drive_goes_offline_writes_continue_and_heal_refills_i
     assert_reads_exact(s3, "condition", stored, f"drive 1 {condition}: ")
     stored |= put_objects(s3, "condition", {"while-offline-small": 500, "while-offline-large": 2 * MiB + 9})
     assert_objects_exact(s3, "condition", stored, f"written while drive 1 was {condition}: ")
+    server.restart()
+    restarted = drive_states(server)[0]
+    print(f"after a restart, drive 1 still {condition}: {restarted}")
+    assert restarted["state"] == "offline"
+    assert_reads_exact(s3, "condition", stored, f"after a restart, drive 1 {condition}: ")
 
     if condition == "read-only":
         mounts.set_read_only(drives[0], False)
