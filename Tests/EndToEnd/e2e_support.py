@@ -117,7 +117,9 @@ class StoredObject:
     part_size: int = 0
 
 
-def put_objects(s3, bucket: str, sizes: dict[str, int], multipart: dict[str, int] | None = None, part_size: int = 16 * MiB):
+def put_objects(
+    s3, bucket: str, sizes: dict[str, int], multipart: dict[str, int] | None = None, part_size: int = 16 * MiB
+):
     """PUTs random objects of `sizes` ({key: bytes}), and `multipart` ones ({key: bytes}) with
     boto3's managed upload in `part_size` parts; returns {key: StoredObject}."""
     stored: dict[str, StoredObject] = {}

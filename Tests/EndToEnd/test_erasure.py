@@ -43,7 +43,9 @@ from e2e_support import (
 )
 
 SHARD_HEADER_BYTES = 16
-SIZES = {"empty": 0, "one-byte": 1, "inline-64k": INLINE_LIMIT, "past-inline": INLINE_LIMIT + 1, "block-plus-one": MiB + 1}
+SIZES = {
+    "empty": 0, "one-byte": 1, "inline-64k": INLINE_LIMIT, "past-inline": INLINE_LIMIT + 1, "block-plus-one": MiB + 1
+}
 LARGE_MULTIPART = {"multipart-100m": 100 * MiB}  # 7 parts of 16 MiB (the last 4 MiB)
 
 
@@ -276,7 +278,10 @@ def test_damage_past_parity_gives_an_error_never_wrong_bytes(drive_count, where,
             path.unlink()
             continue
         size = path.stat().st_size
-        offset = rng.randrange(SHARD_HEADER_BYTES, 1000) if where == "first-block" else rng.randrange(size - tail_block, size)
+        if where == "first-block":
+            offset = rng.randrange(SHARD_HEADER_BYTES, 1000)
+        else:
+            offset = rng.randrange(size - tail_block, size)
         with open(path, "r+b") as handle:
             handle.seek(offset)
             byte = handle.read(1)[0]

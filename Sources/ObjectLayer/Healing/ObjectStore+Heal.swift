@@ -15,6 +15,12 @@ extension ObjectStore {
     /// others, and removes records the quorum no longer has. `deep` reads and verifies every
     /// shard block; otherwise shards are checked by presence and size.
     func healObject(bucket: String, key: String, deep: Bool) async -> ObjectHealOutcome {
+        // One heal of a key at a time (reads, the scanner and admin heal may all ask at once):
+        // rebuilt shards are staged under the object's own shard ids.
+        await locks.withLock("heal\u{0}" + bucket + "/" + key) { await healObjectAlone(bucket: bucket, key: key, deep: deep) }
+    }
+
+    private func healObjectAlone(bucket: String, key: String, deep: Bool) async -> ObjectHealOutcome {
         var outcome = ObjectHealOutcome()
         let set = sets.set(bucket: bucket, key: key)
         do {
