@@ -83,14 +83,16 @@ final class ErasurePartReader: @unchecked Sendable {
         while true {
             let positions = wanted.compactMap { layout.position(ofShard: $0) }
             tried.formUnion(wanted)
-            let results = await readChunks(positions: positions, offset: shardOffset, length: chunk)
-            for (position, result) in results {
-                switch result {
-                case .success(let bytes): chunks[layout.distribution[position]] = bytes
-                case .failure(let error): await noteDamage(position, error)
+            let reads = await readChunks(positions: positions, offset: shardOffset, length: chunk)
+            for read in reads {
+                if let bytes = read.bytes {
+                    chunks[layout.distribution[read.position]] = bytes
+                } else {
+                    await noteDamage(read.position, read.error ?? DriveError(.io, "no bytes"))
                 }
             }
-            let have = chunks.count { $0 != nil }
+            var have = 0
+            for entry in chunks where entry != nil { have += 1 }
             if have >= layout.dataShards { break }
             let spare = (layout.dataShards..<layout.totalShards).filter { !tried.contains($0) }
             guard !spare.isEmpty else {
@@ -116,29 +118,44 @@ final class ErasurePartReader: @unchecked Sendable {
         return result
     }
 
-    private func readChunks(positions: [Int], offset: Int64, length: Int) async -> [(Int, Result<ByteBuffer, any Error>)] {
-        var openReaders: [(Int, any ShardReader)] = []
-        var results: [(Int, Result<ByteBuffer, any Error>)] = []
+    /// The outcome of reading one chunk from the drive at `position`.
+    struct ChunkRead: Sendable {
+        var position: Int
+        var bytes: ByteBuffer?
+        var error: (any Error)?
+    }
+
+    /// Reads the chunk at `offset` from each position at once.
+    private func readChunks(positions: [Int], offset: Int64, length: Int) async -> [ChunkRead] {
+        var openReaders: [(position: Int, reader: any ShardReader)] = []
+        var results: [ChunkRead] = []
         for position in positions {
             if damaged.contains(position) {
-                results.append((position, .failure(DriveError(.corrupt, "already found damaged"))))
+                results.append(ChunkRead(position: position, bytes: nil, error: DriveError(.corrupt, "already found damaged")))
                 continue
             }
-            do { openReaders.append((position, try await reader(at: position))) } catch { results.append((position, .failure(error))) }
+            do {
+                openReaders.append((position, try await reader(at: position)))
+            } catch {
+                results.append(ChunkRead(position: position, bytes: nil, error: error))
+            }
         }
-        let reads = await withTaskGroup(of: (Int, Result<ByteBuffer, any Error>).self) { group in
-            for (position, reader) in openReaders {
+        return await withTaskGroup(of: ChunkRead.self, returning: [ChunkRead].self) { group in
+            for entry in openReaders {
+                let position = entry.position
+                let reader = entry.reader
                 group.addTask {
-                    do { return (position, .success(try await reader.read(offset: offset, length: length))) } catch {
-                        return (position, .failure(error))
+                    do {
+                        return ChunkRead(position: position, bytes: try await reader.read(offset: offset, length: length), error: nil)
+                    } catch {
+                        return ChunkRead(position: position, bytes: nil, error: error)
                     }
                 }
             }
-            var reads: [(Int, Result<ByteBuffer, any Error>)] = []
-            for await read in group { reads.append(read) }
-            return reads
+            var all = results
+            for await read in group { all.append(read) }
+            return all
         }
-        return results + reads
     }
 
     private func reader(at position: Int) async throws -> any ShardReader {

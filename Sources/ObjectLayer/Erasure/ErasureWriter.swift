@@ -116,6 +116,11 @@ final class ErasureWriter: @unchecked Sendable {
         try await forEachWriter(position: true) { writer, _ in try await body(writer) }
     }
 
+    private struct WriteOutcome: Sendable {
+        var position: Int
+        var error: (any Error)?
+    }
+
     /// Runs `body` on every live writer at once; drops writers that fail, then checks quorum.
     private func forEachWriter(
         position: Bool, _ body: @escaping @Sendable (any ShardWriter, Int) async throws -> Void
@@ -125,14 +130,21 @@ final class ErasureWriter: @unchecked Sendable {
         if live.count == 1 {
             do { try await body(live[0].1, live[0].0) } catch { failed = [(live[0].0, error)] }
         } else {
-            failed = await withTaskGroup(of: (Int, (any Error)?).self) { group in
-                for (index, writer) in live {
+            failed = await withTaskGroup(of: WriteOutcome.self, returning: [(Int, any Error)].self) { group in
+                for entry in live {
+                    let index = entry.0
+                    let writer = entry.1
                     group.addTask {
-                        do { try await body(writer, index); return (index, nil) } catch { return (index, error) }
+                        do {
+                            try await body(writer, index)
+                            return WriteOutcome(position: index, error: nil)
+                        } catch {
+                            return WriteOutcome(position: index, error: error)
+                        }
                     }
                 }
                 var failed: [(Int, any Error)] = []
-                for await (index, error) in group { if let error { failed.append((index, error)) } }
+                for await outcome in group { if let error = outcome.error { failed.append((outcome.position, error)) } }
                 return failed
             }
         }
