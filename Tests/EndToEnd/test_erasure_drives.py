@@ -295,14 +295,20 @@ def break_folder(folder: Path, how: str) -> str:
         folder.mkdir()
         (folder / "notes.txt").write_text("someone else's files")
         return "no stowage format record"
+    if how == "corrupt-index":
+        # The format record is intact; the metadata index is not a database any more.
+        for name in ("index.sqlite-wal", "index.sqlite-shm"):
+            (folder / name).unlink(missing_ok=True)
+        (folder / "index.sqlite").write_bytes(b"\x00garbage, not SQLite" * 400)
+        return "not a database"
     (folder / "stowage.format").write_text("{ this is not a format record")
     return "unreadable"
 
 
-@pytest.mark.parametrize("how", ["missing", "files-without-format", "garbled-format"])
+@pytest.mark.parametrize("how", ["missing", "files-without-format", "garbled-format", "corrupt-index"])
 def test_unusable_drive_folder_is_offline_with_a_reason_until_emptied(how, start_server, tmp_path):
-    """A drive folder that is missing, holds files but no format record, or has an unreadable
-    format record is offline at startup with a reason saying so (the server starts on the other
+    """A drive folder that is missing, holds files but no format record, has an unreadable
+    format record, or whose metadata index is corrupt is offline at startup with a reason saying so (the server starts on the other
     3 and serves exactly); the folder is not reformatted behind the user's back. Once it is made
     empty while the server runs, it is adopted within seconds and a heal refills it."""
     rng = seeded_rng(how)
