@@ -60,7 +60,8 @@ final class ErasureWriter: @unchecked Sendable {
             block.writeBuffer(&slice)
             if block.readableBytes == layout.blockSize {
                 try await encodeAndWrite(block)
-                block = ByteBufferAllocator().buffer(capacity: layout.blockSize)
+                // The drives wrote from the block's bytes and kept no reference: reuse its memory.
+                block.clear()
             }
         }
     }

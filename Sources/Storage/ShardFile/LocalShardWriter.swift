@@ -8,7 +8,9 @@ package import StowageCore
 
 /// Writes one shard file in the staging folder, block by block, each block checksummed.
 ///
-/// Used by one task at a time (the upload that owns it). Memory held is one block.
+/// Used by one task at a time (the upload that owns it). Whole blocks handed over at once (what
+/// the erasure writer does) are written straight from the caller's buffer; only bytes that do not
+/// fill a block are gathered in a block buffer of our own, allocated when first needed.
 /// `finish()` makes the file durable; only a later commit makes it part of an object.
 final class LocalShardWriter: ShardWriter, @unchecked Sendable {
     let id: ShardID
@@ -42,7 +44,7 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
         self.pool = pool
         self.blockSize = blockSize
         self.fd = fd
-        self.block = ByteBufferAllocator().buffer(capacity: blockSize + ShardFileFormat.checksumSize)
+        self.block = ByteBuffer()
     }
 
     deinit {
@@ -51,6 +53,12 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
 
     func write(_ buffer: ByteBuffer) async throws {
         var buffer = buffer
+        while block.readableBytes == 0 && buffer.readableBytes >= blockSize {
+            try await writeBlock(buffer.readSlice(length: blockSize)!)
+        }
+        if buffer.readableBytes > 0 && block.capacity == 0 {
+            block = ByteBufferAllocator().buffer(capacity: blockSize + ShardFileFormat.checksumSize)
+        }
         while buffer.readableBytes > 0 {
             let n = min(blockSize - block.readableBytes, buffer.readableBytes)
             var slice = buffer.readSlice(length: n)!
@@ -76,6 +84,19 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
             close(fd)
         }
         try? POSIXFile.unlinkIfPresent(path)
+    }
+
+    /// Writes one whole block from the caller's bytes, then its checksum.
+    private func writeBlock(_ data: ByteBuffer) async throws {
+        var crc = CRC32C()
+        crc.update(data)
+        let trailer = withUnsafeBytes(of: crc.value.littleEndian) { Array($0) }
+        let fd = self.fd
+        let path = self.path
+        try await pool.runIfActive {
+            try data.withUnsafeReadableBytes { try POSIXFile.writeAll(fd, $0, path: path) }
+            try trailer.withUnsafeBytes { try POSIXFile.writeAll(fd, $0, path: path) }
+        }
     }
 
     private func flushBlock() async throws {
