@@ -106,9 +106,10 @@ extension ObjectStore {
     /// chosen parts (or throws to reject).
     package func completeMultipartUpload(
         bucket: String, key: String, uploadID: String, parts requested: [CompletedPart],
-        checksums: @Sendable (UploadRecord, [PartRecord]) throws -> [String: String]
+        condition: WriteCondition? = nil, checksums: @Sendable (UploadRecord, [PartRecord]) throws -> [String: String]
     ) async throws -> ObjectRecord {
         let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        try await check(condition, set: sets.set(bucket: bucket, key: key), bucket: bucket, key: key)
         guard !requested.isEmpty else { throw ObjectLayerError(.invalidRequest, "You must specify at least one part") }
         for (a, b) in zip(requested, requested.dropFirst()) where b.number <= a.number {
             throw ObjectLayerError(.invalidPartOrder)
@@ -144,6 +145,8 @@ extension ObjectStore {
             erasure: upload.erasure
         )
         try await locks.withLock(bucket + "/" + key) {
+            // A failed condition keeps the upload, so the client may retry without it.
+            try await check(condition, set: set, bucket: bucket, key: key)
             _ = try await translate { try await set.completeUpload(uploadID: uploadID, object: record) }
         }
         return record

@@ -62,10 +62,30 @@ extension ObjectStore {
         return Ingested(size: size, md5: Array(md5.finalize()), inline: inline, writer: writer)
     }
 
-    /// Makes `record` current on its set under the key's lock; discards `ingested` on failure.
-    func commit(_ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?) async throws {
+    /// Throws unless the key's current version satisfies `condition`: 412 PreconditionFailed, or
+    /// NoSuchKey for `If-Match` on a missing key (as S3 answers).
+    func check(_ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String) async throws {
+        guard let condition else { return }
+        let current = try await set.readObject(bucket: bucket, key: key).record
+        switch condition {
+        case .absent:
+            if current != nil { throw ObjectLayerError(.preconditionFailed, "\(key) exists") }
+        case .exists:
+            if current == nil { throw ObjectLayerError(.noSuchKey, key) }
+        case .etag(let etag):
+            guard let current else { throw ObjectLayerError(.noSuchKey, key) }
+            if current.etag != etag { throw ObjectLayerError(.preconditionFailed, "ETag is \(current.etag)") }
+        }
+    }
+
+    /// Makes `record` current on its set under the key's lock, if `condition` still holds there
+    /// (so of racing conditional writers exactly one wins); discards `ingested` on failure.
+    func commit(_ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?, condition: WriteCondition? = nil)
+        async throws
+    {
         do {
             try await locks.withLock(record.bucket + "/" + record.key) {
+                try await check(condition, set: set, bucket: record.bucket, key: record.key)
                 _ = try await translate { try await set.commitObject(record) }
             }
         } catch {
@@ -80,6 +100,8 @@ extension ObjectStore {
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
         try await requireBucket(bucket)
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
+        // Fail early when the condition already fails; it is checked again at the commit.
+        try await check(options.condition, set: set, bucket: bucket, key: key)
         try await requireSpace(size ?? 0, in: set, layout: layout)
         let ingested = try await ingest(body, expectedSize: size, allowInline: true, set: set, layout: layout)
         var record: ObjectRecord
@@ -104,7 +126,7 @@ extension ObjectStore {
         } else if let writer = ingested.writer {
             record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
         }
-        try await commit(record, set: set, discarding: ingested)
+        try await commit(record, set: set, discarding: ingested, condition: options.condition)
         return record
     }
 

@@ -11,6 +11,8 @@ package struct ObjectWriteOptions: Sendable {
     /// checksums to store (algorithm → base64) or throws to reject the write (e.g. BadDigest).
     package var finalizeChecksums: @Sendable () throws -> [String: String]
     package var checksumType: String?
+    /// A conditional write (`If-None-Match: *`, `If-Match`), checked atomically with the commit.
+    package var condition: WriteCondition?
 
     package init(
         systemMetadata: [String: String] = [:], userMetadata: [String: String] = [:], storageClass: String = "STANDARD",
@@ -24,4 +26,14 @@ package struct ObjectWriteOptions: Sendable {
         self.finalizeChecksums = finalizeChecksums
         self.checksumType = checksumType
     }
+}
+
+/// The state a conditional write requires of its key at the moment it commits.
+package enum WriteCondition: Sendable, Equatable {
+    /// `If-None-Match: *`: the key must not exist.
+    case absent
+    /// `If-Match: *`: the key must exist.
+    case exists
+    /// `If-Match: "etag"`: the key's current version must have this ETag (without quotes).
+    case etag(String)
 }

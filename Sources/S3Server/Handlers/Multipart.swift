@@ -111,7 +111,7 @@ extension S3Handlers {
         guard !requested.isEmpty else { throw S3Error(.malformedXML) }
         let checksumsByPart = requestedChecksums
         let record = try await store.completeMultipartUpload(
-            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: requested
+            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: requested, condition: try writeCondition(call)
         ) { upload, parts in
             for part in parts {
                 for (algorithm, value) in checksumsByPart[part.number] ?? [:] where part.checksums[algorithm] != value {

@@ -46,8 +46,26 @@ extension S3Handlers {
             checksumType: checksumType)
     }
 
+    /// `If-None-Match: *` / `If-Match: "etag"` on PutObject and CompleteMultipartUpload. S3 supports
+    /// only `*` for If-None-Match on writes; anything else is NotImplemented.
+    func writeCondition(_ call: S3Call) throws -> WriteCondition? {
+        if call.header("if-none-match") != nil && call.header("if-match") != nil {
+            throw S3Error(.notImplemented, "If-Match and If-None-Match cannot be combined on a write.")
+        }
+        if let value = call.header("if-none-match")?.trimmingSpaces {
+            guard value == "*" else { throw S3Error(.notImplemented, "If-None-Match supports only * on writes.") }
+            return .absent
+        }
+        guard var value = call.header("if-match")?.trimmingSpaces else { return nil }
+        if value == "*" { return .exists }
+        if value.hasPrefix("W/") { value = String(value.dropFirst(2)) }
+        if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+        return .etag(value)
+    }
+
     func putObject(_ call: S3Call) async throws -> Response {
         var options = try writeOptions(call)
+        options.condition = try writeCondition(call)
         let spec = try payloadSpec(call)
         guard let length = spec.decodedLength else { throw S3Error(.missingContentLength) }
         if length > configuration.maxSinglePutBytes { throw S3Error(.entityTooLarge) }
