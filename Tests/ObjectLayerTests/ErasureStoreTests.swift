@@ -219,4 +219,18 @@ struct ErasureSetPlanTests {
         #expect(throws: ErasureSetPlan.PlanError.self) { try ErasureSetPlan.plan(driveCount: 4, parity: 3) }
         #expect(try ErasureSetPlan.plan(driveCount: 8, parity: 2).parity == 2)
     }
+
+    @Test("Placement spreads similar keys evenly over sets and drive rotations")
+    func placementIsBalanced() {
+        for sets in [2, 3, 5, 8] {
+            var counts = [Int](repeating: 0, count: sets)
+            for i in 0..<12_000 { counts[Int((Placement.hash(bucket: "b", key: "big-\(i)") >> 32) % UInt64(sets))] += 1 }
+            let even = 12_000 / sets
+            #expect(counts.allSatisfy { abs($0 - even) < even / 10 }, "\(sets) sets: \(counts)")
+        }
+        // Keys differing only in their last character still reach every set.
+        let lastCharacter = Set((0..<10).map { (Placement.hash(bucket: "b", key: "big-\($0)") >> 32) % 2 })
+        #expect(lastCharacter.count == 2)
+    }
 }
+

@@ -118,8 +118,9 @@ package struct ErasureSet: Sendable {
     }
 }
 
-/// Where keys go: a stable hash (FNV-1a, 64 bit) of bucket and key, the same on every start
-/// and every node.
+/// Where keys go: a stable hash of bucket and key (FNV-1a, 64 bit, then the 64-bit finalizer of
+/// MurmurHash3 so that every output bit depends on every input byte — plain FNV-1a's high bits
+/// ignore the last bytes of a key), the same on every start and every node. Changing it moves keys.
 package enum Placement {
     package static func hash(bucket: String, key: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -133,6 +134,11 @@ package enum Placement {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        hash = hash &* 0xc4ce_b9fe_1a85_ec53
+        hash ^= hash >> 33
         return hash
     }
 }
