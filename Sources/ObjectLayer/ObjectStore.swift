@@ -50,6 +50,13 @@ package struct ObjectStore: Sendable {
         guard try await sets.bucket(named: bucket) != nil else { throw ObjectLayerError(.noSuchBucket, bucket) }
     }
 
+    /// Like `requireBucket`, for a write to `set`: drives of the set that missed the bucket's
+    /// creation get it first, so they can take the write.
+    func requireBucket(_ bucket: String, writingTo set: ErasureSet) async throws {
+        guard let record = try await sets.bucket(named: bucket) else { throw ObjectLayerError(.noSuchBucket, bucket) }
+        await sets.repairBucket(record, on: set)
+    }
+
     /// Refuses a write that would eat into the reserve of too many drives of `set`.
     func requireSpace(_ bytes: Int64, in set: ErasureSet, layout: ErasureInfo) async throws {
         let perDrive = layout.shardSize(partSize: max(bytes, 1))

@@ -119,17 +119,23 @@ extension ErasureSet {
             guard let page = answer.value, page.count == limit, let last = page.last?.key else { continue }
             if boundary == nil || RecordVote.precedes(last, boundary!) { boundary = last }
         }
-        var copiesByKey: [String: [DriveAnswer<ObjectRecord?>]] = [:]
+        // Keyed by the key's bytes: S3 keys that Swift's String equality would merge (composed and
+        // decomposed "é") are different keys.
+        var copiesByKey: [[UInt8]: (key: String, copies: [DriveAnswer<ObjectRecord?>])] = [:]
         for (position, answer) in answers.enumerated() {
             guard let page = answer.value else { continue }
             for record in page {
                 if let boundary, RecordVote.precedes(boundary, record.key) { break }
-                var copies = copiesByKey[record.key] ?? answers.map { $0.value == nil ? .offline : .success(nil) }
-                copies[position] = .success(record)
-                copiesByKey[record.key] = copies
+                let bytes = Array(record.key.utf8)
+                var entry = copiesByKey[bytes] ?? (record.key, answers.map { $0.value == nil ? .offline : .success(nil) })
+                entry.copies[position] = .success(record)
+                copiesByKey[bytes] = entry
             }
         }
-        let keys = copiesByKey.keys.sorted(by: RecordVote.precedes)
-        return (keys.map { ($0, RecordVote.resolve(copiesByKey[$0]!)) }, boundary)
+        let keys = copiesByKey.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        return (keys.map { bytes in
+            let entry = copiesByKey[bytes]!
+            return (entry.key, RecordVote.resolve(entry.copies))
+        }, boundary)
     }
 }

@@ -31,14 +31,28 @@ package struct ErasureSets: Sendable {
     // MARK: Buckets
 
     package func createBucket(_ bucket: BucketRecord) async throws {
+        // Whether the bucket exists is decided by vote; a drive's stale copy (it missed a delete)
+        // does not make it exist, and counts as holding the new bucket.
+        if try await self.bucket(named: bucket.name) != nil { throw DriveError(.bucketExists, bucket.name) }
         let answers = await fanOutAll { try await $0.createBucket(bucket) }
-        let created = answers.filter { if case .success = $0 { true } else { false } }.count
-        let existed = answers.filter {
-            if case .failure(let error as DriveError) = $0, error.code == .bucketExists { true } else { false }
-        }.count
-        if created >= bucketQuorum { return }
-        if existed > 0 { throw DriveError(.bucketExists, bucket.name) }
+        let holding = answers.count { answer in
+            switch answer {
+            case .success: true
+            case .failure(let error as DriveError): error.code == .bucketExists
+            default: false
+            }
+        }
+        if holding >= bucketQuorum { return }
         _ = try sets[0].requireQuorum(answers, bucketQuorum, "create bucket")
+    }
+
+    /// Creates the bucket on drives of `set` that lack it (they were offline when it was created,
+    /// or were replaced), so that writes to the set can reach their quorum.
+    package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet) async {
+        guard set.size > 1 else { return }
+        for (_, drive) in set.onlineDrives where (try? await drive.bucket(named: bucket.name)) == nil {
+            try? await drive.createBucket(bucket)
+        }
     }
 
     /// The bucket when more answering drives have it than lack it.
@@ -65,10 +79,18 @@ package struct ErasureSets: Sendable {
         return byName.values.filter { $0.drives * 2 >= answered }.map(\.record).sorted { $0.name < $1.name }
     }
 
-    /// Deletes the bucket on every drive. The caller has checked that it is empty by quorum; a
-    /// drive that still holds a stale copy of an object keeps its bucket until healed.
+    /// Deletes the bucket on every drive. The caller has checked that it is empty by quorum, so
+    /// objects or uploads a drive still holds there are stale copies (it missed their deletion):
+    /// they are removed from that drive first.
     package func deleteBucket(named name: String) async throws {
-        let answers = await fanOutAll { try await $0.deleteBucket(named: name) }
+        let answers = await fanOutAll { drive in
+            do {
+                try await drive.deleteBucket(named: name)
+            } catch let error as DriveError where error.code == .bucketNotEmpty {
+                try await Self.removeStaleContents(of: name, on: drive)
+                try await drive.deleteBucket(named: name)
+            }
+        }
         var removed = 0
         var notFound = 0
         for answer in answers {
@@ -79,9 +101,21 @@ package struct ErasureSets: Sendable {
             }
         }
         if removed == 0 && notFound > 0 { throw DriveError(.bucketNotFound, name) }
-        guard removed + notFound >= bucketQuorum else {
+        if removed + notFound < bucketQuorum {
             _ = try sets[0].requireQuorum(answers, bucketQuorum, "delete bucket")
-            return
+        }
+    }
+
+    private static func removeStaleContents(of bucket: String, on drive: any Drive) async throws {
+        while true {
+            let uploads = try await drive.listUploads(bucket: bucket, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1000)
+            if uploads.isEmpty { break }
+            for upload in uploads { try await drive.abortUpload(uploadID: upload.uploadID) }
+        }
+        while true {
+            let records = try await drive.listObjects(bucket: bucket, prefix: "", after: nil, inclusive: false, limit: 1000)
+            if records.isEmpty { break }
+            for record in records { _ = try await drive.deleteObject(bucket: bucket, key: record.key) }
         }
     }
 

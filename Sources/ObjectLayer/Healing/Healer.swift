@@ -142,10 +142,11 @@ package final class Healer: AdminService {
     /// that comes back empty starts a scan at once. Returns when the task is cancelled.
     package func runMonitor(interval: Double, onFreshDrive: @escaping @Sendable () -> Void) async {
         while !Task.isCancelled {
-            let (_, fresh) = await checkDrives()
-            if fresh {
+            let (restored, fresh) = await checkDrives()
+            if !restored.isEmpty {
+                // A drive that was away may have missed bucket changes; a fresh one has none.
                 await healBuckets()
-                onFreshDrive()
+                if fresh { onFreshDrive() }
             }
             await drainQueue()
             do { try await Task.sleep(for: .seconds(interval)) } catch { return }

@@ -25,8 +25,8 @@ extension ObjectStore {
     package func createMultipartUpload(
         bucket: String, key: String, options: ObjectWriteOptions, checksumAlgorithm: String?
     ) async throws -> UploadRecord {
-        try await requireBucket(bucket)
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
+        try await requireBucket(bucket, writingTo: set)
         try await requireSpace(0, in: set, layout: layout)
         let upload = UploadRecord(
             uploadID: ShardID.random().value, bucket: bucket, key: key, initiated: Self.nowMilliseconds(),

@@ -98,8 +98,8 @@ extension ObjectStore {
     package func putObject<Body: AsyncSequence>(
         bucket: String, key: String, body: Body, size: Int64?, options: ObjectWriteOptions
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
-        try await requireBucket(bucket)
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
+        try await requireBucket(bucket, writingTo: set)
         // Fail early when the condition already fails; it is checked again at the commit.
         try await check(options.condition, set: set, bucket: bucket, key: key)
         try await requireSpace(size ?? 0, in: set, layout: layout)
@@ -151,6 +151,7 @@ extension ObjectStore {
             return record
         }
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: record.storageClass)
+        try await requireBucket(bucket, writingTo: set)
         record.erasure = layout
         try await requireSpace(source.size, in: set, layout: layout)
         guard source.inlineData == nil else {
