@@ -28,13 +28,17 @@ extension ObjectStore {
             if let bound = KeyOrder.upperBound(ofPrefix: rolled) { cursor = bound; inclusive = true }
         }
         var count = 0
+        // Records fetched per index read: a whole page while keys come one by one, but only a few
+        // right after a common prefix (the next keys are likely to roll up too), growing again as
+        // plain keys follow. Without this, a page of 1,000 common prefixes read ~1,000 records each.
+        var batch = 1000
         scanning: while count < maxKeys {
-            let limit = min(1000, maxKeys - count + 1)
-            let batch = try await translate {
+            let limit = min(batch, maxKeys - count + 1)
+            let records = try await translate {
                 try await sets.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: limit)
             }
-            if batch.isEmpty { break }
-            for record in batch {
+            if records.isEmpty { break }
+            for record in records {
                 let keyBytes = Array(record.key.utf8)
                 if let delimiterBytes, let rolled = Self.commonPrefix(of: keyBytes, prefix: prefixBytes, delimiter: delimiterBytes) {
                     let text = String(decoding: rolled, as: UTF8.self)
@@ -44,6 +48,7 @@ extension ObjectStore {
                     guard let bound = KeyOrder.upperBound(ofPrefix: rolled) else { break scanning }
                     cursor = bound
                     inclusive = true
+                    batch = 2
                     continue scanning
                 }
                 page.objects.append(record)
@@ -53,7 +58,8 @@ extension ObjectStore {
                 inclusive = false
                 if count == maxKeys { break scanning }
             }
-            if batch.count < limit { break }
+            if records.count < limit { break }
+            batch = min(batch * 4, 1000)
         }
         if count == maxKeys {
             let more = try await translate {
