@@ -27,7 +27,7 @@ package enum Node {
                     parity: plan.parity, reducedParity: plan.reducedParity)
             }
             let store = ObjectStore(sets: ErasureSets(deploymentID: deploymentID, sets: sets))
-            let healer = Healer(store: store, parity: plan.parity, logger: logger) { slot in
+            let healer = Healer(store: store, logger: logger) { slot in
                 await bootstrap.connect(slot, deploymentID: deploymentID)
             }
             let responder = S3Responder(

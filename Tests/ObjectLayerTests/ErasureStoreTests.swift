@@ -19,7 +19,7 @@ struct ErasureFixture {
         let roots = (0..<drives).map { "\(dir.path)/d\($0)" }
         let (store, slots) = try await TestStores.store(
             roots: roots, pool: TestThreadPool.shared, parity: parity, blockSize: 4096, inlineThreshold: 1000)
-        let healer = Healer(store: store, parity: parity ?? 2, logger: Logger(label: "test")) { _ in .offline(reason: "test") }
+        let healer = Healer(store: store, logger: Logger(label: "test")) { _ in .offline(reason: "test") }
         try await store.createBucket("b", region: "us-east-1")
         return ErasureFixture(dir: dir, store: store, slots: slots, healer: healer)
     }

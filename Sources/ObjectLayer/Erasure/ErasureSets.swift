@@ -48,11 +48,15 @@ package struct ErasureSets: Sendable {
 
     /// Creates the bucket on drives of `set` that lack it (they were offline when it was created,
     /// or were replaced), so that writes to the set can reach their quorum.
-    package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet) async {
-        guard set.size > 1 else { return }
-        for (_, drive) in set.onlineDrives where (try? await drive.bucket(named: bucket.name)) == nil {
-            try? await drive.createBucket(bucket)
+    /// Returns the failures, one line per drive.
+    @discardableResult
+    package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet) async -> [String] {
+        guard set.size > 1 else { return [] }
+        var failures: [String] = []
+        for (position, drive) in set.onlineDrives where (try? await drive.bucket(named: bucket.name)) == nil {
+            do { try await drive.createBucket(bucket) } catch { failures.append("\(set.slots[position].label): \(error)") }
         }
+        return failures
     }
 
     /// The bucket when more answering drives have it than lack it.

@@ -44,9 +44,6 @@ final class ErasureWriter: @unchecked Sendable {
         self.block = ByteBufferAllocator().buffer(capacity: layout.blockSize)
     }
 
-    /// Positions whose shard was written completely.
-    var writtenPositions: [Int] { writers.indices.filter { writers[$0] != nil } }
-
     func write(_ buffer: ByteBuffer) async throws {
         var buffer = buffer
         while buffer.readableBytes > 0 {
@@ -72,7 +69,7 @@ final class ErasureWriter: @unchecked Sendable {
             try await encodeAndWrite(block)
             block.clear()
         }
-        try await forEachWriter { try await $0.finish() }
+        try await forEachWriter { writer, _ in try await writer.finish() }
     }
 
     func abort() async {
@@ -85,7 +82,7 @@ final class ErasureWriter: @unchecked Sendable {
     private func encodeAndWrite(_ data: ByteBuffer) async throws {
         let chunks = Self.encode(data, layout: layout, codec: codec)
         let distribution = layout.distribution
-        try await forEachWriter(position: true) { writer, position in
+        try await forEachWriter { writer, position in
             try await writer.write(chunks[distribution[position]])
         }
     }
@@ -113,19 +110,13 @@ final class ErasureWriter: @unchecked Sendable {
         return shards
     }
 
-    private func forEachWriter(_ body: @escaping @Sendable (any ShardWriter) async throws -> Void) async throws {
-        try await forEachWriter(position: true) { writer, _ in try await body(writer) }
-    }
-
     private struct WriteOutcome: Sendable {
         var position: Int
         var error: (any Error)?
     }
 
     /// Runs `body` on every live writer at once; drops writers that fail, then checks quorum.
-    private func forEachWriter(
-        position: Bool, _ body: @escaping @Sendable (any ShardWriter, Int) async throws -> Void
-    ) async throws {
+    private func forEachWriter(_ body: @escaping @Sendable (any ShardWriter, _ position: Int) async throws -> Void) async throws {
         let live = writers.enumerated().compactMap { index, writer in writer.map { (index, $0) } }
         var failed: [(Int, any Error)] = []
         if live.count == 1 {

@@ -14,13 +14,11 @@ package final class Healer: AdminService {
     package let store: ObjectStore
     private let connect: @Sendable (DriveSlot) async -> DriveConnection
     private let logger: Logger
-    private let parity: Int
 
     /// - Parameter connect: opens (or formats, when empty) the drive of a slot; supplied by the
     ///   composition root, which knows what a drive is made of.
-    package init(store: ObjectStore, parity: Int, logger: Logger, connect: @escaping @Sendable (DriveSlot) async -> DriveConnection) {
+    package init(store: ObjectStore, logger: Logger, connect: @escaping @Sendable (DriveSlot) async -> DriveConnection) {
         self.store = store
-        self.parity = parity
         self.logger = logger
         self.connect = connect
     }
@@ -65,12 +63,10 @@ package final class Healer: AdminService {
     /// Creates on every online drive the buckets a majority of drives have.
     func healBuckets() async {
         guard let buckets = try? await store.sets.listBuckets() else { return }
-        for slot in store.sets.allSlots {
-            guard let drive = slot.drive, let present = try? await drive.listBuckets() else { continue }
-            let names = Set(present.map(\.name))
-            for bucket in buckets where !names.contains(bucket.name) {
-                do { try await drive.createBucket(bucket) } catch {
-                    logger.warning("bucket heal failed", metadata: ["drive": "\(slot.label)", "error": "\(error)"])
+        for bucket in buckets {
+            for set in store.sets.sets {
+                for failure in await store.sets.repairBucket(bucket, on: set) {
+                    logger.warning("bucket heal failed", metadata: ["bucket": "\(bucket.name)", "error": "\(failure)"])
                 }
             }
         }

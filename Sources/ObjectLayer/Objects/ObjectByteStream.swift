@@ -26,7 +26,9 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
         return Iterator(store: store, record: record, position: lower, end: upper)
     }
 
-    package struct Iterator: AsyncIteratorProtocol {
+    /// Sendable, so a reader may take the first chunk before the response starts and hand the
+    /// rest (with its open shard readers) to the body writer.
+    package struct Iterator: AsyncIteratorProtocol, Sendable {
         let store: ObjectStore
         let record: ObjectRecord
         /// Object offsets still to read: [position, end).

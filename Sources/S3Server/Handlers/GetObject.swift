@@ -81,19 +81,13 @@ extension S3Handlers {
         // The first block is read before the status goes out, so an object that cannot be read
         // (too few healthy shards) is an S3 error, not a 200 cut short. Damage found in a later
         // block can only end the body early: the client sees a short body, never wrong bytes.
-        let lower = range?.lowerBound ?? 0
-        let upper = range?.upperBound ?? (record.size - 1)
-        var first: ByteBuffer?
-        for try await chunk in store.objectBytes(record, range: lower...upper) {
-            first = chunk
-            break
-        }
-        guard let first else { throw S3Error(.internalError, "object produced no bytes") }
-        let restStart = lower + Int64(first.readableBytes)
-        let rest = restStart <= upper ? store.objectBytes(record, range: restStart...upper) : nil
+        var iterator = store.objectBytes(record, range: range).makeAsyncIterator()
+        guard let first = try await iterator.next() else { throw S3Error(.internalError, "object produced no bytes") }
+        let rest = iterator
         let body = ResponseBody { writer in
             try await writer.write(first)
-            if let rest { for try await chunk in rest { try await writer.write(chunk) } }
+            var remaining = rest
+            while let chunk = try await remaining.next() { try await writer.write(chunk) }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)

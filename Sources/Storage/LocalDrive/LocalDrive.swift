@@ -28,7 +28,6 @@ package final class LocalDrive: Drive {
     package let identity: DriveIdentity
     let index: MetadataIndex
     let pool: NIOThreadPool
-    let blockSize: Int
     /// Bytes kept free so that deletes and metadata updates can always proceed.
     let reserveBytes: Int64
     /// Renames and unlinks done since the last transaction; their rows are removed in the next one.
@@ -47,7 +46,7 @@ package final class LocalDrive: Drive {
     /// - Parameter reserveBytes: free space kept back from new writes; nil picks 1% of the
     ///   filesystem, clamped to 1 MiB … 256 MiB.
     package static func open(
-        root: String, identity: DriveIdentity, pool: NIOThreadPool, reserveBytes: Int64? = nil, blockSize: Int = 1 << 20
+        root: String, identity: DriveIdentity, pool: NIOThreadPool, reserveBytes: Int64? = nil
     ) async throws -> LocalDrive {
         try await pool.runIfActive {
             try DriveFormatFile.verify(root: root, identity: identity)
@@ -60,7 +59,7 @@ package final class LocalDrive: Drive {
             let reserve = reserveBytes ?? min(max(total / 100, 1 << 20), 256 << 20)
             let buckets = try Self.loadBuckets(index)
             let drive = LocalDrive(
-                root: root, identity: identity, index: index, pool: pool, blockSize: blockSize, reserveBytes: reserve,
+                root: root, identity: identity, index: index, pool: pool, reserveBytes: reserve,
                 buckets: buckets)
             try drive.recover()
             return drive
@@ -68,7 +67,7 @@ package final class LocalDrive: Drive {
     }
 
     private init(
-        root: String, identity: DriveIdentity, index: MetadataIndex, pool: NIOThreadPool, blockSize: Int, reserveBytes: Int64,
+        root: String, identity: DriveIdentity, index: MetadataIndex, pool: NIOThreadPool, reserveBytes: Int64,
         buckets: [String: BucketRecord]
     ) {
         self.bucketCache = Mutex(buckets)
@@ -77,7 +76,6 @@ package final class LocalDrive: Drive {
         self.identity = identity
         self.index = index
         self.pool = pool
-        self.blockSize = blockSize
         self.reserveBytes = reserveBytes
     }
 
