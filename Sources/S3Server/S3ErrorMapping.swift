@@ -16,29 +16,15 @@ package enum S3ErrorMapping {
         case let error as S3Error:
             return error
         case let error as ObjectLayerError:
-            switch error.code {
-            case .noSuchBucket: return S3Error(.noSuchBucket)
-            case .noSuchKey: return S3Error(.noSuchKey)
-            case .noSuchUpload: return S3Error(.noSuchUpload)
-            case .bucketAlreadyOwnedByYou: return S3Error(.bucketAlreadyOwnedByYou)
-            case .bucketNotEmpty: return S3Error(.bucketNotEmpty)
-            case .invalidPart: return S3Error(.invalidPart)
-            case .invalidPartOrder: return S3Error(.invalidPartOrder)
-            case .entityTooSmall: return S3Error(.entityTooSmall)
-            case .entityTooLarge: return S3Error(.entityTooLarge)
-            case .badDigest: return S3Error(.badDigest)
-            case .incompleteBody: return S3Error(.incompleteBody)
-            case .preconditionFailed: return S3Error(.preconditionFailed)
-            case .storageFull: return S3Error(.insufficientStorage)
-            case .insufficientDrives:
-                logger?.warning("quorum not met", metadata: ["error": "\(error)"])
-                return S3Error(.serviceUnavailable, "Not enough drives are available to serve this request; try again later.")
-            case .invalidRequest: return S3Error(.invalidRequest, error.detail.isEmpty ? nil : error.detail)
-            case .invalidArgument: return S3Error(.invalidArgument, error.detail.isEmpty ? nil : error.detail)
-            case .corrupt:
-                logger?.error("stored data failed verification", metadata: ["error": "\(error)"])
-                return S3Error(.internalError, "The stored data failed verification and was not served.")
+            var mapped = s3Code(error, logger: logger)
+            if let marker = error.deleteMarker {
+                mapped.headers += [("x-amz-delete-marker", "true"), ("x-amz-version-id", marker.versionID)]
+                if error.code == .deleteMarkerVersion {
+                    mapped.headers.append(("Last-Modified", HTTPDate.format(marker.lastModified / 1000)))
+                    mapped.headers.append(("Allow", "DELETE"))
+                }
             }
+            return mapped
         case let error as DriveError where error.code == .full:
             return S3Error(.insufficientStorage)
         default:
@@ -47,10 +33,41 @@ package enum S3ErrorMapping {
         }
     }
 
+    private static func s3Code(_ error: ObjectLayerError, logger: Logger?) -> S3Error {
+        switch error.code {
+        case .noSuchBucket: return S3Error(.noSuchBucket)
+        case .noSuchKey: return S3Error(.noSuchKey)
+        case .noSuchVersion: return S3Error(.noSuchVersion)
+        case .deleteMarkerVersion: return S3Error(.methodNotAllowed)
+        case .noSuchUpload: return S3Error(.noSuchUpload)
+        case .bucketAlreadyOwnedByYou: return S3Error(.bucketAlreadyOwnedByYou)
+        case .bucketNotEmpty: return S3Error(.bucketNotEmpty)
+        case .invalidPart: return S3Error(.invalidPart)
+        case .invalidPartOrder: return S3Error(.invalidPartOrder)
+        case .entityTooSmall: return S3Error(.entityTooSmall)
+        case .entityTooLarge: return S3Error(.entityTooLarge)
+        case .badDigest: return S3Error(.badDigest)
+        case .incompleteBody: return S3Error(.incompleteBody)
+        case .preconditionFailed: return S3Error(.preconditionFailed)
+        case .storageFull: return S3Error(.insufficientStorage)
+        case .insufficientDrives:
+            logger?.warning("quorum not met", metadata: ["error": "\(error)"])
+            return S3Error(.serviceUnavailable, "Not enough drives are available to serve this request; try again later.")
+        case .invalidRequest: return S3Error(.invalidRequest, error.detail.isEmpty ? nil : error.detail)
+        case .invalidArgument: return S3Error(.invalidArgument, error.detail.isEmpty ? nil : error.detail)
+        case .corrupt:
+            logger?.error("stored data failed verification", metadata: ["error": "\(error)"])
+            return S3Error(.internalError, "The stored data failed verification and was not served.")
+        }
+    }
+
     /// The S3 error document for `error`, with status and request id.
     package static func response(for error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
+        for (name, value) in error.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         let status = HTTPResponse.Status(code: error.code.status)
         // HEAD responses and 304 carry no body.
         if isHead || error.code.status == 304 {

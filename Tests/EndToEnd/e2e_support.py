@@ -62,11 +62,24 @@ def http_status(error: ClientError) -> int:
     return error.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def delete_every_version(client, name: str) -> None:
+    """Deletes every entry ListObjectVersions reports (object versions and delete markers) by VersionId.
+    Collects the whole listing first, so deleting never disturbs the pages still to be read."""
+    entries = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            entries.append({"Key": item["Key"], "VersionId": item["VersionId"]})
+    for start in range(0, len(entries), 1000):
+        client.delete_objects(Bucket=name, Delete={"Objects": entries[start : start + 1000], "Quiet": True})
+
+
 def empty_and_delete_bucket(client, name: str) -> None:
     """Best effort: the server may already be gone when a test ends."""
     try:
         for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
             client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+        # A versioned bucket also holds noncurrent versions and delete markers.
+        delete_every_version(client, name)
         paginator = client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=name):
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]

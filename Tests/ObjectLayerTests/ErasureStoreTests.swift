@@ -163,7 +163,7 @@ struct ErasureStoreTests {
         let drive3 = try #require(fixture.slots[3].drive)
         fixture.slots[3].setOffline(reason: "test")
         try await fixture.put("a", pattern(5000, seed: 9))
-        try await fixture.store.deleteObject(bucket: "b", key: "gone")
+        _ = try await fixture.store.deleteObject(bucket: "b", key: "gone", versionID: nil)
         fixture.slots[3].setOnline(drive3)
         #expect(try await fixture.get("a") == pattern(5000, seed: 9))
         let page = try await fixture.store.listObjects(bucket: "b", prefix: "", delimiter: nil, after: nil, maxKeys: 10)

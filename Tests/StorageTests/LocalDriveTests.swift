@@ -108,7 +108,7 @@ struct LocalDriveTests {
         let previous = try await drive.commitObject(record("k", shard: second, size: 200))
         #expect(previous?.shardIDs == [first])
         #expect(dir.files(in: "shards").map { String($0.suffix(32)) } == [second.value])
-        _ = try await drive.deleteObject(bucket: "b", key: "k")
+        _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "null")
         #expect(dir.files(in: "shards").isEmpty)
         #expect(try await drive.readObject(bucket: "b", key: "k") == nil)
     }
@@ -141,7 +141,7 @@ struct LocalDriveTests {
         try await drive.createBucket(BucketRecord(name: "b", created: 0, region: "us-east-1"))
         _ = try await drive.commitObject(record("k", shard: nil, size: 0))
         await #expect(throws: DriveError.self) { try await drive.deleteBucket(named: "b") }
-        _ = try await drive.deleteObject(bucket: "b", key: "k")
+        _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "null")
         try await drive.createUpload(UploadRecord(
             uploadID: "u1", bucket: "b", key: "k", initiated: 0, systemMetadata: [:], userMetadata: [:],
             checksumAlgorithm: nil, checksumType: nil, storageClass: "STANDARD"))

@@ -28,20 +28,42 @@ struct RecordCodecTests {
         #expect(bytes[0] == RecordCodec.binaryObjectVersion)
     }
 
-    @Test("The erasure layout round-trips, and version 2 records (before erasure coding) still decode")
-    func erasureLayoutAndVersionTwo() throws {
+    @Test("The erasure layout round-trips, and version 2 and 3 records (before erasure coding, before versioning) still decode")
+    func erasureLayoutAndOlderVersions() throws {
         var coded = record
         coded.erasure = ErasureInfo(dataShards: 4, parityShards: 2, blockSize: 1 << 20, distribution: [2, 3, 4, 5, 0, 1])
         #expect(try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(coded)) == coded)
-        // A version 2 body is the version 3 body of a record without layout, minus the layout flag.
+        // Version 4 appends the stamp (8 bytes) and the delete-marker flag to the version 3 body,
+        // which is the version 2 body plus the layout flag (0 without a layout).
         let current = try RecordCodec.encode(record)
         #expect(current.last == 0)
-        let body = Array(current[5..<(current.count - 1)])
+        let versionThree = Array(current[5..<(current.count - 9)])
+        #expect(versionThree.last == 0)
+        let versionTwo = Array(versionThree.dropLast())
         var crc = CRC32CProbe()
-        let framed = [RecordCodec.binaryObjectVersionWithoutErasure] + crc.littleEndianChecksum(body) + body
-        let decoded = try RecordCodec.decode(ObjectRecord.self, from: framed)
-        #expect(decoded == record)
-        #expect(decoded.layout == .singleDrive())
+        for (version, body) in [
+            (RecordCodec.binaryObjectVersionWithoutVersioning, versionThree),
+            (RecordCodec.binaryObjectVersionWithoutErasure, versionTwo),
+        ] {
+            let framed = [version] + crc.littleEndianChecksum(body) + body
+            let decoded = try RecordCodec.decode(ObjectRecord.self, from: framed)
+            // Records from before versioning are the null version, stamped by their modification time.
+            #expect(decoded == record)
+            #expect(decoded.versionID == "null" && decoded.versionStamp == record.lastModified * 1_000_000)
+            #expect(!decoded.isDeleteMarker)
+            #expect(decoded.layout == .singleDrive())
+        }
+    }
+
+    @Test("Version ids, stamps and delete markers round-trip")
+    func versionFieldsRoundTrip() throws {
+        var version = record
+        version.versionID = "18eb839cd08c56b1b1254a447aca0fc7"
+        version.versionStamp = 1_795_655_743_123_456_789
+        #expect(try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(version)) == version)
+        let marker = ObjectRecord.deleteMarker(bucket: "b", key: "k", lastModified: 1_795_655_743_999)
+        let decoded = try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(marker))
+        #expect(decoded == marker && decoded.isDeleteMarker && decoded.parts.isEmpty)
     }
 
     @Test("Object records written as version 1 JSON still decode")

@@ -18,10 +18,8 @@ extension ObjectStore {
 
     package func deleteBucket(_ name: String) async throws {
         _ = try await bucket(name)
-        // Empty by quorum: no object and no upload any set agrees on.
-        let objects = try await translate {
-            try await sets.listObjects(bucket: name, prefix: "", after: nil, inclusive: false, limit: 1)
-        }
+        // Empty by quorum: no version, delete marker or upload any set agrees on.
+        let objects = try await translate { try await sets.listVersions(bucket: name, prefix: "", after: nil, limit: 1) }
         let uploads = try await translate {
             try await sets.listUploads(bucket: name, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1)
         }

@@ -1,7 +1,7 @@
 package import StowageCore
 
 extension ErasureSet {
-    /// The current version of a key by read quorum.
+    /// The current version of a key (possibly a delete marker) by read quorum.
     package func readObject(bucket: String, key: String) async throws -> ResolvedRecord {
         if slots.count == 1 {
             guard let drive = slots[0].drive else {
@@ -12,6 +12,13 @@ extension ErasureSet {
         }
         let answers = await fanOut { try await $0.readObject(bucket: bucket, key: key) }
         try requireAnswers(answers, operation: "read \(bucket)/\(key)")
+        return RecordVote.resolve(answers)
+    }
+
+    /// One version of a key by id, by read quorum.
+    package func readVersion(bucket: String, key: String, versionID: String) async throws -> ResolvedRecord {
+        let answers = await fanOut { try await $0.readVersion(bucket: bucket, key: key, versionID: versionID) }
+        try requireAnswers(answers, operation: "read \(bucket)/\(key) version \(versionID)")
         return RecordVote.resolve(answers)
     }
 
@@ -33,7 +40,7 @@ extension ErasureSet {
 
     /// Writes `record` on every online drive; at least its write quorum must succeed, or the
     /// drives that took it are put back as they were and the write fails. Returns the version
-    /// it replaced on the first drive that reported one.
+    /// with the same id that it replaced on the first drive that reported one.
     @discardableResult
     package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
         let answers = await fanOut { try await $0.commitObject(record) }
@@ -41,27 +48,31 @@ extension ErasureSet {
             let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
             return successes.lazy.compactMap(\.value).first
         } catch {
-            await rollBack(answers, bucket: record.bucket, key: record.key)
+            await rollBack(answers, record: record)
             throw error
         }
     }
 
-    /// Puts back the previous version on drives that accepted a write that then missed quorum.
-    func rollBack(_ answers: [DriveAnswer<ObjectRecord?>], bucket: String, key: String) async {
+    /// Puts back the replaced version (or removes the new one) on drives that accepted a write
+    /// that then missed quorum.
+    func rollBack(_ answers: [DriveAnswer<ObjectRecord?>], record: ObjectRecord) async {
         for (position, answer) in answers.enumerated() {
-            guard case .success(let previous) = answer, let drive = slots[position].drive else { continue }
-            if let previous {
-                _ = try? await drive.commitObject(previous)
+            guard case .success(let replaced) = answer, let drive = slots[position].drive else { continue }
+            if let replaced {
+                _ = try? await drive.commitObject(replaced)
             } else {
-                _ = try? await drive.deleteObject(bucket: bucket, key: key)
+                _ = try? await drive.deleteVersion(bucket: record.bucket, key: record.key, versionID: record.versionID)
             }
         }
     }
 
-    /// Removes the key on every online drive (write quorum of the set's default layout).
-    package func deleteObject(bucket: String, key: String) async throws {
-        let answers = await fanOut { try await $0.deleteObject(bucket: bucket, key: key) }
-        _ = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key)")
+    /// Removes one version on every online drive (write quorum of the set's default layout).
+    /// Returns the removed version as the first drive that had it reported it.
+    @discardableResult
+    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID) }
+        let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
+        return successes.lazy.compactMap(\.value).first
     }
 
     /// Up to `limit` records of the set with `prefix` after `after` in key order, each resolved
@@ -97,14 +108,6 @@ extension ErasureSet {
         return result
     }
 
-    /// Every key some drive of the set holds under the prefix, with its resolved record (for healing).
-    func listForHeal(bucket: String, prefix: String, after: [UInt8]?, limit: Int) async throws
-        -> (entries: [(key: String, record: ResolvedRecord)], boundary: String?)
-    {
-        let (resolved, boundary) = try await listRound(bucket: bucket, prefix: prefix, after: after, inclusive: false, limit: limit)
-        return (resolved.map { ($0.key, $0.record) }, boundary)
-    }
-
     /// One merged page. `boundary` is the last key covered when more may follow, nil at the end.
     private func listRound(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
         -> (entries: [(key: String, record: ResolvedRecord)], boundary: String?)
@@ -137,5 +140,65 @@ extension ErasureSet {
             let entry = copiesByKey[bytes]!
             return (entry.key, RecordVote.resolve(entry.copies))
         }, boundary)
+    }
+
+    // MARK: Versions
+
+    /// Up to `limit` versions of the set after `after` in listing order, each resolved by vote;
+    /// fewer only when no more exist. Merged like `listObjects`, with a version as the unit.
+    package func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        if slots.count == 1 {
+            guard let drive = slots[0].drive else {
+                throw ObjectLayerError(.insufficientDrives, "\(slots[0].label) is offline")
+            }
+            return try await drive.listVersions(bucket: bucket, prefix: prefix, after: after, limit: limit)
+        }
+        var result: [ObjectRecord] = []
+        var cursor = after
+        while result.count < limit {
+            let want = limit - result.count
+            let from = cursor
+            let answers = await fanOut { try await $0.listVersions(bucket: bucket, prefix: prefix, after: from, limit: want) }
+            try requireAnswers(answers, operation: "list versions \(bucket)")
+            var boundary: ObjectRecord?
+            for answer in answers {
+                guard let page = answer.value, page.count == want, let last = page.last else { continue }
+                if boundary == nil || VersionCursor.precedes(last, boundary!) { boundary = last }
+            }
+            var copies: [VersionIdentity: (record: ObjectRecord, copies: [DriveAnswer<ObjectRecord?>])] = [:]
+            for (position, answer) in answers.enumerated() {
+                guard let page = answer.value else { continue }
+                for record in page {
+                    if let boundary, VersionCursor.precedes(boundary, record) { break }
+                    let identity = VersionIdentity(record)
+                    var entry = copies[identity] ?? (record, answers.map { $0.value == nil ? .offline : .success(nil) })
+                    entry.copies[position] = .success(record)
+                    copies[identity] = entry
+                }
+            }
+            let ordered = copies.values.sorted { VersionCursor.precedes($0.record, $1.record) }
+            for entry in ordered {
+                if let record = RecordVote.resolve(entry.copies).record { result.append(record) }
+                if result.count == limit { break }
+            }
+            guard let boundary else { break }
+            cursor = VersionCursor(after: boundary)
+        }
+        return result
+    }
+}
+
+/// What identifies one version in a listing merge: key bytes, stamp and id.
+struct VersionIdentity: Hashable {
+    var key: [UInt8]
+    var stamp: Int64
+    var versionID: String
+
+    init(_ record: ObjectRecord) {
+        key = Array(record.key.utf8)
+        stamp = record.versionStamp
+        versionID = record.versionID
     }
 }

@@ -53,10 +53,26 @@ package struct ErasureSets: Sendable {
     package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet) async -> [String] {
         guard set.size > 1 else { return [] }
         var failures: [String] = []
-        for (position, drive) in set.onlineDrives where (try? await drive.bucket(named: bucket.name)) == nil {
-            do { try await drive.createBucket(bucket) } catch { failures.append("\(set.slots[position].label): \(error)") }
+        for (position, drive) in set.onlineDrives {
+            let held = try? await drive.bucket(named: bucket.name)
+            if held == bucket { continue }
+            do {
+                if held == nil { try await drive.createBucket(bucket) } else { try await drive.updateBucket(bucket) }
+            } catch {
+                failures.append("\(set.slots[position].label): \(error)")
+            }
         }
         return failures
+    }
+
+    /// Replaces the bucket's record (its configuration) on every drive; more than half must
+    /// take it.
+    package func updateBucket(_ bucket: BucketRecord) async throws {
+        let answers = await fanOutAll { drive in
+            if try await drive.bucket(named: bucket.name) == nil { try await drive.createBucket(bucket) }
+            try await drive.updateBucket(bucket)
+        }
+        _ = try sets[0].requireQuorum(answers, bucketQuorum, "update bucket")
     }
 
     /// The bucket when more answering drives have it than lack it.
@@ -69,7 +85,15 @@ package struct ErasureSets: Sendable {
             if let record = try? await drive.bucket(named: name) { found.append(record) } else { missing += 1 }
         }
         guard !found.isEmpty, found.count >= missing else { return nil }
-        return found.min { $0.created < $1.created }
+        // The configuration most drives hold; a tie goes to the newest change.
+        var groups: [(record: BucketRecord, count: Int)] = []
+        for record in found {
+            if let index = groups.firstIndex(where: { $0.record == record }) { groups[index].count += 1 } else { groups.append((record, 1)) }
+        }
+        return groups.max { a, b in
+            if a.count != b.count { return a.count < b.count }
+            return (a.record.updated ?? 0) < (b.record.updated ?? 0)
+        }?.record
     }
 
     package func listBuckets() async throws -> [BucketRecord] {
@@ -117,9 +141,11 @@ package struct ErasureSets: Sendable {
             for upload in uploads { try await drive.abortUpload(uploadID: upload.uploadID) }
         }
         while true {
-            let records = try await drive.listObjects(bucket: bucket, prefix: "", after: nil, inclusive: false, limit: 1000)
+            let records = try await drive.listVersions(bucket: bucket, prefix: "", after: nil, limit: 1000)
             if records.isEmpty { break }
-            for record in records { _ = try await drive.deleteObject(bucket: bucket, key: record.key) }
+            for record in records {
+                _ = try await drive.deleteVersion(bucket: bucket, key: record.key, versionID: record.versionID)
+            }
         }
     }
 
@@ -137,6 +163,21 @@ package struct ErasureSets: Sendable {
             merged += try await set.listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
         }
         merged.sort { RecordVote.precedes($0.key, $1.key) }
+        return Array(merged.prefix(limit))
+    }
+
+    /// Up to `limit` versions in listing order across all sets (each set resolved by vote).
+    package func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        if sets.count == 1 {
+            return try await sets[0].listVersions(bucket: bucket, prefix: prefix, after: after, limit: limit)
+        }
+        var merged: [ObjectRecord] = []
+        for set in sets {
+            merged += try await set.listVersions(bucket: bucket, prefix: prefix, after: after, limit: limit)
+        }
+        merged.sort(by: VersionCursor.precedes)
         return Array(merged.prefix(limit))
     }
 

@@ -1,8 +1,12 @@
+package import StowageCore
+
 /// Errors with S3 meaning raised by the object layer. The server maps each code to an S3
 /// error in one place; anything else thrown from below becomes `InternalError`.
 package struct ObjectLayerError: Error, Sendable, CustomStringConvertible {
     package enum Code: String, Sendable {
-        case noSuchBucket, noSuchKey, noSuchUpload
+        case noSuchBucket, noSuchKey, noSuchUpload, noSuchVersion
+        /// A GET or HEAD of a delete marker by its version id (S3 answers 405).
+        case deleteMarkerVersion
         case bucketAlreadyOwnedByYou, bucketNotEmpty
         case invalidPart, invalidPartOrder, entityTooSmall, entityTooLarge
         case badDigest, incompleteBody, preconditionFailed
@@ -15,10 +19,13 @@ package struct ObjectLayerError: Error, Sendable, CustomStringConvertible {
 
     package var code: Code
     package var detail: String
+    /// The delete marker that made the key absent (`noSuchKey`) or was named (`deleteMarkerVersion`).
+    package var deleteMarker: ObjectRecord?
 
-    package init(_ code: Code, _ detail: String = "") {
+    package init(_ code: Code, _ detail: String = "", deleteMarker: ObjectRecord? = nil) {
         self.code = code
         self.detail = detail
+        self.deleteMarker = deleteMarker
     }
 
     package var description: String { "\(code.rawValue): \(detail)" }

@@ -108,11 +108,11 @@ package final class Healer: AdminService {
         for set in store.sets.sets {
             var after: [UInt8]? = nil
             while true {
-                let (entries, boundary) = try await set.listForHeal(bucket: bucket, prefix: prefix, after: after, limit: 500)
-                for entry in entries {
+                let (keys, boundary) = try await set.keysForHeal(bucket: bucket, prefix: prefix, after: after, limit: 500)
+                for key in keys {
                     try await pace()
-                    let outcome = await store.healObject(bucket: bucket, key: entry.key, deep: deep)
-                    await visit(entry.key, outcome)
+                    let outcome = await store.healObject(bucket: bucket, key: key, deep: deep)
+                    await visit(key, outcome)
                 }
                 guard let boundary else { break }
                 after = Array(boundary.utf8)

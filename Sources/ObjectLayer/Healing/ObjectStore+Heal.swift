@@ -10,10 +10,11 @@ struct ObjectHealOutcome: Sendable {
 }
 
 extension ObjectStore {
-    /// Brings every online drive of the key's set back to the version a quorum agrees on:
+    /// Brings every online drive of the key's set back to the versions a quorum agrees on:
     /// rewrites missing or stale records, rebuilds missing, truncated or corrupt shards from the
-    /// others, and removes records the quorum no longer has. `deep` reads and verifies every
-    /// shard block; otherwise shards are checked by presence and size.
+    /// others, and removes versions the quorum no longer has. Every version of the key is healed,
+    /// noncurrent ones and delete markers included. `deep` reads and verifies every shard block;
+    /// otherwise shards are checked by presence and size.
     func healObject(bucket: String, key: String, deep: Bool) async -> ObjectHealOutcome {
         // One heal of a key at a time (reads, the scanner and admin heal may all ask at once):
         // rebuilt shards are staged under the object's own shard ids.
@@ -24,21 +25,8 @@ extension ObjectStore {
         var outcome = ObjectHealOutcome()
         let set = sets.set(bucket: bucket, key: key)
         do {
-            let resolved = try await set.readObject(bucket: bucket, key: key)
-            var targets = Set(resolved.stale.filter { set.slots[$0].drive != nil })
-            if let record = resolved.record, !record.parts.isEmpty {
-                for position in resolved.agreeing where set.slots[position].drive != nil {
-                    if let problem = await verifyShards(record, set: set, position: position, deep: deep) {
-                        targets.insert(position)
-                        if problem.code == .corrupt { outcome.corruptionsFound += 1 }
-                    }
-                }
-            }
-            guard !targets.isEmpty else { return outcome }
-            if let record = resolved.record {
-                try await rebuild(record, set: set, targets: targets, outcome: &outcome)
-            } else {
-                try await removeStale(bucket: bucket, key: key, set: set, positions: targets, outcome: &outcome)
+            for version in try await set.versionsForHeal(bucket: bucket, key: key) {
+                try await healVersion(version, bucket: bucket, key: key, set: set, deep: deep, outcome: &outcome)
             }
         } catch {
             outcome.failure = "\(error)"
@@ -51,6 +39,26 @@ extension ObjectStore {
             if outcome.failure != nil { counters.healFailures += 1 }
         }
         return outcome
+    }
+
+    private func healVersion(
+        _ resolved: ResolvedVersion, bucket: String, key: String, set: ErasureSet, deep: Bool, outcome: inout ObjectHealOutcome
+    ) async throws {
+        var targets = Set(resolved.stale.filter { set.slots[$0].drive != nil })
+        if let record = resolved.record, !record.parts.isEmpty {
+            for position in resolved.agreeing where set.slots[position].drive != nil {
+                if let problem = await verifyShards(record, set: set, position: position, deep: deep) {
+                    targets.insert(position)
+                    if problem.code == .corrupt { outcome.corruptionsFound += 1 }
+                }
+            }
+        }
+        guard !targets.isEmpty else { return }
+        if let record = resolved.record {
+            try await rebuild(record, set: set, targets: targets, stale: Set(resolved.stale), outcome: &outcome)
+        } else {
+            try await removeStale(bucket: bucket, key: key, versionID: resolved.versionID, set: set, positions: targets, outcome: &outcome)
+        }
     }
 
     /// Nil when the drive at `position` holds every shard of `record` intact.
@@ -84,7 +92,9 @@ extension ObjectStore {
     }
 
     /// Writes fresh shards and the record on `targets`, from the shards of the other drives.
-    private func rebuild(_ record: ObjectRecord, set: ErasureSet, targets: Set<Int>, outcome: inout ObjectHealOutcome) async throws {
+    private func rebuild(
+        _ record: ObjectRecord, set: ErasureSet, targets: Set<Int>, stale: Set<Int>, outcome: inout ObjectHealOutcome
+    ) async throws {
         let layout = record.layout
         var staged: [Int: [any ShardWriter]] = [:]
         do {
@@ -98,7 +108,7 @@ extension ObjectStore {
         }
         // Commit only if the key still holds the version that was rebuilt.
         try await locks.withLock(record.bucket + "/" + record.key) {
-            let now = try await set.readObject(bucket: record.bucket, key: record.key)
+            let now = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: record.versionID)
             guard let current = now.record, current.isSameVersion(as: record) else {
                 for writers in staged.values { for writer in writers { await writer.abort() } }
                 return
@@ -107,7 +117,7 @@ extension ObjectStore {
                 guard let drive = set.slots[position].drive else { continue }
                 do {
                     _ = try await drive.commitObject(record)
-                    outcome.recordsHealed += now.stale.contains(position) ? 1 : 0
+                    outcome.recordsHealed += stale.contains(position) ? 1 : 0
                     outcome.shardsHealed += record.parts.count
                     outcome.healed = true
                 } catch {
@@ -144,16 +154,17 @@ extension ObjectStore {
         return writers
     }
 
-    /// Deletes records the quorum no longer has (a delete some drives missed).
-    private func removeStale(bucket: String, key: String, set: ErasureSet, positions: Set<Int>, outcome: inout ObjectHealOutcome)
-        async throws
-    {
+    /// Deletes a version the quorum no longer has (a delete some drives missed, or a write that
+    /// reached too few drives).
+    private func removeStale(
+        bucket: String, key: String, versionID: String, set: ErasureSet, positions: Set<Int>, outcome: inout ObjectHealOutcome
+    ) async throws {
         try await locks.withLock(bucket + "/" + key) {
-            let now = try await set.readObject(bucket: bucket, key: key)
+            let now = try await set.readVersion(bucket: bucket, key: key, versionID: versionID)
             guard now.record == nil else { return }
             for position in positions.sorted() {
                 guard let drive = set.slots[position].drive else { continue }
-                _ = try await drive.deleteObject(bucket: bucket, key: key)
+                _ = try await drive.deleteVersion(bucket: bucket, key: key, versionID: versionID)
                 outcome.recordsHealed += 1
                 outcome.healed = true
             }

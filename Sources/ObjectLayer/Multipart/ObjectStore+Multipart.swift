@@ -144,11 +144,14 @@ extension ObjectStore {
             parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) },
             erasure: upload.erasure
         )
-        try await locks.withLock(bucket + "/" + key) {
+        let versioning = try await self.bucket(bucket).versioning
+        return try await locks.withLock(bucket + "/" + key) {
             // A failed condition keeps the upload, so the client may retry without it.
             try await check(condition, set: set, bucket: bucket, key: key)
-            _ = try await translate { try await set.completeUpload(uploadID: uploadID, object: record) }
+            var versioned = record
+            versioned.assignVersion(versioning)
+            _ = try await translate { try await set.completeUpload(uploadID: uploadID, object: versioned) }
+            return versioned
         }
-        return record
     }
 }

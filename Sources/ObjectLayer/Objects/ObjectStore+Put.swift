@@ -66,7 +66,8 @@ extension ObjectStore {
     /// NoSuchKey for `If-Match` on a missing key (as S3 answers).
     func check(_ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String) async throws {
         guard let condition else { return }
-        let current = try await set.readObject(bucket: bucket, key: key).record
+        // A delete marker on top means the key does not exist.
+        let current = try await set.readObject(bucket: bucket, key: key).record.flatMap { $0.isDeleteMarker ? nil : $0 }
         switch condition {
         case .absent:
             if current != nil { throw ObjectLayerError(.preconditionFailed, "\(key) exists") }
@@ -78,15 +79,21 @@ extension ObjectStore {
         }
     }
 
-    /// Makes `record` current on its set under the key's lock, if `condition` still holds there
-    /// (so of racing conditional writers exactly one wins); discards `ingested` on failure.
+    /// Makes `record` the current version on its set under the key's lock, if `condition` still
+    /// holds there (so of racing conditional writers exactly one wins); discards `ingested` on
+    /// failure. The version id and stamp are assigned here, by the bucket's versioning state;
+    /// returns the record as committed.
     func commit(_ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?, condition: WriteCondition? = nil)
-        async throws
+        async throws -> ObjectRecord
     {
         do {
-            try await locks.withLock(record.bucket + "/" + record.key) {
+            let versioning = try await bucket(record.bucket).versioning
+            return try await locks.withLock(record.bucket + "/" + record.key) {
                 try await check(condition, set: set, bucket: record.bucket, key: record.key)
-                _ = try await translate { try await set.commitObject(record) }
+                var versioned = record
+                versioned.assignVersion(versioning)
+                _ = try await translate { try await set.commitObject(versioned) }
+                return versioned
             }
         } catch {
             await ingested?.discard()
@@ -126,16 +133,16 @@ extension ObjectStore {
         } else if let writer = ingested.writer {
             record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
         }
-        try await commit(record, set: set, discarding: ingested, condition: options.condition)
-        return record
+        return try await commit(record, set: set, discarding: ingested, condition: options.condition)
     }
 
-    /// CopyObject: copies the source's bytes (or, for a copy onto itself, only its metadata).
-    /// `metadata` replaces the source's metadata when given (REPLACE directive).
+    /// CopyObject: copies the source's bytes (or, for a copy that replaces the source version
+    /// itself, only its metadata). `metadata` replaces the source's metadata when given
+    /// (REPLACE directive).
     package func copyObject(
         source: ObjectRecord, toBucket bucket: String, key: String, replacing metadata: ObjectWriteOptions?
     ) async throws -> ObjectRecord {
-        try await requireBucket(bucket)
+        let versioning = try await self.bucket(bucket).versioning
         var record = source
         record.bucket = bucket
         record.key = key
@@ -145,18 +152,17 @@ extension ObjectStore {
             record.userMetadata = metadata.userMetadata
             record.storageClass = metadata.storageClass
         }
-        if source.bucket == bucket && source.key == key {
-            // Same key: the shards stay where they are; only the record changes.
-            try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil)
-            return record
+        if source.bucket == bucket && source.key == key && source.versionID == "null" && versioning != .enabled {
+            // The copy replaces the source version (both "null"): the shards stay where they are;
+            // only the record changes. Otherwise the versions must not share shards.
+            return try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil)
         }
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: record.storageClass)
         try await requireBucket(bucket, writingTo: set)
         record.erasure = layout
         try await requireSpace(source.size, in: set, layout: layout)
         guard source.inlineData == nil else {
-            try await commit(record, set: set, discarding: nil)
-            return record
+            return try await commit(record, set: set, discarding: nil)
         }
         let stream = ObjectByteStream(store: self, record: source, range: nil)
         let ingested = try await ingest(stream, expectedSize: source.size, allowInline: false, set: set, layout: layout)
@@ -169,7 +175,6 @@ extension ObjectStore {
             record.checksumType = nil
         }
         record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
-        try await commit(record, set: set, discarding: ingested)
-        return record
+        return try await commit(record, set: set, discarding: ingested)
     }
 }

@@ -8,11 +8,16 @@ package struct S3Error: Error, Sendable, CustomStringConvertible {
     package var message: String?
     /// Additional elements of the error document (e.g. `Key`, `BucketName`, `ArgumentName`).
     package var details: [(String, String)]
+    /// Response headers the error carries (e.g. `x-amz-delete-marker` on a GET of a deleted key).
+    package var headers: [(String, String)]
 
-    package init(_ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = []) {
+    package init(
+        _ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = [], headers: [(String, String)] = []
+    ) {
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
     }
 
     package var description: String { "\(code.code): \(message ?? code.message)" }

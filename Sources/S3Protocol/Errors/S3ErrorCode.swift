@@ -70,6 +70,8 @@ extension S3ErrorCode {
         "MissingSecurityHeader", 400, "Your request is missing a required header.")
     package static let noSuchBucket = S3ErrorCode("NoSuchBucket", 404, "The specified bucket does not exist.")
     package static let noSuchKey = S3ErrorCode("NoSuchKey", 404, "The specified key does not exist.")
+    package static let illegalVersioningConfiguration = S3ErrorCode(
+        "IllegalVersioningConfigurationException", 400, "The versioning configuration specified in the request is invalid.")
     package static let noSuchUpload = S3ErrorCode(
         "NoSuchUpload", 404,
         "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."

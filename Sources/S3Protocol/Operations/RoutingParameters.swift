@@ -14,18 +14,19 @@ struct RoutingParameters: OptionSet {
     static let unsupportedNames: [String] = [
         "acl", "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
         "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-        "versions", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
+        "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
         "ownershipControls", "publicAccessBlock", "attributes",
     ]
 
     /// Bit `i` stands for `names[i]`; the unsupported subresources take the low bits, in order.
     private static let names: [String] =
-        unsupportedNames + ["location", "versioning", "uploads", "list-type", "delete", "uploadId", "partNumber"]
+        unsupportedNames + ["location", "versioning", "versions", "uploads", "list-type", "delete", "uploadId", "partNumber"]
     private static let nameBytes: [[UInt8]] = names.map { Array($0.utf8) }
 
     static let unsupported = RoutingParameters(rawValue: 1 << UInt64(unsupportedNames.count) - 1)
     static let location = member("location")
     static let versioning = member("versioning")
+    static let versions = member("versions")
     static let uploads = member("uploads")
     static let listType = member("list-type")
     static let delete = member("delete")

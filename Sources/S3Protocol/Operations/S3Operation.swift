@@ -9,6 +9,8 @@ package enum S3Operation: String, Sendable {
     case deleteBucket = "DeleteBucket"
     case getBucketLocation = "GetBucketLocation"
     case getBucketVersioning = "GetBucketVersioning"
+    case putBucketVersioning = "PutBucketVersioning"
+    case listObjectVersions = "ListObjectVersions"
     case listObjects = "ListObjects"
     case listObjectsV2 = "ListObjectsV2"
     case listMultipartUploads = "ListMultipartUploads"

@@ -10,7 +10,7 @@
 /// Dispatch follows the AWS REST API, keyed on method, subresource query parameters and
 /// (for copies) the `x-amz-copy-source` header. Unknown query parameters are ignored, as S3
 /// ignores them (SDKs send e.g. `x-id=GetObject`); subresources that S3 knows but Stowage does
-/// not serve (`acl`, `tagging`, `versions`, …) are refused with NotImplemented rather than
+/// not serve (`acl`, `tagging`, `cors`, …) are refused with NotImplemented rather than
 /// being silently misread as another action.
 ///
 /// The router is a pure function of its inputs; it does not check that buckets or keys exist.
@@ -227,6 +227,7 @@ package struct S3Router: Sendable {
         case .get:
             if query.routing.contains(.location) { return .getBucketLocation }
             if query.routing.contains(.versioning) { return .getBucketVersioning }
+            if query.routing.contains(.versions) { return .listObjectVersions }
             if query.routing.contains(.uploads) { return .listMultipartUploads }
             if query.routing.contains(.listType), let listType = query.parameters["list-type"] {
                 guard listType == "2" else {
@@ -237,10 +238,7 @@ package struct S3Router: Sendable {
             }
             return .listObjects
         case .put:
-            // PutBucketVersioning is known to S3 but not served; without this it would read as CreateBucket.
-            if query.routing.contains(.versioning) {
-                throw S3Error(.notImplemented, details: [("Subresource", "versioning")])
-            }
+            if query.routing.contains(.versioning) { return .putBucketVersioning }
             return .createBucket
         case .head:
             return .headBucket

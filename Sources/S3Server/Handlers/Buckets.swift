@@ -60,12 +60,4 @@ extension S3Handlers {
         xml.element("LocationConstraint", bucket.region == "us-east-1" ? "" : bucket.region)
         return xmlResponse(xml)
     }
-
-    func getBucketVersioning(_ call: S3Call) async throws -> Response {
-        _ = try await store.bucket(call.bucket)
-        var xml = XMLWriter()
-        xml.open("VersioningConfiguration", attributes: [("xmlns", Self.xmlNamespace)])
-        xml.close("VersioningConfiguration")
-        return xmlResponse(xml)
-    }
 }

@@ -1,3 +1,4 @@
+internal import HTTPTypes
 public import Hummingbird
 internal import ObjectLayer
 internal import S3Protocol
@@ -5,8 +6,11 @@ internal import StowageCore
 
 extension S3Handlers {
     func deleteObject(_ call: S3Call) async throws -> Response {
-        try await store.deleteObject(bucket: call.bucket, key: call.key)
-        return emptyResponse(.noContent)
+        let outcome = try await store.deleteObject(bucket: call.bucket, key: call.key, versionID: try versionIDParameter(call))
+        var headers = HTTPFields()
+        if let versionID = outcome.versionID { headers[.amzVersionID] = versionID }
+        if outcome.deleteMarker { headers[.amzDeleteMarker] = "true" }
+        return emptyResponse(.noContent, headers: headers)
     }
 
     /// DeleteObjects: up to 1,000 keys; per-key errors are reported in the result, not as a failure.
@@ -24,11 +28,24 @@ extension S3Handlers {
             guard let key = object.child("Key")?.text else { throw S3Error(.malformedXML) }
             do {
                 guard !key.isEmpty, key.utf8.count <= 1024 else { throw S3Error(key.isEmpty ? .invalidArgument : .keyTooLong) }
-                if let version = object.child("VersionId")?.text, version != "null" { throw S3Error(.noSuchVersion) }
-                try await store.deleteObject(bucket: call.bucket, key: key)
+                let requested = object.child("VersionId")?.text
+                if let requested, !VersionClock.isWellFormed(requested) {
+                    throw S3Error(.noSuchVersion, "Invalid version id specified")
+                }
+                let outcome = try await store.deleteObject(bucket: call.bucket, key: key, versionID: requested)
                 if !quiet {
                     xml.open("Deleted")
                     xml.element("Key", key)
+                    if let requested {
+                        xml.element("VersionId", requested)
+                        if outcome.deleteMarker {
+                            xml.element("DeleteMarker", "true")
+                            xml.element("DeleteMarkerVersionId", requested)
+                        }
+                    } else if outcome.deleteMarker, let marker = outcome.versionID {
+                        xml.element("DeleteMarker", "true")
+                        xml.element("DeleteMarkerVersionId", marker)
+                    }
                     xml.close("Deleted")
                 }
             } catch {

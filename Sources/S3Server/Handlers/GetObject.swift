@@ -10,7 +10,7 @@ extension S3Handlers {
 
     /// GetObject and HeadObject: conditionals, ranges, partNumber, response-* overrides.
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
-        let record = try await store.headObject(bucket: call.bucket, key: call.key)
+        let record = try await store.headObject(bucket: call.bucket, key: call.key, versionID: try versionIDParameter(call))
         let lastModifiedSeconds = record.lastModified / 1000
         let conditions = ConditionalHeaders(
             ifMatch: call.header("if-match"), ifNoneMatch: call.header("if-none-match"),
@@ -27,6 +27,7 @@ extension S3Handlers {
         }
 
         var headers = objectHeaders(record, call: call)
+        try await versionHeader(record, headers: &headers)
         var range: ClosedRange<Int64>?
         var status = HTTPResponse.Status.ok
         if let partText = call.query("partNumber") {

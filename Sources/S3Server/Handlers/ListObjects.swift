@@ -5,23 +5,37 @@ internal import StowageCore
 
 extension S3Handlers {
     /// ListObjects (V1) and ListObjectsV2.
-    func listObjects(_ call: S3Call, version: Int) async throws -> Response {
-        let prefix = call.query("prefix") ?? ""
-        let delimiter = call.query("delimiter").flatMap { $0.isEmpty ? nil : $0 }
-        var maxKeys = 1000
-        if let text = call.query("max-keys") {
-            guard let value = Int(text), value >= 0 else {
-                throw S3Error(.invalidArgument, "Provided max-keys not an integer or within integer range",
-                    details: [("ArgumentName", "max-keys"), ("ArgumentValue", text)])
+    /// What every listing takes: prefix, delimiter, max-keys (at most 1,000) and encoding-type.
+    struct ListingParameters {
+        var prefix: String
+        var delimiter: String?
+        var maxKeys: Int
+        /// `encoding-type=url`: keys and prefixes in the answer are URL-encoded.
+        var url: Bool
+
+        init(_ call: S3Call) throws {
+            prefix = call.query("prefix") ?? ""
+            delimiter = call.query("delimiter").flatMap { $0.isEmpty ? nil : $0 }
+            maxKeys = 1000
+            if let text = call.query("max-keys") {
+                guard let value = Int(text), value >= 0 else {
+                    throw S3Error(.invalidArgument, "Provided max-keys not an integer or within integer range",
+                        details: [("ArgumentName", "max-keys"), ("ArgumentValue", text)])
+                }
+                maxKeys = min(value, 1000)
             }
-            maxKeys = min(value, 1000)
+            let encodingType = call.query("encoding-type")
+            if let encodingType, encodingType.lowercased() != "url" {
+                throw S3Error(.invalidArgument, "Invalid Encoding Method specified in Request",
+                    details: [("ArgumentName", "encoding-type")])
+            }
+            url = encodingType != nil
         }
-        let encodingType = call.query("encoding-type")
-        if let encodingType, encodingType.lowercased() != "url" {
-            throw S3Error(.invalidArgument, "Invalid Encoding Method specified in Request",
-                details: [("ArgumentName", "encoding-type")])
-        }
-        let url = encodingType != nil
+    }
+
+    func listObjects(_ call: S3Call, version: Int) async throws -> Response {
+        let parameters = try ListingParameters(call)
+        let (prefix, delimiter, maxKeys, url) = (parameters.prefix, parameters.delimiter, parameters.maxKeys, parameters.url)
         var after: String?
         var continuationToken: String?
         if version == 2 {

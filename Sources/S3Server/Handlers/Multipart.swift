@@ -136,7 +136,9 @@ extension S3Handlers {
         }
         if let type = record.checksumType, !record.checksums.isEmpty { xml.element("ChecksumType", type) }
         xml.close("CompleteMultipartUploadResult")
-        return xmlResponse(xml)
+        var headers = HTTPFields()
+        writtenVersionHeader(record, headers: &headers)
+        return xmlResponse(xml, headers: headers)
     }
 
     func abortMultipartUpload(_ call: S3Call) async throws -> Response {

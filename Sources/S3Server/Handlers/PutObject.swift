@@ -77,6 +77,7 @@ extension S3Handlers {
             options: options)
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
+        writtenVersionHeader(record, headers: &headers)
         for (algorithm, value) in record.checksums {
             headers[HTTPField.Name("x-amz-checksum-\(algorithm.lowercased())")!] = value
         }
@@ -87,10 +88,14 @@ extension S3Handlers {
     /// The source named by `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, URL-encoded).
     func copySource(_ call: S3Call) async throws -> ObjectRecord {
         guard var source = call.header("x-amz-copy-source") else { throw S3Error(.invalidArgument) }
+        var versionID: String?
         if let mark = source.firstIndex(of: "?") {
             let query = source[source.index(after: mark)...]
-            if query.hasPrefix("versionId="), query.dropFirst("versionId=".count) != "null" {
-                throw S3Error(.noSuchVersion)
+            if query.hasPrefix("versionId=") {
+                versionID = PercentEncoding.decode(query.dropFirst("versionId=".count))
+                guard let versionID, VersionClock.isWellFormed(versionID) else {
+                    throw S3Error(.invalidArgument, "Invalid version id specified")
+                }
             }
             source = String(source[..<mark])
         }
@@ -103,7 +108,12 @@ extension S3Handlers {
         let bucket = String(trimmed[..<slash])
         let key = String(trimmed[trimmed.index(after: slash)...])
         guard !key.isEmpty else { throw S3Error(.invalidArgument, "Copy Source must mention the source bucket and key") }
-        let record = try await store.headObject(bucket: bucket, key: key)
+        let record: ObjectRecord
+        do {
+            record = try await store.headObject(bucket: bucket, key: key, versionID: versionID)
+        } catch let error as ObjectLayerError where error.code == .deleteMarkerVersion {
+            throw S3Error(.invalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+        }
         let conditions = ConditionalHeaders(
             ifMatch: call.header("x-amz-copy-source-if-match"),
             ifNoneMatch: call.header("x-amz-copy-source-if-none-match"),
@@ -130,7 +140,9 @@ extension S3Handlers {
             options.userMetadata = source.userMetadata
             replacement = options
         }
-        if source.bucket == call.bucket && source.key == call.key && replacement == nil {
+        let namesVersion = call.header("x-amz-copy-source")?.contains("versionId=") == true
+        // Copying a named version onto its own key is how an old version is restored.
+        if source.bucket == call.bucket && source.key == call.key && replacement == nil && !namesVersion {
             throw S3Error(
                 .invalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -145,6 +157,11 @@ extension S3Handlers {
             xml.element("Checksum" + algorithm, value)
         }
         xml.close("CopyObjectResult")
-        return xmlResponse(xml)
+        var headers = HTTPFields()
+        writtenVersionHeader(record, headers: &headers)
+        var sourceHeaders = HTTPFields()
+        try await versionHeader(source, headers: &sourceHeaders)
+        if let sourceVersion = sourceHeaders[.amzVersionID] { headers[.amzCopySourceVersionID] = sourceVersion }
+        return xmlResponse(xml, headers: headers)
     }
 }

@@ -31,6 +31,8 @@ struct S3Handlers: Sendable {
         case .deleteBucket: return try await deleteBucket(call)
         case .getBucketLocation: return try await getBucketLocation(call)
         case .getBucketVersioning: return try await getBucketVersioning(call)
+        case .putBucketVersioning: return try await putBucketVersioning(call)
+        case .listObjectVersions: return try await listObjectVersions(call)
         case .listObjects: return try await listObjects(call, version: 1)
         case .listObjectsV2: return try await listObjects(call, version: 2)
         case .listMultipartUploads: return try await listMultipartUploads(call)

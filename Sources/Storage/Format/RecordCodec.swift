@@ -7,7 +7,7 @@ internal import StowageCore
 ///
 /// Versions: 1 = JSON of the record type (buckets, uploads, parts; object records written before
 /// version 2 existed); 2 = the binary object record of `ObjectRecordFormat`; 3 = the same with
-/// the erasure layout appended.
+/// the erasure layout appended; 4 = with the version stamp and delete-marker flag appended.
 ///
 /// Guarantees: a record whose checksum fails, or whose version is unknown, is never decoded
 /// into a value; it throws `DriveError.corrupt`. Old versions keep their decoders here, so a
@@ -16,7 +16,8 @@ internal import StowageCore
 enum RecordCodec {
     static let jsonVersion: UInt8 = 1
     static let binaryObjectVersionWithoutErasure: UInt8 = 2
-    static let binaryObjectVersion: UInt8 = 3
+    static let binaryObjectVersionWithoutVersioning: UInt8 = 3
+    static let binaryObjectVersion: UInt8 = 4
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
@@ -37,7 +38,7 @@ enum RecordCodec {
     static func decode(_ type: ObjectRecord.Type, from bytes: [UInt8]) throws -> ObjectRecord {
         let (version, body) = try unframe(bytes)
         switch version {
-        case binaryObjectVersionWithoutErasure, binaryObjectVersion: return try ObjectRecordFormat.decode(body, version: version)
+        case binaryObjectVersionWithoutErasure, binaryObjectVersionWithoutVersioning, binaryObjectVersion: return try ObjectRecordFormat.decode(body, version: version)
         case jsonVersion: return try decodeJSON(type, body)
         default: throw DriveError(.corrupt, "unknown record version \(version)")
         }

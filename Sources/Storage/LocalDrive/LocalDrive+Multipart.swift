@@ -81,16 +81,12 @@ extension LocalDrive {
             try db.query("SELECT record FROM parts WHERE upload_id = ?", [.text(uploadID)]) {
                 partShards.append(try RecordCodec.decode(PartRecord.self, from: $0.blob(0)).shardID)
             }
-            let previous = try Self.object(db, object.bucket, object.key)
-            try db.query(
-                "INSERT OR REPLACE INTO objects(bucket, key, record) VALUES(?, ?, ?)",
-                [.text(object.bucket), .blob(Array(object.key.utf8)), .blob(bytes)]
-            )
+            let replaced = try Self.place(db, object, bytes: bytes)
             try db.query("DELETE FROM parts WHERE upload_id = ?", [.text(uploadID)])
             try db.query("DELETE FROM uploads WHERE upload_id = ?", [.text(uploadID)])
             let used = Set(object.shardIDs)
-            let dropped = partShards.filter { !used.contains($0) } + (previous?.shardIDs ?? []).filter { !used.contains($0) }
-            return (previous, [], dropped)
+            let dropped = partShards.filter { !used.contains($0) } + Self.freedShards(replaced, keeping: object)
+            return (replaced, [], dropped)
         }
     }
 

@@ -24,6 +24,16 @@ extension LocalDrive {
         bucketCache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
     }
 
+    package func updateBucket(_ bucket: BucketRecord) async throws {
+        let bytes = try RecordCodec.encode(bucket)
+        try await commit { db in
+            guard try Self.bucketExists(db, bucket.name) else { throw DriveError(.bucketNotFound, bucket.name) }
+            try db.query("UPDATE buckets SET record = ? WHERE name = ?", [.blob(bytes), .text(bucket.name)])
+            return ((), [], [])
+        }
+        bucketCache.withLock { $0[bucket.name] = bucket }
+    }
+
     package func deleteBucket(named name: String) async throws {
         try await commit { db in
             var exists = false
@@ -31,6 +41,7 @@ extension LocalDrive {
             guard exists else { throw DriveError(.bucketNotFound, name) }
             var inUse = false
             try db.query("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
+            try db.query("SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
             try db.query("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
             if inUse { throw DriveError(.bucketNotEmpty, name) }
             try db.query("DELETE FROM buckets WHERE name = ?", [.text(name)])
@@ -62,37 +73,45 @@ extension LocalDrive {
             try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
                 found = $0.blob(0)
             }
+            if found != nil { return found }
+            // No current object: the newest version, if any, is a delete marker.
+            try db.query(
+                "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
+                [.text(bucket), .blob(Array(key.utf8))]
+            ) { found = $0.blob(0) }
             return found
         }
         return try bytes.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
+    }
+
+    package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        try await read { db in try Self.version(db, bucket, key, versionID) }
     }
 
     package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
         let bytes = try RecordCodec.encode(record)
         return try await commit { db in
             guard try Self.bucketExists(db, record.bucket) else { throw DriveError(.bucketNotFound, record.bucket) }
-            let previous = try Self.object(db, record.bucket, record.key)
-            try db.query(
-                "INSERT OR REPLACE INTO objects(bucket, key, record) VALUES(?, ?, ?)",
-                [.text(record.bucket), .blob(Array(record.key.utf8)), .blob(bytes)]
-            )
-            let kept = Set(record.shardIDs)
-            let dropped = (previous?.shardIDs ?? []).filter { !kept.contains($0) }
-            let previouslyOwned = Set(previous?.shardIDs ?? [])
+            let replaced = try Self.place(db, record, bytes: bytes)
+            let previouslyOwned = Set(replaced?.shardIDs ?? [])
             // A shard the record already owned is staged again when healing rewrote it.
             let staged = record.shardIDs.filter { !previouslyOwned.contains($0) || POSIXFile.exists(self.stagedPath($0)) }
-            return (previous, staged, dropped)
+            return (replaced, staged, Self.freedShards(replaced, keeping: record))
         }
     }
 
-    package func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         try await commit { db in
-            let previous = try Self.object(db, bucket, key)
-            if previous != nil {
-                try db.query("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
-            }
-            return (previous, [], previous?.shardIDs ?? [])
+            let removed = try Self.removeVersion(db, bucket, key, versionID)
+            if removed != nil { try Self.normalize(db, bucket, key) }
+            return (removed, [], Self.freedShards(removed, keeping: nil))
         }
+    }
+
+    package func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        try await read { db in try Self.versions(db, bucket: bucket, prefix: prefix, after: after, limit: limit) }
     }
 
     package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int)
@@ -127,13 +146,5 @@ extension LocalDrive {
         var exists = false
         try db.query("SELECT 1 FROM buckets WHERE name = ?", [.text(bucket)]) { _ in exists = true }
         return exists
-    }
-
-    static func object(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> ObjectRecord? {
-        var found: [UInt8]?
-        try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
-            found = $0.blob(0)
-        }
-        return try found.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
     }
 }

@@ -43,6 +43,10 @@ final class MetadataIndex: Sendable {
             CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, record BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS objects(bucket TEXT NOT NULL, key BLOB NOT NULL, record BLOB NOT NULL,
                 PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS versions(bucket TEXT NOT NULL, key BLOB NOT NULL, neg_stamp INTEGER NOT NULL,
+                version_id TEXT NOT NULL, record BLOB NOT NULL,
+                PRIMARY KEY(bucket, key, neg_stamp, version_id)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS versions_by_id ON versions(bucket, key, version_id);
             CREATE TABLE IF NOT EXISTS uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL,
                 record BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);

@@ -4,7 +4,7 @@ public import NIOCore
 ///
 /// Contract for every implementation (local folder, remote node, memory):
 /// - Every mutating call returns only once its effect is durable (fsync'd) on this drive.
-/// - `commitObject`, `deleteObject`, `commitPart`, `completeUpload` and `abortUpload` are atomic:
+/// - `commitObject`, `deleteVersion`, `commitPart`, `completeUpload` and `abortUpload` are atomic:
 ///   after a crash the drive holds the state before the call or after it, never a mix.
 /// - Shards written through a `ShardWriter` are invisible and owned by no one until a commit
 ///   names them; uncommitted shards are removed at the next start.
@@ -17,19 +17,33 @@ package protocol Drive: Sendable {
     func createBucket(_ bucket: BucketRecord) async throws
     func bucket(named name: String) async throws -> BucketRecord?
     func listBuckets() async throws -> [BucketRecord]
-    /// Throws `bucketNotEmpty` if any object or upload remains.
+    /// Replaces the record of an existing bucket (its configuration, e.g. versioning).
+    func updateBucket(_ bucket: BucketRecord) async throws
+    /// Throws `bucketNotEmpty` if any object version, delete marker or upload remains.
     func deleteBucket(named name: String) async throws
 
     // MARK: Objects
+    //
+    // Each key has a stack of versions ordered by `ObjectRecord.versionStamp`; the newest is the
+    // current version, which may be a delete marker.
+
+    /// The current version of the key (possibly a delete marker), or nil when it has none.
     func readObject(bucket: String, key: String) async throws -> ObjectRecord?
-    /// Makes `record` the current version of its key, replacing any previous one (returned).
+    /// One version of the key by id ("null" for the null version).
+    func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
+    /// Stores `record` in its key's version stack by its stamp, replacing the version with the
+    /// same id (returned; its shards that `record` does not name are freed).
     func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord?
-    /// Removes the key; returns what was there.
-    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord?
-    /// Records with the given prefix in UTF-8 binary key order, starting after the key bytes
-    /// `after` (or at them when `inclusive`), or from the start of the prefix when nil.
+    /// Removes one version (freeing its shards); the next newest becomes current. Returns it.
+    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
+    /// Current versions that are not delete markers, with the given prefix in UTF-8 binary key
+    /// order, starting after the key bytes `after` (or at them when `inclusive`), or from the
+    /// start of the prefix when nil.
     func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
         -> [ObjectRecord]
+    /// Every version and delete marker with the given prefix in listing order (key bytes, then
+    /// newest first), starting at `after` (from the start of the prefix when nil).
+    func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws -> [ObjectRecord]
 
     // MARK: Shard data
     /// A writer for a new shard `id` in the drive's staging area, checksummed in blocks of
@@ -49,8 +63,8 @@ package protocol Drive: Sendable {
     /// Stores a part, replacing (and freeing) an earlier part with the same number.
     func commitPart(_ part: PartRecord) async throws
     func listParts(uploadID: String) async throws -> [PartRecord]
-    /// Atomically writes the object, removes the upload and its parts, and frees the shards of
-    /// parts the object does not use. Returns the object version it replaced.
+    /// Atomically writes the object (as `commitObject` does), removes the upload and its parts,
+    /// and frees the shards of parts the object does not use. Returns the version it replaced.
     func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord?
     /// Removes the upload and frees all its parts.
     func abortUpload(uploadID: String) async throws

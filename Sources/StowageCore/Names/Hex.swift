@@ -12,6 +12,11 @@ package enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `value` as 16 hex digits, most significant first.
+    package static func fixedWidth(_ value: UInt64) -> String {
+        string((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) })
+    }
+
     /// The bytes of a hex string (either case); nil for odd length or a non-hex character.
     package static func bytes(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)

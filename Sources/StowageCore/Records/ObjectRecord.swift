@@ -7,8 +7,15 @@ internal import FoundationEssentials
 package struct ObjectRecord: Codable, Sendable, Equatable {
     package var bucket: String
     package var key: String
-    /// "null" until versioning exists; kept so the format need not change later.
+    /// The S3 version id: "null" for the null version (unversioned and suspended buckets),
+    /// else 32 lowercase hex digits.
     package var versionID: String
+    /// Orders the versions of a key, newest highest: nanoseconds since 1970 from a clock that
+    /// never repeats a value in one process. Records written before versioning use
+    /// `lastModified` in nanoseconds.
+    package var versionStamp: Int64
+    /// A delete marker: a version without data that makes the key look deleted.
+    package var isDeleteMarker: Bool
     package var size: Int64
     /// The ETag without quotes: hex MD5, or `hex-N` for multipart objects.
     package var etag: String
@@ -35,11 +42,14 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         bucket: String, key: String, versionID: String = "null", size: Int64, etag: String,
         lastModified: Int64, systemMetadata: [String: String] = [:], userMetadata: [String: String] = [:],
         checksums: [String: String] = [:], checksumType: String? = nil, storageClass: String = "STANDARD",
-        inlineData: [UInt8]? = nil, parts: [PartLayout] = [], erasure: ErasureInfo? = nil
+        inlineData: [UInt8]? = nil, parts: [PartLayout] = [], erasure: ErasureInfo? = nil,
+        versionStamp: Int64? = nil, isDeleteMarker: Bool = false
     ) {
         self.bucket = bucket
         self.key = key
         self.versionID = versionID
+        self.versionStamp = versionStamp ?? lastModified &* 1_000_000
+        self.isDeleteMarker = isDeleteMarker
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
@@ -55,7 +65,7 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case bucket, key, versionID, size, etag, lastModified, systemMetadata, userMetadata, checksums, checksumType
-        case storageClass, inlineData, parts, erasure
+        case storageClass, inlineData, parts, erasure, versionStamp, isDeleteMarker
     }
 
     package init(from decoder: any Decoder) throws {
@@ -82,6 +92,8 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         }
         parts = try c.decode([PartLayout].self, forKey: .parts)
         erasure = try c.decodeIfPresent(ErasureInfo.self, forKey: .erasure)
+        versionStamp = try c.decodeIfPresent(Int64.self, forKey: .versionStamp) ?? lastModified &* 1_000_000
+        isDeleteMarker = try c.decodeIfPresent(Bool.self, forKey: .isDeleteMarker) ?? false
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -100,6 +112,8 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(inlineData.map { Data($0).base64EncodedString() }, forKey: .inlineData)
         try c.encode(parts, forKey: .parts)
         try c.encodeIfPresent(erasure, forKey: .erasure)
+        try c.encode(versionStamp, forKey: .versionStamp)
+        try c.encode(isDeleteMarker, forKey: .isDeleteMarker)
     }
 
     /// The erasure layout, with records from before erasure coding read as single-drive.
@@ -109,8 +123,20 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
     /// agree on this agree on the version. Used to vote between drives' copies of a record.
     package func isSameVersion(as other: ObjectRecord) -> Bool {
         lastModified == other.lastModified && etag == other.etag && size == other.size
-            && versionID == other.versionID && shardIDs == other.shardIDs && erasure == other.erasure
+            && versionID == other.versionID && versionStamp == other.versionStamp
+            && isDeleteMarker == other.isDeleteMarker && shardIDs == other.shardIDs && erasure == other.erasure
             && userMetadata == other.userMetadata && systemMetadata == other.systemMetadata
+    }
+
+    /// A delete marker for `key`.
+    package static func deleteMarker(bucket: String, key: String, lastModified: Int64) -> ObjectRecord {
+        ObjectRecord(bucket: bucket, key: key, size: 0, etag: "", lastModified: lastModified, isDeleteMarker: true)
+    }
+
+    /// True when this version is newer than `other` (of the same key).
+    package func isNewer(than other: ObjectRecord) -> Bool {
+        if versionStamp != other.versionStamp { return versionStamp > other.versionStamp }
+        return versionID.utf8.lexicographicallyPrecedes(other.versionID.utf8)
     }
 
     /// The shards this record owns on a drive.
