@@ -18,12 +18,17 @@ package struct ObjectStore: Sendable {
     package let minPartSize: Int64 = 5 << 20
     /// Damaged objects waiting for repair, and the healing counters.
     package let heal: HealState
+    /// Current small objects in memory (see `InlineObjectCache`); capacity 0 turns it off.
+    package let inlineCache: InlineObjectCache
     let locks: KeyLocks
 
-    package init(sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState()) {
+    package init(
+        sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState(), inlineCacheBytes: Int = 64 << 20
+    ) {
         self.sets = sets
         self.inlineThreshold = inlineThreshold
         self.heal = heal
+        self.inlineCache = InlineObjectCache(capacity: inlineCacheBytes)
         self.locks = KeyLocks()
     }
 

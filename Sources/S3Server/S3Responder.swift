@@ -5,6 +5,7 @@ internal import Logging
 package import ObjectLayer
 internal import S3Protocol
 internal import StowageCore
+internal import Synchronization
 
 /// The S3 front: routes, authenticates and dispatches every request, and turns every error
 /// into an S3 error document. Every response carries `x-amz-request-id`.
@@ -87,12 +88,21 @@ package struct S3Responder: HTTPResponder {
 
     /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 signs it).
     private func virtualHostBucket(_ route: S3Request, host: String?) -> String? {
+        Self.virtualHostBucket(route, host: host, domains: configuration.virtualHostDomains)
+    }
+
+    static func virtualHostBucket(_ route: S3Request, host: String?, domains: [String]) -> String? {
         guard let bucket = route.bucket, let host = host?.lowercased() else { return nil }
         let name = host.split(separator: ":").first.map(String.init) ?? host
-        for domain in configuration.virtualHostDomains where name == bucket + "." + domain.lowercased() {
+        for domain in domains where name == bucket + "." + domain.lowercased() {
             return bucket
         }
         return nil
+    }
+
+    /// The GET fast path sharing this responder's store, router and verifier (see `FastGetHandler`).
+    package var fastGet: FastGetResponder {
+        FastGetResponder(store: store, router: router, verifier: verifier, virtualHostDomains: configuration.virtualHostDomains)
     }
 
     static func split(_ target: String) -> (path: String, query: String) {
@@ -100,9 +110,18 @@ package struct S3Responder: HTTPResponder {
         return (String(target[..<mark]), String(target[target.index(after: mark)...]))
     }
 
-    static func newRequestID() -> String {
+    /// Request ids: a random per-process base plus a counter, so every id in a process differs
+    /// and a request costs no call into the kernel's random source.
+    private static let requestBase: UInt64 = {
         var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
+        return generator.next()
+    }()
+    private static let requestCounter = Atomic<UInt64>(0)
+
+    static func newRequestID() -> String {
+        let count = requestCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+        // Scrambled so that consecutive ids do not look alike in logs.
+        let value = requestBase &+ count &* 0x9E37_79B9_7F4A_7C15
         let hex = Array("0123456789ABCDEF".utf8)
         var out = [UInt8]()
         for shift in stride(from: 60, through: 0, by: -4) { out.append(hex[Int((value >> UInt64(shift)) & 0xF)]) }

@@ -36,9 +36,15 @@ package enum Node {
                     region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
                     credentials: [configuration.rootUser: configuration.rootPassword]),
                 admin: healer)
+            // FastGetHandler answers cached small GETs on the event loop and keeps the idle
+            // timeout for every request (so Hummingbird's is off).
+            let fastGet = responder.fastGet
+            let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
             let http = HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ExpectContinueHandler()],
-                idleTimeout: .seconds(configuration.idleTimeoutSeconds),
+                additionalChannelHandlers: [
+                    ExpectContinueHandler(), FastGetHandler(responder: fastGet, idleTimeout: idleTimeout),
+                ],
+                idleTimeout: nil,
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
             let wake = ScannerWake()

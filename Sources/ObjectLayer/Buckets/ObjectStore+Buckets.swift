@@ -24,6 +24,7 @@ extension ObjectStore {
             try await sets.listUploads(bucket: name, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1)
         }
         guard objects.isEmpty, uploads.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
+        defer { inlineCache.clear() }
         try await translate { try await sets.deleteBucket(named: name) }
     }
 }

@@ -65,13 +65,11 @@ package struct ErasureSets: Sendable {
         return failures
     }
 
-    /// Replaces the bucket's record (its configuration) on every drive; more than half must
-    /// take it.
+    /// Replaces the bucket's record (its configuration) on every drive that has the bucket; more
+    /// than half of all drives must take it. Drives that lack the bucket are left to
+    /// `repairBucket` (creating it here could bring back a bucket deleted meanwhile).
     package func updateBucket(_ bucket: BucketRecord) async throws {
-        let answers = await fanOutAll { drive in
-            if try await drive.bucket(named: bucket.name) == nil { try await drive.createBucket(bucket) }
-            try await drive.updateBucket(bucket)
-        }
+        let answers = await fanOutAll { try await $0.updateBucket(bucket) }
         _ = try sets[0].requireQuorum(answers, bucketQuorum, "update bucket")
     }
 

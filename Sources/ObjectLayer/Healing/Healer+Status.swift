@@ -35,6 +35,9 @@ extension Healer {
         metric("stowage_scanner_objects_scanned_total", "counter", "Objects verified by the background scanner.", counters.objectsScanned)
         metric("stowage_scanner_passes_total", "counter", "Completed background scanner passes.", counters.scannerPasses)
         metric("stowage_heal_queue_length", "gauge", "Objects waiting for repair.", store.heal.queuedCount)
+        let cache = store.inlineCache.statistics
+        metric("stowage_fast_get_responses_total", "counter", "Small GETs answered from the inline-object cache.", cache.served)
+        metric("stowage_inline_cache_bytes", "gauge", "Object bytes held by the inline-object cache.", cache.bytes)
         lines.append("# HELP stowage_drive_online Whether a drive is online (1) or offline (0).")
         lines.append("# TYPE stowage_drive_online gauge")
         for slot in slots {

@@ -25,8 +25,13 @@ extension ObjectStore {
         var outcome = ObjectHealOutcome()
         let set = sets.set(bucket: bucket, key: key)
         do {
+            // A version that cannot be healed (too few good shards) does not stop the others.
             for version in try await set.versionsForHeal(bucket: bucket, key: key) {
-                try await healVersion(version, bucket: bucket, key: key, set: set, deep: deep, outcome: &outcome)
+                do {
+                    try await healVersion(version, bucket: bucket, key: key, set: set, deep: deep, outcome: &outcome)
+                } catch {
+                    outcome.failure = "version \(version.versionID): \(error)"
+                }
             }
         } catch {
             outcome.failure = "\(error)"

@@ -146,6 +146,7 @@ extension ObjectStore {
         )
         let versioning = try await self.bucket(bucket).versioning
         return try await locks.withLock(bucket + "/" + key) {
+            defer { inlineCache.invalidate(bucket: bucket, key: key) }
             // A failed condition keeps the upload, so the client may retry without it.
             try await check(condition, set: set, bucket: bucket, key: key)
             var versioned = record

@@ -4,10 +4,15 @@ extension ObjectStore {
     /// HeadObject / the metadata half of GetObject: the version a read quorum agrees on. Drives
     /// that disagree queue the key for healing.
     package func headObject(bucket: String, key: String) async throws -> ObjectRecord {
+        if let cached = inlineCache.lookup(bucket: bucket, key: key) { return cached.record }
+        let generation = inlineCache.generation
         let resolved = try await sets.set(bucket: bucket, key: key).readObject(bucket: bucket, key: key)
         if !resolved.isUnanimous { heal.enqueue(bucket: bucket, key: key) }
         if let record = resolved.record {
             if record.isDeleteMarker { throw ObjectLayerError(.noSuchKey, key, deleteMarker: record) }
+            if record.inlineData != nil, let bucketRecord = try await sets.bucket(named: bucket) {
+                inlineCache.insert(record, bucketVersioned: bucketRecord.versioning != nil, readAt: generation)
+            }
             return record
         }
         try await requireBucket(bucket)

@@ -83,12 +83,25 @@ extension ObjectStore {
     /// holds there (so of racing conditional writers exactly one wins); discards `ingested` on
     /// failure. The version id and stamp are assigned here, by the bucket's versioning state;
     /// returns the record as committed.
-    func commit(_ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?, condition: WriteCondition? = nil)
-        async throws -> ObjectRecord
-    {
+    ///
+    /// `sharing` (a copy onto its own key that keeps the source's shards) is allowed only when,
+    /// under the lock, the copy replaces exactly that source version: it is still the key's null
+    /// version and the new version is null too. Otherwise `SharedShardsUnavailable` is thrown and
+    /// the caller copies the bytes, because deleting one version frees the shards it names.
+    func commit(
+        _ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?, condition: WriteCondition? = nil,
+        sharing source: ObjectRecord? = nil
+    ) async throws -> ObjectRecord {
         do {
-            let versioning = try await bucket(record.bucket).versioning
             return try await locks.withLock(record.bucket + "/" + record.key) {
+                defer { inlineCache.invalidate(bucket: record.bucket, key: record.key) }
+                let versioning = try await bucket(record.bucket).versioning
+                if let source {
+                    let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
+                    guard versioning != .enabled, let null, null.isSameVersion(as: source) else {
+                        throw SharedShardsUnavailable()
+                    }
+                }
                 try await check(condition, set: set, bucket: record.bucket, key: record.key)
                 var versioned = record
                 versioned.assignVersion(versioning)
@@ -142,7 +155,7 @@ extension ObjectStore {
     package func copyObject(
         source: ObjectRecord, toBucket bucket: String, key: String, replacing metadata: ObjectWriteOptions?
     ) async throws -> ObjectRecord {
-        let versioning = try await self.bucket(bucket).versioning
+        try await requireBucket(bucket)
         var record = source
         record.bucket = bucket
         record.key = key
@@ -152,10 +165,12 @@ extension ObjectStore {
             record.userMetadata = metadata.userMetadata
             record.storageClass = metadata.storageClass
         }
-        if source.bucket == bucket && source.key == key && source.versionID == "null" && versioning != .enabled {
-            // The copy replaces the source version (both "null"): the shards stay where they are;
-            // only the record changes. Otherwise the versions must not share shards.
-            return try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil)
+        if source.bucket == bucket && source.key == key && source.versionID == "null" {
+            // The copy may replace the source version itself (both "null"): then the shards stay
+            // where they are and only the record changes; otherwise the bytes are copied below.
+            do {
+                return try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil, sharing: source)
+            } catch is SharedShardsUnavailable {}
         }
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: record.storageClass)
         try await requireBucket(bucket, writingTo: set)
@@ -178,3 +193,6 @@ extension ObjectStore {
         return try await commit(record, set: set, discarding: ingested)
     }
 }
+
+/// A copy onto its own key could not keep the source's shards (see `ObjectStore.commit`).
+struct SharedShardsUnavailable: Error {}

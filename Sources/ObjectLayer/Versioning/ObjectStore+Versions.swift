@@ -31,6 +31,7 @@ extension ObjectStore {
         var record = try await bucket(name)
         record.versioning = state
         record.updated = Self.nowMilliseconds()
+        defer { inlineCache.clear() }
         try await translate { try await sets.updateBucket(record) }
     }
 
@@ -67,12 +68,14 @@ extension ObjectStore {
                 throw ObjectLayerError(.invalidArgument, "Invalid version id specified")
             }
             let removed = try await locks.withLock(bucket + "/" + key) {
-                try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: versionID) }
+                defer { inlineCache.invalidate(bucket: bucket, key: key) }
+                return try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: versionID) }
             }
             return DeleteOutcome(versionID: versionID, deleteMarker: removed?.isDeleteMarker ?? false)
         }
         guard record.versioning != nil else {
             try await locks.withLock(bucket + "/" + key) {
+                defer { inlineCache.invalidate(bucket: bucket, key: key) }
                 _ = try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: "null") }
             }
             return DeleteOutcome(versionID: nil, deleteMarker: false)
@@ -98,13 +101,14 @@ extension ObjectStore {
         var previousKey: [UInt8]?
         if let keyMarker {
             let markerBytes = Array(keyMarker.utf8)
-            cursor = try await startCursor(bucket: bucket, key: keyMarker, versionIDMarker: versionIDMarker)
-            if versionIDMarker != nil { previousKey = markerBytes }
+            // A marker inside a rolled-up prefix continues after that whole prefix.
             if let delimiterBytes, let rolled = Self.commonPrefix(of: markerBytes, prefix: prefixBytes, delimiter: delimiterBytes),
                 let bound = KeyOrder.upperBound(ofPrefix: rolled)
             {
                 cursor = VersionCursor(key: bound, position: .atKey)
-                previousKey = nil
+            } else {
+                cursor = try await startCursor(bucket: bucket, key: keyMarker, versionIDMarker: versionIDMarker)
+                if versionIDMarker != nil { previousKey = markerBytes }
             }
         } else if versionIDMarker != nil {
             throw ObjectLayerError(.invalidArgument, "A version-id marker cannot be specified without a key marker.")

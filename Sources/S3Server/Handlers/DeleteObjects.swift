@@ -52,6 +52,7 @@ extension S3Handlers {
                 let s3 = S3ErrorMapping.s3Error(for: error, logger: call.logger)
                 xml.open("Error")
                 xml.element("Key", key)
+                if let requested = object.child("VersionId")?.text { xml.element("VersionId", requested) }
                 xml.element("Code", s3.code.code)
                 xml.element("Message", s3.message ?? s3.code.message)
                 xml.close("Error")

@@ -109,6 +109,11 @@ extension S3Handlers {
 
     /// Headers describing a stored object, with response-* overrides applied.
     func objectHeaders(_ record: ObjectRecord, call: S3Call) -> HTTPFields {
+        Self.objectHeaders(record, query: call.route.query)
+    }
+
+    /// Headers describing a stored object, with the `response-*` overrides of `query` applied.
+    static func objectHeaders(_ record: ObjectRecord, query: [String: String]) -> HTTPFields {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         headers[.lastModified] = HTTPDate.format(record.lastModified / 1000)
@@ -124,7 +129,7 @@ extension S3Handlers {
             headers[.amzStorageClass] = record.storageClass
         }
         for (parameter, field) in Self.responseOverrides {
-            if let value = call.query(parameter) { headers[field] = value }
+            if let value = query[parameter] { headers[field] = value }
         }
         return headers
     }

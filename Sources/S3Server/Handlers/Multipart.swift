@@ -66,7 +66,7 @@ extension S3Handlers {
     func uploadPartCopy(_ call: S3Call) async throws -> Response {
         let number = try partNumber(call)
         let uploadID = call.query("uploadId") ?? ""
-        let source = try await copySource(call)
+        let source = try await copySource(call).record
         var range: ClosedRange<Int64>?
         if let text = call.header("x-amz-copy-source-range") {
             guard case .range(let r) = ByteRange.evaluate(text, size: source.size), text.hasPrefix("bytes="),

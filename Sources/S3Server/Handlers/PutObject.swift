@@ -85,8 +85,9 @@ extension S3Handlers {
         return emptyResponse(.ok, headers: headers)
     }
 
-    /// The source named by `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, URL-encoded).
-    func copySource(_ call: S3Call) async throws -> ObjectRecord {
+    /// The source named by `x-amz-copy-source` (`[/]bucket/key[?versionId=…]`, URL-encoded), and
+    /// whether it names a version.
+    func copySource(_ call: S3Call) async throws -> (record: ObjectRecord, namesVersion: Bool) {
         guard var source = call.header("x-amz-copy-source") else { throw S3Error(.invalidArgument) }
         var versionID: String?
         if let mark = source.firstIndex(of: "?") {
@@ -113,6 +114,9 @@ extension S3Handlers {
             record = try await store.headObject(bucket: bucket, key: key, versionID: versionID)
         } catch let error as ObjectLayerError where error.code == .deleteMarkerVersion {
             throw S3Error(.invalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+        } catch let error as ObjectLayerError where error.code == .noSuchKey {
+            // The source's delete-marker headers describe the source, not this request's object.
+            throw ObjectLayerError(.noSuchKey, error.detail)
         }
         let conditions = ConditionalHeaders(
             ifMatch: call.header("x-amz-copy-source-if-match"),
@@ -122,11 +126,11 @@ extension S3Handlers {
         guard conditions.evaluateCopySource(etag: record.etag, lastModified: record.lastModified / 1000) == .proceed else {
             throw S3Error(.preconditionFailed)
         }
-        return record
+        return (record, versionID != nil)
     }
 
     func copyObject(_ call: S3Call) async throws -> Response {
-        let source = try await copySource(call)
+        let (source, namesVersion) = try await copySource(call)
         let directive = (call.header("x-amz-metadata-directive") ?? "COPY").uppercased()
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.invalidArgument, "Unknown metadata directive.")
@@ -140,7 +144,6 @@ extension S3Handlers {
             options.userMetadata = source.userMetadata
             replacement = options
         }
-        let namesVersion = call.header("x-amz-copy-source")?.contains("versionId=") == true
         // Copying a named version onto its own key is how an old version is restored.
         if source.bucket == call.bucket && source.key == call.key && replacement == nil && !namesVersion {
             throw S3Error(

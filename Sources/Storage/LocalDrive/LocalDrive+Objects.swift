@@ -74,18 +74,25 @@ extension LocalDrive {
                 found = $0.blob(0)
             }
             if found != nil { return found }
-            // No current object: the newest version, if any, is a delete marker.
-            try db.query(
-                "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
-                [.text(bucket), .blob(Array(key.utf8))]
-            ) { found = $0.blob(0) }
-            return found
+            // No current object: the newest version, if any, is a delete marker. Both tables are
+            // read again in one snapshot, so a version moving between them is not missed.
+            return try db.snapshot {
+                try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
+                    found = $0.blob(0)
+                }
+                if found != nil { return found }
+                try db.query(
+                    "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
+                    [.text(bucket), .blob(Array(key.utf8))]
+                ) { found = $0.blob(0) }
+                return found
+            }
         }
         return try bytes.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
     }
 
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
-        try await read { db in try Self.version(db, bucket, key, versionID) }
+        try await readSnapshot { db in try Self.version(db, bucket, key, versionID) }
     }
 
     package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
@@ -111,7 +118,7 @@ extension LocalDrive {
     package func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws
         -> [ObjectRecord]
     {
-        try await read { db in try Self.versions(db, bucket: bucket, prefix: prefix, after: after, limit: limit) }
+        try await readSnapshot { db in try Self.versions(db, bucket: bucket, prefix: prefix, after: after, limit: limit) }
     }
 
     package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int)

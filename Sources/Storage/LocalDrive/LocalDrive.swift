@@ -169,6 +169,11 @@ package final class LocalDrive: Drive {
         try await pool.runIfActive { [index] in try index.read(body) }
     }
 
+    /// `read` in one snapshot of the index (for reads of more than one statement).
+    func readSnapshot<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await pool.runIfActive { [index] in try index.readSnapshot(body) }
+    }
+
     // MARK: Shards
 
     package func createShard(id: ShardID, blockSize: Int) async throws -> any ShardWriter {

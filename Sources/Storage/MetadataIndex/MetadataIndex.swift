@@ -86,6 +86,12 @@ final class MetadataIndex: Sendable {
         return try readers[index % readers.count].lock.withLock { box in try Self.mapErrors { try body(box.connection) } }
     }
 
+    /// `read`, with every query of `body` seeing one committed state (for reads of more than one
+    /// statement, e.g. a key's two version tables).
+    func readSnapshot<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try read { db in try db.snapshot { try body(db) } }
+    }
+
     /// Runs `body` in one durable transaction of its own.
     func transaction<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try with { db in try db.transaction { try body(db) } }

@@ -84,6 +84,14 @@ final class SQLiteConnection {
         }
     }
 
+    /// Runs `body` in a read transaction: every query in it sees the same committed state (in WAL
+    /// mode, the snapshot taken at its first read).
+    func snapshot<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
     /// False when no transaction is open (SQLite may roll one back by itself, e.g. on SQLITE_FULL).
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 

@@ -1,0 +1,118 @@
+package import HTTPTypes
+package import NIOCore
+package import NIOHTTPTypes
+
+/// A connection's first HTTP handler after decoding: answers GETs that `FastGetResponder` can
+/// answer on the event loop, passes every other request to Hummingbird, and closes idle
+/// connections.
+///
+/// Ordering: a request is answered here only when no earlier request of the connection is still
+/// being answered by the full path (`forwarded == 0`), so responses never overtake each other.
+///
+/// Idle timeout: requests answered here never reach Hummingbird's connection-state handler, so
+/// this handler keeps the idle timeout for every request instead (the server configures none
+/// there), with the same rule: a connection is closed when nothing was read or answered for
+/// `idleTimeout`, unless a request has been read completely and its answer is still pending. A
+/// client that stalls in the middle of sending a request is cut off after the same time.
+package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundIn = HTTPResponsePart
+    package typealias OutboundOut = HTTPResponsePart
+
+    private let responder: FastGetResponder?
+    private let idleTimeout: TimeAmount?
+    /// Requests passed to the full path whose response has not ended.
+    private var forwarded = 0
+    /// The current request was answered here; its remaining parts are dropped.
+    private var swallowing = false
+    /// A request's head has been read but not yet its end.
+    private var requestBeingRead = false
+    private var lastActive = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
+
+    /// - Parameter responder: nil serves every request through the full path (idle timeout only).
+    package init(responder: FastGetResponder?, idleTimeout: TimeAmount?) {
+        self.responder = responder
+        self.idleTimeout = idleTimeout
+    }
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + (idleTimeout ?? .zero)) }
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    package func channelActive(context: ChannelHandlerContext) {
+        lastActive = .now()
+        scheduleIdleCheck(context, at: lastActive + (idleTimeout ?? .zero))
+        context.fireChannelActive()
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActive = .now()
+        let part = unwrapInboundIn(data)
+        switch part {
+        case .head(let head):
+            if forwarded == 0, let responder, let (response, body) = responder.answer(head) {
+                swallowing = true
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                context.write(wrapOutboundOut(.body(body)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                return
+            }
+            swallowing = false
+            requestBeingRead = true
+            forwarded += 1
+        case .body:
+            if swallowing { return }
+        case .end:
+            if swallowing {
+                swallowing = false
+                return
+            }
+            requestBeingRead = false
+        }
+        context.fireChannelRead(data)
+    }
+
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            forwarded = max(forwarded - 1, 0)
+            lastActive = .now()
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        guard idleTimeout != nil, idleCheck == nil else { return }
+        idleCheck = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) {
+            self.idleCheck = nil
+            self.checkIdle(context)
+        }
+    }
+
+    private func checkIdle(_ context: ChannelHandlerContext) {
+        guard let idleTimeout, context.channel.isActive else { return }
+        // A request read completely and still being answered keeps the connection.
+        if !requestBeingRead && forwarded > 0 {
+            scheduleIdleCheck(context, at: .now() + idleTimeout)
+            return
+        }
+        let deadline = lastActive + idleTimeout
+        if NIODeadline.now() >= deadline {
+            context.close(promise: nil)
+        } else {
+            scheduleIdleCheck(context, at: deadline)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+internal import FoundationEssentials
+package import HTTPTypes
+package import NIOCore
+internal import ObjectLayer
+internal import S3Protocol
+internal import StowageCore
+internal import Synchronization
+
+/// Answers a GetObject of a small object held in `InlineObjectCache` synchronously, with the
+/// same status, headers and body the full path (`S3Responder` → `S3Handlers.getObject`) would
+/// produce. Anything else — another operation, a cache miss, a request with a range, conditions,
+/// overrides, a version id, a body, or one that fails authentication — returns nil and goes the
+/// full path, which also produces every error.
+package struct FastGetResponder: Sendable {
+    let store: ObjectStore
+    let router: S3Router
+    let verifier: SigV4Verifier
+    let virtualHostDomains: [String]
+    private let date = DateHeader()
+
+    init(store: ObjectStore, router: S3Router, verifier: SigV4Verifier, virtualHostDomains: [String]) {
+        self.store = store
+        self.router = router
+        self.verifier = verifier
+        self.virtualHostDomains = virtualHostDomains
+    }
+
+    /// Request headers that make a GET something other than a plain read of the whole object, or
+    /// that concern the connection: the full path handles those.
+    private static let declined: Set<String> = [
+        "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-amz-checksum-mode",
+        "expect", "content-length", "transfer-encoding",
+    ]
+
+    package func answer(_ head: HTTPRequest) -> (HTTPResponse, ByteBuffer)? {
+        guard head.method == .get, let target = head.path, store.inlineCache.capacity > 0 else { return nil }
+        var headerList: [(name: String, value: String)] = []
+        var host: String?
+        for field in head.headerFields {
+            let name = field.name.canonicalName
+            if Self.declined.contains(name) { return nil }
+            // `Connection: close` (and anything but keep-alive) is left to the full path.
+            if name == "connection" && field.value.lowercased() != "keep-alive" { return nil }
+            if name == "host" { host = field.value }
+            headerList.append((name: name, value: field.value))
+        }
+        if host == nil, let authority = head.authority {
+            headerList.append((name: "host", value: authority))
+            host = authority
+        }
+        let (rawPath, rawQuery) = S3Responder.split(target)
+        guard let route = try? router.route(method: "GET", rawPath: rawPath, rawQuery: rawQuery, host: host, headers: headerList),
+            route.operation == .getObject, let bucket = route.bucket, let key = route.key,
+            route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") }),
+            let entry = store.inlineCache.lookup(bucket: bucket, key: key)
+        else { return nil }
+        let signable = SignableRequest(method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        let now = Int64(Date().timeIntervalSince1970)
+        let virtualHostBucket =
+            virtualHostDomains.isEmpty ? nil : S3Responder.virtualHostBucket(route, host: host, domains: virtualHostDomains)
+        guard (try? verifier.verify(signable, virtualHostBucket: virtualHostBucket, now: now)) != nil else { return nil }
+        // The object's own headers are built once per cached version and kept with it.
+        var headers: HTTPFields
+        if let rendered = entry.attachment as? HTTPFields {
+            headers = rendered
+        } else {
+            headers = Self.objectHeaders(entry)
+            store.inlineCache.attach(headers, to: entry.record)
+        }
+        let requestID = S3Responder.newRequestID()
+        headers[.amzRequestID] = requestID
+        headers[.amzID2] = requestID
+        headers[.date] = date.value(now: now)
+        store.inlineCache.countServed()
+        return (HTTPResponse(status: .ok, headerFields: headers), entry.body)
+    }
+
+    /// What `S3Handlers.getObject` (and `S3Responder`) send for a plain GET, but the Date and
+    /// request id, which differ per response.
+    static func objectHeaders(_ entry: InlineObjectCache.Entry) -> HTTPFields {
+        let record = entry.record
+        var headers = S3Handlers.objectHeaders(record, query: [:])
+        if record.versionID != "null" {
+            headers[.amzVersionID] = record.versionID
+        } else if entry.bucketVersioned {
+            headers[.amzVersionID] = "null"
+        }
+        headers[.contentLength] = String(entry.body.readableBytes)
+        headers[.server] = "Stowage"
+        return headers
+    }
+}
+
+/// The HTTP `Date` header, formatted once per second.
+private final class DateHeader: Sendable {
+    private let cached = Mutex<(second: Int64, text: String)>((0, ""))
+
+    func value(now: Int64) -> String {
+        cached.withLock { cached in
+            if cached.second != now { cached = (now, HTTPDate.format(now)) }
+            return cached.text
+        }
+    }
+}

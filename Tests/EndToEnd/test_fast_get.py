@@ -1,0 +1,178 @@
+"""GETs of small objects answered on the event loop (the inline-object cache and `FastGetHandler`).
+
+Specifies: a GET answered from the cache carries exactly the status, body and headers the full request
+path gives for the same object (everything but the per-response Date and request id), for SigV4 header
+auth and presigned URLs, in never-versioned and versioned buckets; the cache never serves a version
+that a PUT, DELETE, CopyObject, multipart completion or versioning change has replaced, read right
+after that write; failed authentication is still refused; pipelined requests are answered in order; and
+the idle timeout still closes connections (also ones that only ever sent cached GETs) while a connection
+in steady use stays open.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+import raw_http
+from e2e_support import error_code, make_client, metrics
+
+PER_RESPONSE = {"date", "x-amz-request-id", "x-amz-id-2"}
+
+
+def presigned_get(s3, bucket: str, key: str, **params) -> str:
+    return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key, **params}, ExpiresIn=600)
+
+
+def served_from_cache(server) -> float:
+    return metrics(server)["stowage_fast_get_responses_total"]
+
+
+def comparable(headers) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() not in PER_RESPONSE}
+
+
+def test_cached_get_matches_the_full_path(s3, bucket, server):
+    s3.put_object(
+        Bucket=bucket, Key="meta.txt", Body=b"hello cache", ContentType="text/plain", CacheControl="max-age=60",
+        Metadata={"color": "blue"}, StorageClass="REDUCED_REDUNDANCY")
+    url = presigned_get(s3, bucket, "meta.txt")
+    first = requests.get(url)  # full path: reads the index and fills the cache
+    before = served_from_cache(server)
+    cached = [requests.get(url) for _ in range(3)]
+    assert served_from_cache(server) - before >= 3, "the repeated GETs were not answered from the cache"
+    etag = first.headers["ETag"]
+    # If-Match makes the request take the full path; the answer is the same 200.
+    before = served_from_cache(server)
+    full = requests.get(url, headers={"If-Match": etag})
+    assert served_from_cache(server) == before
+    for response in [first, full, *cached]:
+        assert response.status_code == 200 and response.content == b"hello cache"
+        assert comparable(response.headers) == comparable(first.headers)
+        assert response.headers["x-amz-request-id"] and response.headers["Date"]
+    assert first.headers["Content-Type"] == "text/plain" and first.headers["x-amz-meta-color"] == "blue"
+    assert first.headers["Cache-Control"] == "max-age=60" and first.headers["Content-Length"] == "11"
+    assert first.headers["x-amz-storage-class"] == "REDUCED_REDUNDANCY" and "x-amz-version-id" not in first.headers
+    ids = {r.headers["x-amz-request-id"] for r in cached}
+    assert len(ids) == 3, "every response has its own request id"
+    # SigV4 header auth (boto3) sees the same object.
+    got = s3.get_object(Bucket=bucket, Key="meta.txt")
+    assert got["Body"].read() == b"hello cache" and got["ETag"] == etag and got["Metadata"] == {"color": "blue"}
+
+
+def test_reads_after_writes_never_see_a_replaced_version(s3, bucket):
+    for round_number in range(30):
+        body = f"round {round_number}".encode()
+        s3.put_object(Bucket=bucket, Key="hot", Body=body)
+        assert s3.get_object(Bucket=bucket, Key="hot")["Body"].read() == body
+        assert requests.get(presigned_get(s3, bucket, "hot")).content == body
+    s3.copy_object(Bucket=bucket, Key="hot", CopySource={"Bucket": bucket, "Key": "hot"}, MetadataDirective="REPLACE",
+                   Metadata={"copied": "yes"})
+    assert requests.get(presigned_get(s3, bucket, "hot")).headers["x-amz-meta-copied"] == "yes"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="hot")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="hot", UploadId=upload, PartNumber=1, Body=b"multipart")["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="hot", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert requests.get(presigned_get(s3, bucket, "hot")).content == b"multipart"
+    s3.delete_object(Bucket=bucket, Key="hot")
+    gone = requests.get(presigned_get(s3, bucket, "hot"))
+    assert gone.status_code == 404 and b"<Code>NoSuchKey</Code>" in gone.content
+
+
+def test_versioning_changes_reach_cached_objects(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"null version")
+    url = presigned_get(s3, bucket, "k")
+    for _ in range(2):
+        assert "x-amz-version-id" not in requests.get(url).headers
+    # AWS: GET of the null version in a bucket with versioning configured sends x-amz-version-id: null.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for _ in range(2):
+        assert requests.get(url).headers["x-amz-version-id"] == "null"
+    version = s3.put_object(Bucket=bucket, Key="k", Body=b"v2")["VersionId"]
+    for _ in range(2):
+        response = requests.get(url)
+        assert response.content == b"v2" and response.headers["x-amz-version-id"] == version
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    response = requests.get(url)
+    assert response.status_code == 404 and response.headers["x-amz-delete-marker"] == "true"
+    assert response.headers["x-amz-version-id"] == marker
+
+
+def test_authentication_is_still_checked(s3, bucket, server):
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"do not leak")
+    url = presigned_get(s3, bucket, "secret")
+    assert requests.get(url).content == b"do not leak"  # now cached
+    tampered = url.replace("X-Amz-Signature=", "X-Amz-Signature=0") [:len(url)]
+    response = requests.get(tampered)
+    assert response.status_code == 403 and b"SignatureDoesNotMatch" in response.content
+    wrong = make_client(server, secret_key="not-the-secret")
+    with pytest.raises(ClientError) as caught:
+        wrong.get_object(Bucket=bucket, Key="secret")
+    assert error_code(caught.value) == "SignatureDoesNotMatch"
+    unsigned = requests.get(f"{server.endpoint}/{bucket}/secret")
+    assert unsigned.status_code == 403 and b"do not leak" not in unsigned.content
+
+
+def test_pipelined_requests_are_answered_in_order(s3, bucket, server):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"AAAA")
+    s3.put_object(Bucket=bucket, Key="b", Body=b"BBBBBB")
+    requests.get(presigned_get(s3, bucket, "a"))
+    requests.get(presigned_get(s3, bucket, "b"))
+    etag_a = s3.head_object(Bucket=bucket, Key="a")["ETag"]
+    host = f"127.0.0.1:{server.port}"
+
+    def line(url: str, extra: str = "") -> bytes:
+        target = url.split(host, 1)[1]
+        return f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
+
+    # A full-path request (If-Match) first, then two cached ones, all in one write.
+    burst = line(presigned_get(s3, bucket, "a"), f"If-Match: {etag_a}\r\n") + line(presigned_get(s3, bucket, "b")) \
+        + line(presigned_get(s3, bucket, "a"))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(burst)
+        received = b""
+        deadline = time.monotonic() + 10
+        while received.count(b"HTTP/1.1 200") < 3 or not received.endswith(b"AAAA"):
+            assert time.monotonic() < deadline, f"incomplete: {received!r}"
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed early: {received!r}"
+            received += chunk
+    bodies = [part.split(b"\r\n\r\n", 1)[1][:6] for part in received.split(b"HTTP/1.1 200")[1:]]
+    assert [b[:4] for b in bodies] == [b"AAAA", b"BBBB", b"AAAA"]
+
+
+def test_idle_timeout_applies_to_cached_gets(start_server):
+    server = start_server(extra_args=["--idle-timeout", "2"])
+    s3 = make_client(server)
+    s3.create_bucket(Bucket="idle")
+    s3.put_object(Bucket="idle", Key="k", Body=b"kept alive")
+    url = presigned_get(s3, "idle", "k")
+    with requests.Session() as session:
+        assert session.get(url).content == b"kept alive"
+        sock = None
+        # Steady use for longer than the timeout keeps the one connection open.
+        started = time.monotonic()
+        while time.monotonic() - started < 4:
+            response = session.get(url, stream=True)
+            if sock is None:
+                sock = response.raw._connection.sock
+            assert response.raw._connection.sock is sock, "the connection was replaced while in use"
+            assert response.content == b"kept alive"
+            time.sleep(0.5)
+    # An idle connection is closed by the server after the timeout.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+        target = url.split(f"127.0.0.1:{server.port}", 1)[1]
+        idle.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+        first = idle.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        idle.settimeout(10)
+        while True:
+            data = idle.recv(65536)
+            if data == b"":
+                break
+        assert 1.5 <= time.monotonic() - started <= 6
