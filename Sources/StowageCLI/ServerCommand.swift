@@ -29,6 +29,9 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
     @Option(help: "Seconds a connection may be idle, also mid-request, before it is closed.")
     var idleTimeout: Int64 = 60
 
+    @Option(help: "Bytes of small objects (up to 64 KiB) kept in memory to answer GETs of them at once; 0 turns it off.")
+    var smallObjectCache: Int = 64 << 20
+
     @Option(help: "Parity shards per erasure set (default by set size: 2-3 drives 1, 4-5 2, 6-7 3, 8-16 4).")
     var parity: Int?
 
@@ -64,6 +67,7 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        guard smallObjectCache >= 0 else { throw ValidationError("--small-object-cache must not be negative") }
         guard driveCheckInterval > 0, scannerInterval > 0, scannerRate >= 0 else {
             throw ValidationError("--drive-check-interval and --scanner-interval must be positive, --scanner-rate not negative")
         }
@@ -75,6 +79,7 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         configuration.driveCheckInterval = driveCheckInterval
         configuration.scannerInterval = scannerInterval
         configuration.scannerObjectsPerSecond = scannerRate
+        configuration.smallObjectCacheBytes = smallObjectCache
         var logger = Logger(label: "stowage")
         logger.logLevel = environment("STOWAGE_LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
         try await Node.run(configuration, logger: logger)

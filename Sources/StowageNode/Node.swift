@@ -26,7 +26,8 @@ package enum Node {
                     index: index, slots: Array(slots[(index * plan.drivesPerSet)..<((index + 1) * plan.drivesPerSet)]),
                     parity: plan.parity, reducedParity: plan.reducedParity)
             }
-            let store = ObjectStore(sets: ErasureSets(deploymentID: deploymentID, sets: sets))
+            let store = ObjectStore(
+                sets: ErasureSets(deploymentID: deploymentID, sets: sets), inlineCacheBytes: configuration.smallObjectCacheBytes)
             let healer = Healer(store: store, logger: logger) { slot in
                 await bootstrap.connect(slot, deploymentID: deploymentID)
             }

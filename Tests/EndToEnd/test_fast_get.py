@@ -176,3 +176,37 @@ def test_idle_timeout_applies_to_cached_gets(start_server):
             if data == b"":
                 break
         assert 1.5 <= time.monotonic() - started <= 6
+
+
+def test_half_closed_client_gets_every_pipelined_answer(s3, bucket, server):
+    """A client that sends its requests and then ends its side of the connection (as `printf … | nc`
+    does) still receives every response before the server closes."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
+    url = presigned_get(s3, bucket, "k")
+    requests.get(url)
+    host = f"127.0.0.1:{server.port}"
+    target = url.split(host, 1)[1]
+    count = 50
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() * count)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == count
+    assert received.count(b"0123456789") == count
+
+
+def test_cache_can_be_turned_off(start_server):
+    server = start_server(extra_args=["--small-object-cache", "0"])
+    s3 = make_client(server)
+    s3.create_bucket(Bucket="nocache")
+    s3.put_object(Bucket="nocache", Key="k", Body=b"from the index")
+    url = presigned_get(s3, "nocache", "k")
+    for _ in range(3):
+        assert requests.get(url).content == b"from the index"
+    assert served_from_cache(server) == 0
+    assert metrics(server)["stowage_inline_cache_bytes"] == 0

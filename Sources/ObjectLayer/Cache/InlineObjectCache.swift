@@ -7,11 +7,13 @@ internal import Synchronization
 ///
 /// Coherence: every change to a key's versions goes through `ObjectStore` on this node, which
 /// calls `invalidate` once the change is committed or abandoned (and `clear` when a bucket's
-/// versioning changes). A reader captures `generation` before its quorum read and inserts only if
-/// no invalidation happened since, so a record read before a write can never be cached after it.
-/// This holds for one node; a node that shares drives with others must not use the cache.
+/// versioning changes or a bucket is deleted). A reader captures `generation` before its quorum
+/// read and inserts only if no invalidation happened since, so a record read before a write can
+/// never be cached after it. This holds for one node; a node that shares drives with others must
+/// not use the cache (capacity 0).
 ///
-/// Bounded by `capacity` bytes of object data; when full, arbitrary entries are dropped.
+/// Bounded by `capacity` bytes, charged per entry for its data (held twice: in the record and
+/// ready to send), key, metadata and a fixed overhead; when full, the oldest entries go first.
 package final class InlineObjectCache: Sendable {
     package struct Entry: Sendable {
         package var record: ObjectRecord
@@ -20,13 +22,20 @@ package final class InlineObjectCache: Sendable {
         package var bucketVersioned: Bool
         /// The object's bytes, ready to send (a copy shares the storage).
         package var body: ByteBuffer
-        /// What the front derived from the record once (its response headers), opaque here.
+        /// What the front derived from this entry once (its response headers), opaque here.
         package var attachment: (any Sendable)?
+        /// Identifies this insertion: `attach` only reaches the entry it was computed from.
+        package var serial: UInt64
+        fileprivate var cost: Int
     }
 
     private struct State {
         var entries: [CacheKey: Entry] = [:]
         var bytes = 0
+        var nextSerial: UInt64 = 0
+        /// Keys in insertion order from `evictFrom` on (some may have gone or been reinserted).
+        var order: [CacheKey] = []
+        var evictFrom = 0
     }
 
     private struct CacheKey: Hashable {
@@ -35,19 +44,23 @@ package final class InlineObjectCache: Sendable {
         var key: [UInt8]
     }
 
+    /// Bytes charged per entry besides its data, key and metadata (dictionary slot, record fields,
+    /// the front's rendered headers).
+    static let entryOverhead = 1024
+
     private let state = Mutex(State())
     private let counter = Atomic<UInt64>(0)
     private let served = Atomic<Int>(0)
     package let capacity: Int
 
     package init(capacity: Int) {
-        self.capacity = capacity
+        self.capacity = max(capacity, 0)
     }
 
     /// Counts a response sent from the cache without the full request path (for metrics).
     package func countServed() { served.wrappingAdd(1, ordering: .relaxed) }
 
-    /// Responses sent from the cache, and the object bytes it holds.
+    /// Responses sent from the cache, and the bytes charged for what it holds.
     package var statistics: (served: Int, bytes: Int) {
         (served.load(ordering: .relaxed), state.withLock { $0.bytes })
     }
@@ -60,34 +73,49 @@ package final class InlineObjectCache: Sendable {
         return state.withLock { $0.entries[CacheKey(bucket: bucket, key: Array(key.utf8))] }
     }
 
-    /// Caches `record` (the key's current version, as read by quorum) unless an invalidation
-    /// happened after `generation` was read, or it is not a small current object.
+    /// Caches `record` (the key's current version, as read by quorum or just written) unless an
+    /// invalidation happened after `generation` was read, or it is not a small current object.
     package func insert(_ record: ObjectRecord, bucketVersioned: Bool, readAt generation: UInt64) {
-        guard capacity > 0, let data = record.inlineData, !record.isDeleteMarker, data.count <= capacity / 64 else { return }
+        guard capacity > 0, let data = record.inlineData, !record.isDeleteMarker else { return }
+        let metadata = (record.userMetadata.merging(record.systemMetadata) { a, _ in a })
+            .reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        let cost = 2 * data.count + 2 * record.key.utf8.count + metadata + Self.entryOverhead
+        guard cost <= capacity / 64 else { return }
+        let body = ByteBuffer(bytes: data)
         state.withLock { state in
             // Checked under the lock that `invalidate` also takes, so no stale insert slips in.
             guard counter.load(ordering: .acquiring) == generation else { return }
             let key = CacheKey(bucket: record.bucket, key: Array(record.key.utf8))
-            if let old = state.entries[key] { state.bytes -= old.record.inlineData?.count ?? 0 }
-            while state.bytes + data.count > capacity, let victim = state.entries.first {
-                state.bytes -= victim.value.record.inlineData?.count ?? 0
-                state.entries.removeValue(forKey: victim.key)
+            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
+            while state.bytes + cost > capacity, state.evictFrom < state.order.count {
+                let victim = state.order[state.evictFrom]
+                state.evictFrom += 1
+                if let gone = state.entries.removeValue(forKey: victim) { state.bytes -= gone.cost }
             }
+            if state.order.count - state.evictFrom > 2 * state.entries.count + 1024 {
+                // Reinsertions left many stale keys behind: rebuild the order from the entries.
+                state.order = state.entries.sorted { $0.value.serial < $1.value.serial }.map(\.key)
+                state.evictFrom = 0
+            } else if state.evictFrom > 1024 && state.evictFrom * 2 > state.order.count {
+                state.order.removeFirst(state.evictFrom)
+                state.evictFrom = 0
+            }
+            state.nextSerial += 1
             state.entries[key] = Entry(
-                record: record, bucketVersioned: bucketVersioned, body: ByteBuffer(bytes: data), attachment: nil)
-            state.bytes += data.count
+                record: record, bucketVersioned: bucketVersioned, body: body, attachment: nil, serial: state.nextSerial,
+                cost: cost)
+            state.order.append(key)
+            state.bytes += cost
         }
     }
 
-    /// Keeps `attachment` with the entry of `record`'s key, if that entry still holds `record`.
-    package func attach(_ attachment: any Sendable, to record: ObjectRecord) {
+    /// Keeps `attachment` with the entry of `entry`'s key, if it is still that very insertion.
+    package func attach(_ attachment: any Sendable, to entry: Entry) {
         state.withLock { state in
-            let key = CacheKey(bucket: record.bucket, key: Array(record.key.utf8))
-            guard var entry = state.entries[key], entry.record.versionStamp == record.versionStamp,
-                entry.record.versionID == record.versionID
-            else { return }
-            entry.attachment = attachment
-            state.entries[key] = entry
+            let key = CacheKey(bucket: entry.record.bucket, key: Array(entry.record.key.utf8))
+            guard var current = state.entries[key], current.serial == entry.serial else { return }
+            current.attachment = attachment
+            state.entries[key] = current
         }
     }
 
@@ -97,7 +125,7 @@ package final class InlineObjectCache: Sendable {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
             if let old = state.entries.removeValue(forKey: CacheKey(bucket: bucket, key: Array(key.utf8))) {
-                state.bytes -= old.record.inlineData?.count ?? 0
+                state.bytes -= old.cost
             }
         }
     }
@@ -106,7 +134,9 @@ package final class InlineObjectCache: Sendable {
     package func clear() {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
+            let serial = state.nextSerial
             state = State()
+            state.nextSerial = serial
         }
     }
 }

@@ -94,7 +94,6 @@ extension ObjectStore {
     ) async throws -> ObjectRecord {
         do {
             return try await locks.withLock(record.bucket + "/" + record.key) {
-                defer { inlineCache.invalidate(bucket: record.bucket, key: record.key) }
                 let versioning = try await bucket(record.bucket).versioning
                 if let source {
                     let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
@@ -105,7 +104,18 @@ extension ObjectStore {
                 try await check(condition, set: set, bucket: record.bucket, key: record.key)
                 var versioned = record
                 versioned.assignVersion(versioning)
-                _ = try await translate { try await set.commitObject(versioned) }
+                do {
+                    _ = try await translate { try await set.commitObject(versioned) }
+                } catch {
+                    // Some drives may have taken it before the write failed and was rolled back.
+                    inlineCache.invalidate(bucket: record.bucket, key: record.key)
+                    throw error
+                }
+                // A new small object is the key's current version from now on: cache it (write-
+                // through), after forgetting the old one; a read that raced this write cannot
+                // insert what it read, since the generation moved.
+                inlineCache.invalidate(bucket: record.bucket, key: record.key)
+                inlineCache.insert(versioned, bucketVersioned: versioning != nil, readAt: inlineCache.generation)
                 return versioned
             }
         } catch {

@@ -9,6 +9,11 @@ package import NIOHTTPTypes
 /// Ordering: a request is answered here only when no earlier request of the connection is still
 /// being answered by the full path (`forwarded == 0`), so responses never overtake each other.
 ///
+/// Backpressure: only while the channel is writable; a client that sends requests without
+/// reading the answers is otherwise left to the full path, whose async channel stops reading.
+/// Half-close: when the client ends its side, the event is held until the responses written
+/// here have gone out, so closing the connection afterwards does not drop them.
+///
 /// Idle timeout: requests answered here never reach Hummingbird's connection-state handler, so
 /// this handler keeps the idle timeout for every request instead (the server configures none
 /// there), with the same rule: a connection is closed when nothing was read or answered for
@@ -30,6 +35,10 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var requestBeingRead = false
     private var lastActive = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// Responses written here that have not yet reached the socket.
+    private var pendingWrites = 0
+    /// The client's end of input, held back until `pendingWrites` is 0.
+    private var heldInputClosed = false
 
     /// - Parameter responder: nil serves every request through the full path (idle timeout only).
     package init(responder: FastGetResponder?, idleTimeout: TimeAmount?) {
@@ -63,11 +72,20 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let head):
-            if forwarded == 0, let responder, let (response, body) = responder.answer(head) {
+            if forwarded == 0, context.channel.isWritable, let responder, let (response, body) = responder.answer(head) {
                 swallowing = true
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 context.write(wrapOutboundOut(.body(body)), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                let written = context.eventLoop.makePromise(of: Void.self)
+                pendingWrites += 1
+                written.futureResult.whenComplete { _ in
+                    self.pendingWrites -= 1
+                    if self.pendingWrites == 0 && self.heldInputClosed {
+                        self.heldInputClosed = false
+                        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                    }
+                }
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
                 return
             }
             swallowing = false
@@ -83,6 +101,14 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
             requestBeingRead = false
         }
         context.fireChannelRead(data)
+    }
+
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed, pendingWrites > 0 {
+            heldInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -29,7 +29,7 @@ package struct FastGetResponder: Sendable {
     /// that concern the connection: the full path handles those.
     private static let declined: Set<String> = [
         "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-amz-checksum-mode",
-        "expect", "content-length", "transfer-encoding",
+        "expect", "transfer-encoding",
     ]
 
     package func answer(_ head: HTTPRequest) -> (HTTPResponse, ByteBuffer)? {
@@ -41,7 +41,11 @@ package struct FastGetResponder: Sendable {
             if Self.declined.contains(name) { return nil }
             // `Connection: close` (and anything but keep-alive) is left to the full path.
             if name == "connection" && field.value.lowercased() != "keep-alive" { return nil }
-            if name == "host" { host = field.value }
+            if name == "content-length" && field.value != "0" { return nil }
+            if name == "host" {
+                if host != nil { return nil }  // the full path joins repeated Host headers
+                host = field.value
+            }
             headerList.append((name: name, value: field.value))
         }
         if host == nil, let authority = head.authority {
@@ -51,7 +55,8 @@ package struct FastGetResponder: Sendable {
         let (rawPath, rawQuery) = S3Responder.split(target)
         guard let route = try? router.route(method: "GET", rawPath: rawPath, rawQuery: rawQuery, host: host, headers: headerList),
             route.operation == .getObject, let bucket = route.bucket, let key = route.key,
-            route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") }),
+            // Presigned SigV4 parameters only (AWS SDK v3 adds `x-id=GetObject`).
+            route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") || $0 == "x-id" }),
             let entry = store.inlineCache.lookup(bucket: bucket, key: key)
         else { return nil }
         let signable = SignableRequest(method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
@@ -65,7 +70,7 @@ package struct FastGetResponder: Sendable {
             headers = rendered
         } else {
             headers = Self.objectHeaders(entry)
-            store.inlineCache.attach(headers, to: entry.record)
+            store.inlineCache.attach(headers, to: entry)
         }
         let requestID = S3Responder.newRequestID()
         headers[.amzRequestID] = requestID

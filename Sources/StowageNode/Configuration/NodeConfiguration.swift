@@ -25,6 +25,9 @@ package struct NodeConfiguration: Sendable {
     package var reserveBytes: Int64?
     /// Seconds a connection may sit idle (including mid-request) before it is closed.
     package var idleTimeoutSeconds: Int64
+    /// Bytes of small objects kept in memory for GETs answered on the event loop; 0 turns the
+    /// cache and that path off.
+    package var smallObjectCacheBytes = 64 << 20
 
     package init(
         host: String, port: Int, region: String, virtualHostDomains: [String], drivePaths: [String], parity: Int? = nil,

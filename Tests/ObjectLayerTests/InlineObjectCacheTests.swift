@@ -1,0 +1,87 @@
+import NIOCore
+import ObjectLayer
+import Synchronization
+import StowageCore
+import StowageTesting
+import Testing
+
+/// The inline-object cache never holds a version older than one whose write has returned.
+@Suite("Inline-object cache")
+struct InlineObjectCacheTests {
+    func record(_ key: String, _ body: String, stamp: Int64 = 1) -> ObjectRecord {
+        ObjectRecord(
+            bucket: "b", key: key, size: Int64(body.utf8.count), etag: body, lastModified: 0,
+            inlineData: Array(body.utf8), versionStamp: stamp)
+    }
+
+    @Test("A read that started before an invalidation cannot insert what it read; capacity is respected")
+    func generationProtocol() {
+        let cache = InlineObjectCache(capacity: 64 * 4000)
+        let before = cache.generation
+        cache.invalidate(bucket: "b", key: "k")
+        cache.insert(record("k", "old"), bucketVersioned: false, readAt: before)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        cache.insert(record("k", "new"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "new")
+        #expect(cache.lookup(bucket: "b", key: "k")?.body.readableBytes == 3)
+        // Keys are compared by their bytes: composed and decomposed "é" are two keys.
+        cache.insert(record("\u{E9}", "composed"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "e\u{301}") == nil)
+        // An entry charged over capacity / 64 is not cached; the total stays under capacity, the
+        // oldest entries going first, also when keys are inserted again and again.
+        cache.insert(record("big", String(repeating: "x", count: 2000)), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "big") == nil)
+        for round in 0..<3 {
+            for n in 0..<400 {
+                cache.insert(record("k\(n)", String(repeating: "y", count: 100), stamp: Int64(round)), bucketVersioned: false,
+                             readAt: cache.generation)
+            }
+        }
+        #expect(cache.statistics.bytes <= 64 * 4000)
+        #expect(cache.lookup(bucket: "b", key: "k399") != nil && cache.lookup(bucket: "b", key: "k0") == nil)
+        cache.clear()
+        #expect(cache.statistics.bytes == 0 && cache.lookup(bucket: "b", key: "k399") == nil)
+    }
+
+    @Test("Concurrent writers and readers of one key: a read never returns a version older than the last acknowledged write")
+    func readsFollowWrites() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (store, _) = try await TestStores.store(roots: [dir.path + "/d0"], pool: TestThreadPool.shared)
+        try await store.createBucket("b", region: "us-east-1")
+        let acknowledged = AcknowledgedCounter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for n in 1...200 {
+                    let bytes = Array((String(repeating: "0", count: 6 - String(n).count) + String(n)).utf8)
+                    _ = try await store.putObject(
+                        bucket: "b", key: "k", body: Pieces(data: bytes, piece: 6), size: 6, options: ObjectWriteOptions())
+                    acknowledged.set(n)
+                }
+            }
+            for _ in 0..<3 {
+                group.addTask {
+                    while acknowledged.value < 200 {
+                        // Cache hits do not suspend; yield so that the writer gets a thread.
+                        await Task.yield()
+                        let floor = acknowledged.value
+                        guard let record = try? await store.headObject(bucket: "b", key: "k") else { continue }
+                        let seen = Int(String(decoding: record.inlineData ?? [], as: UTF8.self)) ?? -1
+                        #expect(seen >= floor, "read \(seen) after write \(floor) was acknowledged")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        _ = try await store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        await #expect(throws: ObjectLayerError.self) { _ = try await store.headObject(bucket: "b", key: "k") }
+        #expect(store.inlineCache.lookup(bucket: "b", key: "k") == nil)
+    }
+}
+
+/// The last acknowledged write's number, shared between tasks.
+final class AcknowledgedCounter: Sendable {
+    private let current = Atomic<Int>(0)
+    var value: Int { current.load(ordering: .sequentiallyConsistent) }
+    func set(_ value: Int) { current.store(value, ordering: .sequentiallyConsistent) }
+}
