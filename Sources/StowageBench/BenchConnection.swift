@@ -1,7 +1,7 @@
-internal import NIOCore
+package import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
-internal import S3Protocol
+package import S3Protocol
 
 #if canImport(Glibc)
 internal import Glibc
@@ -16,10 +16,10 @@ internal import Darwin
 /// shared payload buffer (no copy), writes wait for the socket (NIO's writability backpressure),
 /// and response bodies are counted and dropped as they arrive unless the request keeps them (up
 /// to `maxCollectedBodyBytes`). It belongs to the one task that runs it and is not `Sendable`.
-struct BenchConnection {
+package struct BenchConnection {
     /// The most response body bytes kept for one request (a ListObjectsV2 page of 1,000 keys is
     /// a few hundred KiB); beyond it the body is counted but not kept.
-    static let maxCollectedBodyBytes = 16 << 20
+    package static let maxCollectedBodyBytes = 16 << 20
 
     private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
     private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
@@ -31,12 +31,14 @@ struct BenchConnection {
     /// or throws.
     /// - Parameter payload: the bytes request bodies are cut from; must not be empty when a
     ///   request has a `.payload` body.
-    static func withConnection<Result: Sendable>(
+    package static func withConnection<Result: Sendable>(
         to endpoint: BenchEndpoint, group: any EventLoopGroup, payload: ByteBuffer, signer: SigV4Signer,
         _ body: (inout BenchConnection) async throws -> Result
     ) async throws -> Result {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
+            // A request can leave the connection silent for long (an admin heal); probes notice a dead peer.
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -68,7 +70,7 @@ struct BenchConnection {
     ///
     /// Throws on network failures and on a response that ends early; the connection is then
     /// unusable. An HTTP error status is not thrown: it is in the response.
-    mutating func execute(_ request: BenchRequest) async throws -> BenchResponse {
+    package mutating func execute(_ request: BenchRequest) async throws -> BenchResponse {
         var fields = request.headers
         fields.append(("host", hostHeader))
         if request.body.count > 0 || request.method == "PUT" || request.method == "POST" {

@@ -69,9 +69,9 @@ struct AdminCommand: ParsableCommand {
             var query: [(name: String, value: String)] = []
             if let bucket = target.bucket { query.append(("bucket", bucket)) }
             if !target.prefix.isEmpty { query.append(("prefix", target.prefix)) }
-            var client = try options.client()
+            let client = try options.client()
             let response = try await AdminCommand.send(
-                "heal", with: &client, method: "POST", path: "/_stowage/admin/v1/heal", query: query)
+                "heal", with: client, method: "POST", path: "/_stowage/admin/v1/heal", query: query)
             let report: HealReport = try AdminCommand.decode(response, command: "heal")
             FileOutput.standardOutput(
                 options.json ? String(decoding: response.body, as: UTF8.self) : AdminText.heal(report))
@@ -92,9 +92,9 @@ struct AdminCommand: ParsableCommand {
         @OptionGroup var options: Options
 
         func execute() async throws {
-            var client = try options.client()
+            let client = try options.client()
             let response = try await AdminCommand.send(
-                "status", with: &client, method: "GET", path: "/_stowage/admin/v1/status")
+                "status", with: client, method: "GET", path: "/_stowage/admin/v1/status")
             let status: NodeStatus = try AdminCommand.decode(response, command: "status")
             FileOutput.standardOutput(
                 options.json ? String(decoding: response.body, as: UTF8.self) : AdminText.status(status))
@@ -135,7 +135,7 @@ struct AdminCommand: ParsableCommand {
     /// Sends one request; on a network failure or an error status, explains it on standard
     /// error and exits non-zero.
     static func send(
-        _ command: String, with client: inout AdminClient, method: String, path: String,
+        _ command: String, with client: AdminClient, method: String, path: String,
         query: [(name: String, value: String)] = []
     ) async throws -> AdminResponse {
         let response: AdminResponse

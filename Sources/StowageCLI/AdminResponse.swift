@@ -3,7 +3,6 @@ internal import S3Protocol
 /// One complete response of the admin API.
 struct AdminResponse {
     var status: Int
-    var contentType: String?
     var body: [UInt8]
 
     var isSuccess: Bool { (200..<300).contains(status) }
