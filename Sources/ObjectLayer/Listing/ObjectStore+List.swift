@@ -9,6 +9,20 @@ package struct ListObjectsPage: Sendable {
     package var lastEntry: String?
 }
 
+/// What one scan of a listing found: records and common prefixes, in order.
+struct ListingScan {
+    var records: [ObjectRecord] = []
+    var commonPrefixes: [String] = []
+    var isTruncated = false
+    /// The last record or common prefix taken: where the next page starts after.
+    var last: Last?
+
+    enum Last {
+        case record(ObjectRecord)
+        case commonPrefix(String)
+    }
+}
+
 extension ObjectStore {
     /// Lists keys in UTF-8 binary order after `after`, rolling keys that contain `delimiter`
     /// past `prefix` into common prefixes. Each common prefix is skipped over in the index with
@@ -17,16 +31,49 @@ extension ObjectStore {
         bucket: String, prefix: String, delimiter: String?, after: String?, maxKeys: Int
     ) async throws -> ListObjectsPage {
         try await requireBucket(bucket)
-        var page = ListObjectsPage()
-        guard maxKeys > 0 else { return page }
+        let start = after.map {
+            Self.rolledUpStart(marker: Array($0.utf8), prefix: prefix, delimiter: delimiter)
+                ?? VersionCursor(key: Array($0.utf8), position: .afterKey)
+        }
+        let scan = try await scanListing(
+            prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start,
+            cursorAfter: { VersionCursor(key: Array($0.key.utf8), position: .afterKey) }
+        ) { cursor, limit in
+            try await sets.listObjects(
+                bucket: bucket, prefix: prefix, after: cursor?.key, inclusive: cursor?.position == .atKey, limit: limit)
+        }
+        var page = ListObjectsPage(objects: scan.records, commonPrefixes: scan.commonPrefixes, isTruncated: scan.isTruncated)
+        switch scan.last {
+        case .record(let record): page.lastEntry = record.key
+        case .commonPrefix(let text): page.lastEntry = text
+        case nil: break
+        }
+        return page
+    }
+
+    /// Where a listing continues when its marker lies inside a rolled-up common prefix: after
+    /// that whole prefix. Nil when the marker rolls up into nothing.
+    static func rolledUpStart(marker: [UInt8], prefix: String, delimiter: String?) -> VersionCursor? {
+        guard let delimiter, !delimiter.isEmpty,
+            let rolled = commonPrefix(of: marker, prefix: Array(prefix.utf8), delimiter: Array(delimiter.utf8)),
+            let bound = KeyOrder.upperBound(ofPrefix: rolled)
+        else { return nil }
+        return VersionCursor(key: bound, position: .atKey)
+    }
+
+    /// The shared walk of ListObjects and ListObjectVersions: up to `maxKeys` records and common
+    /// prefixes from `start` on, as `fetch` returns them in order (`fetch(cursor, limit)` reads
+    /// the records after `cursor`). `cursorAfter` says where the scan continues after a record.
+    func scanListing(
+        prefix: String, delimiter: String?, maxKeys: Int, from start: VersionCursor?,
+        cursorAfter: (ObjectRecord) -> VersionCursor,
+        fetch: (VersionCursor?, Int) async throws -> [ObjectRecord]
+    ) async throws -> ListingScan {
+        var scan = ListingScan()
+        guard maxKeys > 0 else { return scan }
         let prefixBytes = Array(prefix.utf8)
         let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        var cursor: [UInt8]? = after.map { Array($0.utf8) }
-        var inclusive = false
-        // A marker inside a rolled-up prefix continues after that whole prefix.
-        if let delimiterBytes, let marker = cursor, let rolled = Self.commonPrefix(of: marker, prefix: prefixBytes, delimiter: delimiterBytes) {
-            if let bound = KeyOrder.upperBound(ofPrefix: rolled) { cursor = bound; inclusive = true }
-        }
+        var cursor = start
         var count = 0
         // Records fetched per index read: a whole page while keys come one by one, but only a few
         // right after a common prefix (the next keys are likely to roll up too), growing again as
@@ -34,40 +81,33 @@ extension ObjectStore {
         var batch = 1000
         scanning: while count < maxKeys {
             let limit = min(batch, maxKeys - count + 1)
-            let records = try await translate {
-                try await sets.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: limit)
-            }
+            let records = try await translate { try await fetch(cursor, limit) }
             if records.isEmpty { break }
             for record in records {
                 let keyBytes = Array(record.key.utf8)
                 if let delimiterBytes, let rolled = Self.commonPrefix(of: keyBytes, prefix: prefixBytes, delimiter: delimiterBytes) {
                     let text = String(decoding: rolled, as: UTF8.self)
-                    page.commonPrefixes.append(text)
-                    page.lastEntry = text
+                    scan.commonPrefixes.append(text)
+                    scan.last = .commonPrefix(text)
                     count += 1
                     guard let bound = KeyOrder.upperBound(ofPrefix: rolled) else { break scanning }
-                    cursor = bound
-                    inclusive = true
+                    cursor = VersionCursor(key: bound, position: .atKey)
                     batch = 2
                     continue scanning
                 }
-                page.objects.append(record)
-                page.lastEntry = record.key
+                scan.records.append(record)
+                scan.last = .record(record)
                 count += 1
-                cursor = keyBytes
-                inclusive = false
+                cursor = cursorAfter(record)
                 if count == maxKeys { break scanning }
             }
             if records.count < limit { break }
             batch = min(batch * 4, 1000)
         }
         if count == maxKeys {
-            let more = try await translate {
-                try await sets.listObjects(bucket: bucket, prefix: prefix, after: cursor, inclusive: inclusive, limit: 1)
-            }
-            page.isTruncated = !more.isEmpty
+            scan.isTruncated = try await !translate { try await fetch(cursor, 1) }.isEmpty
         }
-        return page
+        return scan
     }
 
     /// `prefix` plus the remainder of `key` up to and including the first delimiter after it.

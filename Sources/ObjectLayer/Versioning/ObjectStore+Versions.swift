@@ -93,65 +93,41 @@ extension ObjectStore {
         bucket: String, prefix: String, delimiter: String?, keyMarker: String?, versionIDMarker: String?, maxKeys: Int
     ) async throws -> ListVersionsPage {
         try await requireBucket(bucket)
-        var page = ListVersionsPage()
-        guard maxKeys > 0 else { return page }
-        let prefixBytes = Array(prefix.utf8)
-        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        var cursor: VersionCursor?
-        var previousKey: [UInt8]?
+        var start: VersionCursor?
+        /// The key whose newest versions an earlier page returned: its first entry here is not latest.
+        var continuedKey: [UInt8]?
         if let keyMarker {
             let markerBytes = Array(keyMarker.utf8)
-            // A marker inside a rolled-up prefix continues after that whole prefix.
-            if let delimiterBytes, let rolled = Self.commonPrefix(of: markerBytes, prefix: prefixBytes, delimiter: delimiterBytes),
-                let bound = KeyOrder.upperBound(ofPrefix: rolled)
-            {
-                cursor = VersionCursor(key: bound, position: .atKey)
+            if let rolled = Self.rolledUpStart(marker: markerBytes, prefix: prefix, delimiter: delimiter) {
+                start = rolled
             } else {
-                cursor = try await startCursor(bucket: bucket, key: keyMarker, versionIDMarker: versionIDMarker)
-                if versionIDMarker != nil { previousKey = markerBytes }
+                start = try await startCursor(bucket: bucket, key: keyMarker, versionIDMarker: versionIDMarker)
+                if versionIDMarker != nil { continuedKey = markerBytes }
             }
         } else if versionIDMarker != nil {
             throw ObjectLayerError(.invalidArgument, "A version-id marker cannot be specified without a key marker.")
         }
-        var count = 0
-        var last: (key: String, versionID: String?)?
-        var batch = 1000
-        scanning: while count < maxKeys {
-            let limit = min(batch, maxKeys - count + 1)
-            let records = try await translate {
-                try await sets.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: limit)
-            }
-            if records.isEmpty { break }
-            for record in records {
-                let keyBytes = Array(record.key.utf8)
-                if let delimiterBytes, let rolled = Self.commonPrefix(of: keyBytes, prefix: prefixBytes, delimiter: delimiterBytes) {
-                    let text = String(decoding: rolled, as: UTF8.self)
-                    page.commonPrefixes.append(text)
-                    last = (text, nil)
-                    count += 1
-                    guard let bound = KeyOrder.upperBound(ofPrefix: rolled) else { break scanning }
-                    cursor = VersionCursor(key: bound, position: .atKey)
-                    previousKey = nil
-                    batch = 2
-                    continue scanning
-                }
-                page.entries.append(VersionEntry(record: record, isLatest: previousKey != keyBytes))
-                previousKey = keyBytes
-                last = (record.key, record.versionID)
-                count += 1
-                cursor = VersionCursor(after: record)
-                if count == maxKeys { break scanning }
-            }
-            if records.count < limit { break }
-            batch = min(batch * 4, 1000)
+        let scan = try await scanListing(
+            prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start, cursorAfter: VersionCursor.init(after:)
+        ) { cursor, limit in
+            try await sets.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: limit)
         }
-        if count == maxKeys {
-            let more = try await translate { try await sets.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: 1) }
-            page.isTruncated = !more.isEmpty
+        var page = ListVersionsPage(commonPrefixes: scan.commonPrefixes, isTruncated: scan.isTruncated)
+        // Entries come newest first within a key: the first of each key is its latest version.
+        var previousKey = continuedKey
+        for record in scan.records {
+            let keyBytes = Array(record.key.utf8)
+            page.entries.append(VersionEntry(record: record, isLatest: previousKey != keyBytes))
+            previousKey = keyBytes
         }
-        if page.isTruncated, let last {
-            page.nextKeyMarker = last.key
-            page.nextVersionIDMarker = last.versionID
+        if page.isTruncated {
+            switch scan.last {
+            case .record(let record):
+                page.nextKeyMarker = record.key
+                page.nextVersionIDMarker = record.versionID
+            case .commonPrefix(let text): page.nextKeyMarker = text
+            case nil: break
+            }
         }
         return page
     }
