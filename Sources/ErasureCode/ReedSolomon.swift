@@ -1,5 +1,6 @@
 internal import CISAL
 package import NIOCore
+internal import Synchronization
 
 /// A systematic Reed-Solomon code over GF(2^8) with K data shards and M parity shards, computed
 /// by ISA-L (`gf_gen_cauchy1_matrix`, `ec_init_tables`, `ec_encode_data`, `gf_invert_matrix`).
@@ -54,6 +55,21 @@ package struct ReedSolomon: Sendable {
         self.encodeTables = tables
         self.decodeCache = DecodeTableCache()
     }
+
+    /// The one code for K + M in this process, made on first use: every writer and reader of
+    /// that layout shares its tables and its cache of decode tables.
+    package static func shared(dataShards: Int, parityShards: Int) throws -> ReedSolomon {
+        let key = dataShards << 16 | parityShards
+        if let code = codes.withLock({ $0[key] }) { return code }
+        let code = try ReedSolomon(dataShards: dataShards, parityShards: parityShards)
+        return codes.withLock { codes in
+            if let existing = codes[key] { return existing }
+            codes[key] = code
+            return code
+        }
+    }
+
+    private static let codes = Mutex<[Int: ReedSolomon]>([:])
 
     /// Encodes M parity shards from K data shards, all exactly `shardLength` bytes.
     ///

@@ -212,6 +212,29 @@ def test_fault_on_parity_drives_reads_exact_and_heal_restores_every_shard(
     prove_healed_drives_serve(server, "erasure", stored, drives, chosen, rng)
 
 
+@pytest.mark.parametrize("drive_count", [2, 3])
+def test_small_sets_with_one_parity_shard_survive_a_lost_drive(drive_count, start_server, tmp_path):
+    """2 drives (1 data + 1 parity) and 3 drives (2 + 1): objects of every shape read back exactly,
+    also after one drive's contents are gone (the one parity shard rebuilds them); `admin heal`
+    restores that drive's shard files."""
+    server, drives = start_erasure_node(start_server, tmp_path, drive_count)
+    s3 = make_client(server)
+    s3.create_bucket(Bucket="small-set")
+    stored = put_objects(s3, "small-set", SIZES, {"multipart": 20 * MiB}, part_size=8 * MiB)
+    assert_objects_exact(s3, "small-set", stored, "before: ")
+    before = shard_inventory(drives)
+    assert_every_drive_holds_the_same_shards(before, expected_shard_files(stored))
+    server.stop()
+    wipe_folder(drives[0])
+    server.start()
+    s3 = make_client(server)
+    assert_objects_exact(s3, "small-set", stored, "one drive lost: ")
+    assert_range_exact(s3, "small-set", stored["block-plus-one"], MiB - 5, MiB)
+    code, report = admin_heal(server)
+    assert code == 0 and report["failures"] == [], report
+    assert inventory_problems(before, shard_inventory(drives)) == []
+
+
 # --- Past the parity limit ------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ final class ErasurePartReader: @unchecked Sendable {
         self.set = set
         self.layout = layout
         self.part = part
-        self.codec = try ReedSolomon(dataShards: layout.dataShards, parityShards: layout.parityShards)
+        self.codec = try ReedSolomon.shared(dataShards: layout.dataShards, parityShards: layout.parityShards)
         self.onDamage = onDamage
     }
 
@@ -45,7 +45,16 @@ final class ErasurePartReader: @unchecked Sendable {
         if layout.dataShards == 1, let position = layout.position(ofShard: 0), !damaged.contains(position) {
             // One data shard holds the bytes as they are: read just the range.
             do {
-                return try await reader(at: position).read(offset: shardOffset + Int64(from), length: to - from)
+                let reader: any ShardReader
+                if let open = readers[position] {
+                    reader = open
+                } else {
+                    reader = try await Self.openShard(
+                        part.shardID, on: set.slots[position].drive, label: set.slots[position].label,
+                        expectedSize: layout.shardSize(partSize: part.size))
+                    readers[position] = reader
+                }
+                return try await reader.read(offset: shardOffset + Int64(from), length: to - from)
             } catch {
                 await noteDamage(position, error)
             }
@@ -123,51 +132,60 @@ final class ErasurePartReader: @unchecked Sendable {
         var position: Int
         var bytes: ByteBuffer?
         var error: (any Error)?
+        /// The shard reader this read opened, to keep for the next blocks.
+        var opened: (any ShardReader)?
     }
 
-    /// Reads the chunk at `offset` from each position at once.
+    /// Reads the chunk at `offset` from each position at once; shards not open yet are opened in
+    /// the same parallel tasks (the first block of a GET opens K shards).
     private func readChunks(positions: [Int], offset: Int64, length: Int) async -> [ChunkRead] {
-        var openReaders: [(position: Int, reader: any ShardReader)] = []
         var results: [ChunkRead] = []
-        for position in positions {
-            if damaged.contains(position) {
-                results.append(ChunkRead(position: position, bytes: nil, error: DriveError(.corrupt, "already found damaged")))
-                continue
-            }
-            do {
-                openReaders.append((position, try await reader(at: position)))
-            } catch {
-                results.append(ChunkRead(position: position, bytes: nil, error: error))
-            }
-        }
-        return await withTaskGroup(of: ChunkRead.self, returning: [ChunkRead].self) { group in
-            for entry in openReaders {
-                let position = entry.position
-                let reader = entry.reader
+        let reads = await withTaskGroup(of: ChunkRead.self, returning: [ChunkRead].self) { group in
+            for position in positions {
+                if damaged.contains(position) {
+                    results.append(ChunkRead(position: position, error: DriveError(.corrupt, "already found damaged")))
+                    continue
+                }
+                let open = readers[position]
+                let drive = set.slots[position].drive
+                let label = set.slots[position].label
+                let (shardID, expected) = (part.shardID, layout.shardSize(partSize: part.size))
                 group.addTask {
+                    var opened: (any ShardReader)?
                     do {
-                        return ChunkRead(position: position, bytes: try await reader.read(offset: offset, length: length), error: nil)
+                        let reader: any ShardReader
+                        if let open {
+                            reader = open
+                        } else {
+                            reader = try await Self.openShard(shardID, on: drive, label: label, expectedSize: expected)
+                            opened = reader
+                        }
+                        return ChunkRead(position: position, bytes: try await reader.read(offset: offset, length: length), opened: opened)
                     } catch {
-                        return ChunkRead(position: position, bytes: nil, error: error)
+                        return ChunkRead(position: position, error: error, opened: opened)
                     }
                 }
             }
-            var all = results
+            var all: [ChunkRead] = []
             for await read in group { all.append(read) }
             return all
         }
+        for read in reads {
+            if let opened = read.opened { readers[read.position] = opened }
+        }
+        return results + reads
     }
 
-    private func reader(at position: Int) async throws -> any ShardReader {
-        if let reader = readers[position] { return reader }
-        guard let drive = set.slots[position].drive else { throw DriveError(.notFound, "\(set.slots[position].label) is offline") }
-        let reader = try await drive.openShard(part.shardID)
-        let expected = layout.shardSize(partSize: part.size)
-        guard reader.size == expected else {
+    /// Opens the shard on `drive`, checking its size against the layout.
+    private static func openShard(_ id: ShardID, on drive: (any Drive)?, label: String, expectedSize: Int64) async throws
+        -> any ShardReader
+    {
+        guard let drive else { throw DriveError(.notFound, "\(label) is offline") }
+        let reader = try await drive.openShard(id)
+        guard reader.size == expectedSize else {
             await reader.close()
-            throw DriveError(.corrupt, "shard \(part.shardID) on \(set.slots[position].label) has \(reader.size) bytes, expected \(expected)")
+            throw DriveError(.corrupt, "shard \(id) on \(label) has \(reader.size) bytes, expected \(expectedSize)")
         }
-        readers[position] = reader
         return reader
     }
 

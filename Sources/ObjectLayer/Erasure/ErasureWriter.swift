@@ -22,7 +22,7 @@ final class ErasureWriter: @unchecked Sendable {
 
     /// Creates staged shards on every online drive; throws when fewer than the write quorum can be created.
     static func create(set: ErasureSet, layout: ErasureInfo, shardID: ShardID = .random()) async throws -> ErasureWriter {
-        let codec = try ReedSolomon(dataShards: layout.dataShards, parityShards: layout.parityShards)
+        let codec = try ReedSolomon.shared(dataShards: layout.dataShards, parityShards: layout.parityShards)
         let blockSize = layout.shardBlockSize
         let answers = await set.fanOut { try await $0.createShard(id: shardID, blockSize: blockSize) }
         var writers: [(any ShardWriter)?] = answers.map(\.value)
@@ -91,7 +91,6 @@ final class ErasureWriter: @unchecked Sendable {
     static func encode(_ data: ByteBuffer, layout: ErasureInfo, codec: ReedSolomon) -> [ByteBuffer] {
         let k = layout.dataShards
         let chunk = layout.chunkSize(blockLength: data.readableBytes)
-        if k == 1 { return [data] }
         var shards: [ByteBuffer] = []
         shards.reserveCapacity(layout.totalShards)
         for i in 0..<k {
