@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 import raw_http
-from e2e_support import error_code, http_status, make_client
+from e2e_support import drive_states, error_code, http_status, make_client
 
 MiB = 1024 * 1024
 
@@ -155,7 +155,10 @@ def small_tmpfs(tmp_path):
 
 
 def test_full_drive_rejects_writes_with_507_and_recovers_after_deletes(small_tmpfs, start_server):
-    server = start_server(data_dir=small_tmpfs / "data")
+    """A single folder filled past its reserve refuses writes with 507 InsufficientStorage; reads
+    and deletes keep working, also after the drive monitor has checked the drive a few times (a
+    full drive is not a broken one), and deletes make room for new writes."""
+    server = start_server(data_dir=small_tmpfs / "data", extra_args=["--drive-check-interval", "1"])
     s3 = make_client(server)
     s3.create_bucket(Bucket="full-drive")
     stored: dict[str, bytes] = {}
@@ -173,6 +176,8 @@ def test_full_drive_rejects_writes_with_507_and_recovers_after_deletes(small_tmp
     assert error_code(failure) == "InsufficientStorage"
     assert len(stored) >= 10, f"only {len(stored)} MiB fit on a 64 MiB drive"
     print(f"drive full after {len(stored)} MiB")
+    time.sleep(3)  # several drive checks
+    assert [d["state"] for d in drive_states(server)] == ["online"]
 
     # Reads of earlier objects still return the right bytes.
     for key in list(stored)[:: max(1, len(stored) // 8)]:
