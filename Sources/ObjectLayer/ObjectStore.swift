@@ -56,10 +56,13 @@ package struct ObjectStore: Sendable {
     }
 
     /// Like `requireBucket`, for a write to `set`: drives of the set that missed the bucket's
-    /// creation get it first, so they can take the write.
-    func requireBucket(_ bucket: String, writingTo set: ErasureSet) async throws {
+    /// creation get it first, so they can take the write. Returns the bucket's record (its
+    /// versioning state decides the write's version id).
+    @discardableResult
+    func requireBucket(_ bucket: String, writingTo set: ErasureSet) async throws -> BucketRecord {
         guard let record = try await sets.bucket(named: bucket) else { throw ObjectLayerError(.noSuchBucket, bucket) }
         await sets.repairBucket(record, on: set)
+        return record
     }
 
     /// Refuses a write that would eat into the reserve of too many drives of `set`.

@@ -144,15 +144,10 @@ extension ObjectStore {
             parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) },
             erasure: upload.erasure
         )
-        let versioning = try await self.bucket(bucket).versioning
-        return try await locks.withLock(bucket + "/" + key) {
-            defer { inlineCache.invalidate(bucket: bucket, key: key) }
-            // A failed condition keeps the upload, so the client may retry without it.
-            try await check(condition, set: set, bucket: bucket, key: key)
-            var versioned = record
-            versioned.assignVersion(versioning)
-            _ = try await translate { try await set.completeUpload(uploadID: uploadID, object: versioned) }
-            return versioned
+        let versioning = try await requireBucket(bucket, writingTo: set).versioning
+        // A failed condition keeps the upload, so the client may retry without it.
+        return try await commit(record, set: set, versioning: versioning, discarding: nil, condition: condition) { versioned in
+            _ = try await set.completeUpload(uploadID: uploadID, object: versioned)
         }
     }
 }

@@ -10,7 +10,9 @@ extension ObjectStore {
         if !resolved.isUnanimous { heal.enqueue(bucket: bucket, key: key) }
         if let record = resolved.record {
             if record.isDeleteMarker { throw ObjectLayerError(.noSuchKey, key, deleteMarker: record) }
-            if record.inlineData != nil, let bucketRecord = try await sets.bucket(named: bucket) {
+            if record.inlineData != nil, inlineCache.capacity > 0, inlineCache.generation == generation,
+                let bucketRecord = try await sets.bucket(named: bucket)
+            {
                 inlineCache.insert(record, bucketVersioned: bucketRecord.versioning != nil, readAt: generation)
             }
             return record

@@ -81,20 +81,21 @@ extension ObjectStore {
 
     /// Makes `record` the current version on its set under the key's lock, if `condition` still
     /// holds there (so of racing conditional writers exactly one wins); discards `ingested` on
-    /// failure. The version id and stamp are assigned here, by the bucket's versioning state;
-    /// returns the record as committed.
+    /// failure. The version id and stamp are assigned here, by `versioning` (the bucket's state);
+    /// `write` stores the versioned record on the set (`commitObject` unless given: multipart
+    /// completion passes its own). Returns the record as committed.
     ///
     /// `sharing` (a copy onto its own key that keeps the source's shards) is allowed only when,
     /// under the lock, the copy replaces exactly that source version: it is still the key's null
     /// version and the new version is null too. Otherwise `SharedShardsUnavailable` is thrown and
     /// the caller copies the bytes, because deleting one version frees the shards it names.
     func commit(
-        _ record: ObjectRecord, set: ErasureSet, discarding ingested: Ingested?, condition: WriteCondition? = nil,
-        sharing source: ObjectRecord? = nil
+        _ record: ObjectRecord, set: ErasureSet, versioning: BucketVersioning?, discarding ingested: Ingested?,
+        condition: WriteCondition? = nil, sharing source: ObjectRecord? = nil,
+        write: ((ObjectRecord) async throws -> Void)? = nil
     ) async throws -> ObjectRecord {
         do {
             return try await locks.withLock(record.bucket + "/" + record.key) {
-                let versioning = try await bucket(record.bucket).versioning
                 if let source {
                     let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
                     guard versioning != .enabled, let null, null.isSameVersion(as: source) else {
@@ -105,7 +106,9 @@ extension ObjectStore {
                 var versioned = record
                 versioned.assignVersion(versioning)
                 do {
-                    _ = try await translate { try await set.commitObject(versioned) }
+                    try await translate {
+                        if let write { try await write(versioned) } else { _ = try await set.commitObject(versioned) }
+                    }
                 } catch {
                     // Some drives may have taken it before the write failed and was rolled back.
                     inlineCache.invalidate(bucket: record.bucket, key: record.key)
@@ -129,7 +132,7 @@ extension ObjectStore {
         bucket: String, key: String, body: Body, size: Int64?, options: ObjectWriteOptions
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
-        try await requireBucket(bucket, writingTo: set)
+        let versioning = try await requireBucket(bucket, writingTo: set).versioning
         // Fail early when the condition already fails; it is checked again at the commit.
         try await check(options.condition, set: set, bucket: bucket, key: key)
         try await requireSpace(size ?? 0, in: set, layout: layout)
@@ -156,7 +159,8 @@ extension ObjectStore {
         } else if let writer = ingested.writer {
             record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
         }
-        return try await commit(record, set: set, discarding: ingested, condition: options.condition)
+        return try await commit(
+            record, set: set, versioning: versioning, discarding: ingested, condition: options.condition)
     }
 
     /// CopyObject: copies the source's bytes (or, for a copy that replaces the source version
@@ -165,7 +169,8 @@ extension ObjectStore {
     package func copyObject(
         source: ObjectRecord, toBucket bucket: String, key: String, replacing metadata: ObjectWriteOptions?
     ) async throws -> ObjectRecord {
-        try await requireBucket(bucket)
+        // The copy's key has one set whatever its storage class.
+        let versioning = try await requireBucket(bucket, writingTo: sets.set(bucket: bucket, key: key)).versioning
         var record = source
         record.bucket = bucket
         record.key = key
@@ -179,15 +184,15 @@ extension ObjectStore {
             // The copy may replace the source version itself (both "null"): then the shards stay
             // where they are and only the record changes; otherwise the bytes are copied below.
             do {
-                return try await commit(record, set: sets.set(bucket: bucket, key: key), discarding: nil, sharing: source)
+                return try await commit(
+                    record, set: sets.set(bucket: bucket, key: key), versioning: versioning, discarding: nil, sharing: source)
             } catch is SharedShardsUnavailable {}
         }
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: record.storageClass)
-        try await requireBucket(bucket, writingTo: set)
         record.erasure = layout
         try await requireSpace(source.size, in: set, layout: layout)
         guard source.inlineData == nil else {
-            return try await commit(record, set: set, discarding: nil)
+            return try await commit(record, set: set, versioning: versioning, discarding: nil)
         }
         let stream = ObjectByteStream(store: self, record: source, range: nil)
         let ingested = try await ingest(stream, expectedSize: source.size, allowInline: false, set: set, layout: layout)
@@ -200,7 +205,7 @@ extension ObjectStore {
             record.checksumType = nil
         }
         record.parts = [PartLayout(number: 1, size: ingested.size, etag: ingested.md5Hex, shardID: writer.shardID)]
-        return try await commit(record, set: set, discarding: ingested)
+        return try await commit(record, set: set, versioning: versioning, discarding: ingested)
     }
 }
 

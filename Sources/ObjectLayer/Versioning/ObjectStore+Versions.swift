@@ -81,7 +81,7 @@ extension ObjectStore {
             return DeleteOutcome(versionID: nil, deleteMarker: false)
         }
         let marker = ObjectRecord.deleteMarker(bucket: bucket, key: key, lastModified: Self.nowMilliseconds())
-        let committed = try await commit(marker, set: set, discarding: nil)
+        let committed = try await commit(marker, set: set, versioning: record.versioning, discarding: nil)
         return DeleteOutcome(versionID: committed.versionID, deleteMarker: true)
     }
 
