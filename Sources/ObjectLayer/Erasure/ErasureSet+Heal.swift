@@ -16,9 +16,18 @@ extension ErasureSet {
     func versionsForHeal(bucket: String, key: String) async throws -> [ResolvedVersion] {
         let keyBytes = Array(key.utf8)
         let answers = await fanOut { drive in
-            try await drive.listVersions(
-                bucket: bucket, prefix: key, after: VersionCursor(key: keyBytes, position: .atKey), limit: 10_000
-            ).filter { $0.key.utf8.elementsEqual(keyBytes) }
+            // Pages of this key's versions only: keys that extend it (`key/…`) share the prefix
+            // and would otherwise be read, up to the limit, and thrown away.
+            var versions: [ObjectRecord] = []
+            var cursor = VersionCursor(key: keyBytes, position: .atKey)
+            while versions.count < 10_000 {
+                let page = try await drive.listVersions(bucket: bucket, prefix: key, after: cursor, limit: 100)
+                let own = page.prefix { $0.key.utf8.elementsEqual(keyBytes) }
+                versions += own
+                guard own.count == 100, let last = own.last else { break }
+                cursor = VersionCursor(after: last)
+            }
+            return versions
         }
         try requireAnswers(answers, operation: "heal \(bucket)/\(key)")
         var copies: [VersionIdentity: (record: ObjectRecord, copies: [DriveAnswer<ObjectRecord?>])] = [:]

@@ -68,27 +68,12 @@ extension LocalDrive {
     // MARK: Objects
 
     package func readObject(bucket: String, key: String) async throws -> ObjectRecord? {
-        let bytes = try await read { db -> [UInt8]? in
-            var found: [UInt8]?
-            try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
-                found = $0.blob(0)
-            }
-            if found != nil { return found }
+        try await read { db in
+            if let current = try Self.currentRow(db, bucket, key) { return current.record }
             // No current object: the newest version, if any, is a delete marker. Both tables are
             // read again in one snapshot, so a version moving between them is not missed.
-            return try db.snapshot {
-                try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
-                    found = $0.blob(0)
-                }
-                if found != nil { return found }
-                try db.query(
-                    "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
-                    [.text(bucket), .blob(Array(key.utf8))]
-                ) { found = $0.blob(0) }
-                return found
-            }
+            return try db.snapshot { try Self.latest(db, bucket, key) }
         }
-        return try bytes.map { try RecordCodec.decode(ObjectRecord.self, from: $0) }
     }
 
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
