@@ -25,8 +25,8 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     package typealias OutboundIn = HTTPResponsePart
     package typealias OutboundOut = HTTPResponsePart
 
-    private let responder: FastGetResponder?
-    private let idleTimeout: TimeAmount?
+    private let responder: FastGetResponder
+    private let idleTimeout: TimeAmount
     /// Requests passed to the full path whose response has not ended.
     private var forwarded = 0
     /// The current request was answered here; its remaining parts are dropped.
@@ -40,14 +40,13 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The client's end of input, held back until `pendingWrites` is 0.
     private var heldInputClosed = false
 
-    /// - Parameter responder: nil serves every request through the full path (idle timeout only).
-    package init(responder: FastGetResponder?, idleTimeout: TimeAmount?) {
+    package init(responder: FastGetResponder, idleTimeout: TimeAmount) {
         self.responder = responder
         self.idleTimeout = idleTimeout
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + (idleTimeout ?? .zero)) }
+        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + idleTimeout) }
     }
 
     package func handlerRemoved(context: ChannelHandlerContext) {
@@ -57,7 +56,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     package func channelActive(context: ChannelHandlerContext) {
         lastActive = .now()
-        scheduleIdleCheck(context, at: lastActive + (idleTimeout ?? .zero))
+        scheduleIdleCheck(context, at: lastActive + idleTimeout)
         context.fireChannelActive()
     }
 
@@ -72,7 +71,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let head):
-            if forwarded == 0, context.channel.isWritable, let responder, let (response, body) = responder.answer(head) {
+            if forwarded == 0, context.channel.isWritable, let (response, body) = responder.answer(head) {
                 swallowing = true
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 context.write(wrapOutboundOut(.body(body)), promise: nil)
@@ -120,7 +119,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
-        guard idleTimeout != nil, idleCheck == nil else { return }
+        guard idleCheck == nil else { return }
         idleCheck = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) {
             self.idleCheck = nil
             self.checkIdle(context)
@@ -128,7 +127,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func checkIdle(_ context: ChannelHandlerContext) {
-        guard let idleTimeout, context.channel.isActive else { return }
+        guard context.channel.isActive else { return }
         // A request read completely and still being answered keeps the connection.
         if !requestBeingRead && forwarded > 0 {
             scheduleIdleCheck(context, at: .now() + idleTimeout)

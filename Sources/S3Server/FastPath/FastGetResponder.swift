@@ -85,11 +85,7 @@ package struct FastGetResponder: Sendable {
     static func objectHeaders(_ entry: InlineObjectCache.Entry) -> HTTPFields {
         let record = entry.record
         var headers = S3Handlers.objectHeaders(record, query: [:])
-        if record.versionID != "null" {
-            headers[.amzVersionID] = record.versionID
-        } else if entry.bucketVersioned {
-            headers[.amzVersionID] = "null"
-        }
+        headers[.amzVersionID] = S3Handlers.versionHeaderValue(record, bucketVersioned: entry.bucketVersioned)
         headers[.contentLength] = String(entry.body.readableBytes)
         headers[.server] = "Stowage"
         return headers

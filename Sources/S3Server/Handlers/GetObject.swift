@@ -27,7 +27,7 @@ extension S3Handlers {
         }
 
         var headers = objectHeaders(record, call: call)
-        try await versionHeader(record, headers: &headers)
+        headers[.amzVersionID] = try await versionHeaderValue(record)
         var range: ClosedRange<Int64>?
         var status = HTTPResponse.Status.ok
         if let partText = call.query("partNumber") {

@@ -82,20 +82,30 @@ extension S3Handlers {
             xml.open("Contents")
             xml.element("Key", encode(record.key, url: url))
             xml.element("LastModified", HTTPDate.iso8601(millisecondsSince1970: record.lastModified))
-            xml.element("ETag", "\"\(record.etag)\"")
-            for algorithm in record.checksums.keys.sorted() { xml.element("ChecksumAlgorithm", algorithm) }
-            if let type = record.checksumType, !record.checksums.isEmpty { xml.element("ChecksumType", type) }
-            xml.element("Size", String(record.size))
+            objectSummary(record, to: &xml)
             if fetchOwner { owner(&xml) }
             xml.element("StorageClass", record.storageClass)
             xml.close("Contents")
         }
-        for prefix in page.commonPrefixes {
+        commonPrefixes(page.commonPrefixes, url: url, to: &xml)
+        xml.close("ListBucketResult")
+        return xmlResponse(xml)
+    }
+
+    /// ETag, checksum algorithms and type, and Size of a listed object (ListObjects, ListObjectVersions).
+    func objectSummary(_ record: ObjectRecord, to xml: inout XMLWriter) {
+        xml.element("ETag", "\"\(record.etag)\"")
+        for algorithm in record.checksums.keys.sorted() { xml.element("ChecksumAlgorithm", algorithm) }
+        if let type = record.checksumType, !record.checksums.isEmpty { xml.element("ChecksumType", type) }
+        xml.element("Size", String(record.size))
+    }
+
+    /// The `CommonPrefixes` elements of a listing.
+    func commonPrefixes(_ prefixes: [String], url: Bool, to xml: inout XMLWriter) {
+        for prefix in prefixes {
             xml.open("CommonPrefixes")
             xml.element("Prefix", encode(prefix, url: url))
             xml.close("CommonPrefixes")
         }
-        xml.close("ListBucketResult")
-        return xmlResponse(xml)
     }
 }

@@ -162,9 +162,7 @@ extension S3Handlers {
         xml.close("CopyObjectResult")
         var headers = HTTPFields()
         writtenVersionHeader(record, headers: &headers)
-        var sourceHeaders = HTTPFields()
-        try await versionHeader(source, headers: &sourceHeaders)
-        if let sourceVersion = sourceHeaders[.amzVersionID] { headers[.amzCopySourceVersionID] = sourceVersion }
+        headers[.amzCopySourceVersionID] = try await versionHeaderValue(source)
         return xmlResponse(xml, headers: headers)
     }
 }

@@ -43,12 +43,15 @@ extension S3Handlers {
 
     /// The `x-amz-version-id` a response about `record` carries: its id, or "null" for the null
     /// version of a bucket that has versioning configured; none in a never-versioned bucket.
-    func versionHeader(_ record: ObjectRecord, headers: inout HTTPFields) async throws {
-        if record.versionID != "null" {
-            headers[.amzVersionID] = record.versionID
-        } else if try await store.bucket(record.bucket).versioning != nil {
-            headers[.amzVersionID] = "null"
-        }
+    static func versionHeaderValue(_ record: ObjectRecord, bucketVersioned: Bool) -> String? {
+        if record.versionID != "null" { return record.versionID }
+        return bucketVersioned ? "null" : nil
+    }
+
+    /// `versionHeaderValue(_:bucketVersioned:)`, looking the bucket up only for a null version.
+    func versionHeaderValue(_ record: ObjectRecord) async throws -> String? {
+        if record.versionID != "null" { return record.versionID }
+        return Self.versionHeaderValue(record, bucketVersioned: try await store.bucket(record.bucket).versioning != nil)
     }
 
     /// The `versionId` query parameter; an empty one is refused as S3 does.
@@ -92,20 +95,13 @@ extension S3Handlers {
             xml.element("IsLatest", entry.isLatest ? "true" : "false")
             xml.element("LastModified", HTTPDate.iso8601(millisecondsSince1970: record.lastModified))
             if !record.isDeleteMarker {
-                xml.element("ETag", "\"\(record.etag)\"")
-                for algorithm in record.checksums.keys.sorted() { xml.element("ChecksumAlgorithm", algorithm) }
-                if let type = record.checksumType, !record.checksums.isEmpty { xml.element("ChecksumType", type) }
-                xml.element("Size", String(record.size))
+                objectSummary(record, to: &xml)
                 xml.element("StorageClass", record.storageClass)
             }
             owner(&xml)
             xml.close(record.isDeleteMarker ? "DeleteMarker" : "Version")
         }
-        for prefix in page.commonPrefixes {
-            xml.open("CommonPrefixes")
-            xml.element("Prefix", encode(prefix, url: url))
-            xml.close("CommonPrefixes")
-        }
+        commonPrefixes(page.commonPrefixes, url: url, to: &xml)
         xml.close("ListVersionsResult")
         return xmlResponse(xml)
     }
