@@ -171,12 +171,43 @@ def assert_range_exact(s3, bucket: str, item: StoredObject, first: int, last: in
     assert body == item.data[first : last + 1], f"{item.key} bytes {first}-{last}: wrong bytes"
 
 
-def run_admin(server: StowageServer, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Runs `stowage admin ARGS --endpoint <server>` with the server's credentials."""
+def root_env(server: StowageServer, secret_key: str | None = None) -> dict[str, str]:
+    """This process's environment with the server's root credentials (and no other STOWAGE_ROOT_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOWAGE_ROOT_")}
-    env.update(STOWAGE_ROOT_USER=server.access_key, STOWAGE_ROOT_PASSWORD=server.secret_key)
-    command = [str(stowage_binary()), "admin", *args, "--endpoint", server.endpoint, "--region", server.region]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    env.update(STOWAGE_ROOT_USER=server.access_key, STOWAGE_ROOT_PASSWORD=secret_key or server.secret_key)
+    return env
+
+
+def run_admin(
+    server: StowageServer, *args: str, timeout: float = 600, secret_key: str | None = None, endpoint: str | None = None
+) -> subprocess.CompletedProcess:
+    """Runs `stowage admin ARGS --endpoint <server>` with the server's credentials, as an operator would."""
+    command = [str(stowage_binary()), "admin", *args, "--endpoint", endpoint or server.endpoint, "--region", server.region]
+    return subprocess.run(command, env=root_env(server, secret_key), capture_output=True, text=True, timeout=timeout)
+
+
+def assert_error_document(response, status: int, code: str) -> dict[str, str]:
+    """A raw_http.RawResponse that is an S3 error document: status, XML, code, a message, and the
+    request id in the body equal to x-amz-request-id (as AWS sends both). Returns its fields."""
+    assert response.status == status, (response.status, response.body[:500])
+    assert response.header("content-type").startswith("application/xml")
+    error = response.error()
+    assert error["Code"] == code
+    assert error.get("Message")
+    assert error.get("RequestId") == response.header("x-amz-request-id")
+    return error
+
+
+def headers_of(response) -> dict[str, str]:
+    """The HTTP headers of a boto3 response (or of a ClientError's `response`)."""
+    return response["ResponseMetadata"]["HTTPHeaders"]
+
+
+def client_error(call, *args, **kwargs) -> ClientError:
+    """The ClientError that `call(*args, **kwargs)` must raise."""
+    with pytest.raises(ClientError) as caught:
+        call(*args, **kwargs)
+    return caught.value
 
 
 def admin_heal(server: StowageServer, target: str | None = None) -> tuple[int, dict]:

@@ -11,13 +11,8 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import error_code, make_client
+from e2e_support import MiB, error_code, http_status, make_client
 
-MiB = 1024 * 1024
-
-
-def status(error: ClientError) -> int:
-    return error.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_if_none_match_creates_only_when_absent(s3, bucket):
@@ -27,7 +22,7 @@ def test_if_none_match_creates_only_when_absent(s3, bucket):
     first = s3.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket=bucket, Key="once", Body=b"second", IfNoneMatch="*")
-    assert status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
+    assert http_status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
     got = s3.get_object(Bucket=bucket, Key="once")
     assert got["Body"].read() == b"first" and got["ETag"] == first["ETag"]
     # After a delete the key is absent again, so a create succeeds.
@@ -44,7 +39,7 @@ def test_if_match_replaces_only_that_version(s3, bucket):
     etag2 = s3.put_object(Bucket=bucket, Key="cas", Body=b"v2", IfMatch=etag)["ETag"]
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket=bucket, Key="cas", Body=b"stale", IfMatch=etag)
-    assert status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
+    assert http_status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
     assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v2"
     s3.put_object(Bucket=bucket, Key="cas", Body=b"v3", IfMatch=etag2.strip('"'))  # quotes are optional
     assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v3"
@@ -54,7 +49,7 @@ def test_if_match_on_a_missing_key_is_no_such_key(s3, bucket):
     """AWS user guide: with If-Match, if no object with the key exists, the write fails with 404 NoSuchKey."""
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket=bucket, Key="never", Body=b"x", IfMatch='"0123456789abcdef0123456789abcdef"')
-    assert status(caught.value) == 404 and error_code(caught.value) == "NoSuchKey"
+    assert http_status(caught.value) == 404 and error_code(caught.value) == "NoSuchKey"
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
@@ -68,14 +63,16 @@ def test_complete_multipart_upload_honours_conditions_and_keeps_the_upload(s3, b
     parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
     with pytest.raises(ClientError) as caught:
         s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts, IfNoneMatch="*")
-    assert status(caught.value) == 412
+    assert http_status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"existing"
     assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])] == [upload]
     current = s3.head_object(Bucket=bucket, Key="mp")["ETag"]
     with pytest.raises(ClientError) as caught:
         s3.complete_multipart_upload(
             Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts, IfMatch='"ffffffffffffffffffffffffffffffff"'
         )
-    assert status(caught.value) == 412
+    assert http_status(caught.value) == 412 and error_code(caught.value) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"existing"
     s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload=parts, IfMatch=current)
     assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"p" * 1000
 
@@ -84,7 +81,7 @@ def test_if_none_match_other_than_star_is_not_implemented(s3, bucket):
     """AWS: If-None-Match on a write "Expects the '*' (asterisk) character"; other values are refused (501)."""
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket=bucket, Key="x", Body=b"x", IfNoneMatch='"abc"')
-    assert status(caught.value) == 501 and error_code(caught.value) == "NotImplemented"
+    assert http_status(caught.value) == 501 and error_code(caught.value) == "NotImplemented"
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
@@ -105,7 +102,7 @@ def test_racing_creates_exactly_one_wins(server, bucket, size):
             s3.put_object(Bucket=bucket, Key="race", Body=body, IfNoneMatch="*")
             result = (index, 200)
         except ClientError as error:
-            result = (index, status(error))
+            result = (index, http_status(error))
         with lock:
             outcomes.append(result)
 
@@ -139,7 +136,7 @@ def test_racing_compare_and_swap_increments_lose_no_update(server, bucket):
                 client.put_object(Bucket=bucket, Key="counter", Body=str(value + 1).encode(), IfMatch=got["ETag"])
                 done += 1
             except ClientError as error:
-                assert status(error) == 412, error
+                assert http_status(error) == 412, error
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:

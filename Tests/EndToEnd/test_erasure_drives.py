@@ -27,6 +27,7 @@ from e2e_support import (
     make_client,
     metrics,
     put_objects,
+    root_env,
     shard_inventory,
     wait_until,
 )
@@ -115,12 +116,6 @@ def start_explicit(start_server, drives: list[Path]):
     return start_server(drives=drives, extra_args=CHECK_EVERY_SECOND)
 
 
-def stowage_env(server: StowageServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOWAGE_ROOT_")}
-    env.update(STOWAGE_ROOT_USER=server.access_key, STOWAGE_ROOT_PASSWORD=server.secret_key)
-    return env
-
-
 # --- (d) A read-only or full drive ------------------------------------------------------------------
 
 
@@ -200,7 +195,7 @@ def test_drives_in_the_wrong_order_refuse_to_start(start_server, tmp_path):
         drives=[drives[1], drives[0], *drives[2:]], extra_args=CHECK_EVERY_SECOND,
     )
     result = subprocess.run(
-        swapped.command(), env=stowage_env(server), capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+        swapped.command(), env=root_env(server), capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
     )
     output = result.stdout + result.stderr
     print(output)

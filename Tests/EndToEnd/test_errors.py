@@ -19,20 +19,9 @@ from botocore.exceptions import ClientError
 
 import raw_http
 from checksums import content_md5
-from e2e_support import error_code, http_status, make_client
+from e2e_support import assert_error_document, error_code, http_status, make_client
 
 STALL_LIMIT_SECONDS = 90
-
-
-def assert_error_document(response: raw_http.RawResponse, status: int, code: str) -> dict[str, str]:
-    assert response.status == status, (response.status, response.body[:500])
-    assert response.header("content-type").startswith("application/xml")
-    error = response.error()
-    assert error["Code"] == code
-    assert error.get("Message")
-    # AWS error responses carry the request id both in the body and in x-amz-request-id.
-    assert error.get("RequestId") == response.header("x-amz-request-id")
-    return error
 
 
 def object_is_absent(s3, bucket: str, key: str) -> bool:

@@ -18,7 +18,6 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-import raw_http
 from e2e_support import error_code, make_client, metrics
 
 PER_RESPONSE = {"date", "x-amz-request-id", "x-amz-id-2"}
@@ -64,12 +63,16 @@ def test_cached_get_matches_the_full_path(s3, bucket, server):
     assert got["Body"].read() == b"hello cache" and got["ETag"] == etag and got["Metadata"] == {"color": "blue"}
 
 
-def test_reads_after_writes_never_see_a_replaced_version(s3, bucket):
+def test_reads_after_writes_never_see_a_replaced_version(s3, bucket, server):
+    before = served_from_cache(server)
     for round_number in range(30):
         body = f"round {round_number}".encode()
         s3.put_object(Bucket=bucket, Key="hot", Body=body)
         assert s3.get_object(Bucket=bucket, Key="hot")["Body"].read() == body
         assert requests.get(presigned_get(s3, bucket, "hot")).content == body
+    # Small PUTs write through to the cache, so each presigned GET after a PUT was answered from it
+    # (boto3's own GETs ask for checksums, `x-amz-checksum-mode`, which the full path answers).
+    assert served_from_cache(server) - before == 30
     s3.copy_object(Bucket=bucket, Key="hot", CopySource={"Bucket": bucket, "Key": "hot"}, MetadataDirective="REPLACE",
                    Metadata={"copied": "yes"})
     assert requests.get(presigned_get(s3, bucket, "hot")).headers["x-amz-meta-copied"] == "yes"
@@ -83,7 +86,8 @@ def test_reads_after_writes_never_see_a_replaced_version(s3, bucket):
     assert gone.status_code == 404 and b"<Code>NoSuchKey</Code>" in gone.content
 
 
-def test_versioning_changes_reach_cached_objects(s3, bucket):
+def test_versioning_changes_reach_cached_objects(s3, bucket, server):
+    before = served_from_cache(server)
     s3.put_object(Bucket=bucket, Key="k", Body=b"null version")
     url = presigned_get(s3, bucket, "k")
     for _ in range(2):
@@ -96,6 +100,9 @@ def test_versioning_changes_reach_cached_objects(s3, bucket):
     for _ in range(2):
         response = requests.get(url)
         assert response.content == b"v2" and response.headers["x-amz-version-id"] == version
+    # All but the first GET after the versioning change (the change empties the cache; that GET
+    # refills it from the drives).
+    assert served_from_cache(server) - before == 5, "the GETs above were not answered from the cache"
     marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
     response = requests.get(url)
     assert response.status_code == 404 and response.headers["x-amz-delete-marker"] == "true"
@@ -120,17 +127,17 @@ def test_authentication_is_still_checked(s3, bucket, server):
 def test_pipelined_requests_are_answered_in_order(s3, bucket, server):
     s3.put_object(Bucket=bucket, Key="a", Body=b"AAAA")
     s3.put_object(Bucket=bucket, Key="b", Body=b"BBBBBB")
-    requests.get(presigned_get(s3, bucket, "a"))
-    requests.get(presigned_get(s3, bucket, "b"))
     etag_a = s3.head_object(Bucket=bucket, Key="a")["ETag"]
+    before = served_from_cache(server)
     host = f"127.0.0.1:{server.port}"
 
     def line(url: str, extra: str = "") -> bytes:
         target = url.split(host, 1)[1]
         return f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
 
-    # A full-path request (If-Match) first, then two cached ones, all in one write.
-    burst = line(presigned_get(s3, bucket, "a"), f"If-Match: {etag_a}\r\n") + line(presigned_get(s3, bucket, "b")) \
+    # In one write: a cached GET (answered at once), a full-path one (If-Match), and a cached GET
+    # that must wait for the full-path answer before its own.
+    burst = line(presigned_get(s3, bucket, "b")) + line(presigned_get(s3, bucket, "a"), f"If-Match: {etag_a}\r\n") \
         + line(presigned_get(s3, bucket, "a"))
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(burst)
@@ -141,8 +148,15 @@ def test_pipelined_requests_are_answered_in_order(s3, bucket, server):
             chunk = sock.recv(65536)
             assert chunk, f"connection closed early: {received!r}"
             received += chunk
-    bodies = [part.split(b"\r\n\r\n", 1)[1][:6] for part in received.split(b"HTTP/1.1 200")[1:]]
-    assert [b[:4] for b in bodies] == [b"AAAA", b"BBBB", b"AAAA"]
+    bodies = []
+    for response in received.split(b"HTTP/1.1 200 OK\r\n")[1:]:
+        head, rest = response.split(b"\r\n\r\n", 1)
+        length = int(next(l.split(b":", 1)[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")))
+        bodies.append(rest[:length])
+        assert len(rest) == length, "bytes between responses"
+    assert bodies == [b"BBBBBB", b"AAAA", b"AAAA"]
+    # Only the first was answered from the cache: the last arrived while the full path was busy.
+    assert served_from_cache(server) - before == 1
 
 
 def test_idle_timeout_applies_to_cached_gets(start_server):

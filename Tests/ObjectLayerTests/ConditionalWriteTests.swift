@@ -45,7 +45,10 @@ struct ConditionalWriteTests {
     func ifMatch() async throws {
         let fixture = try await ErasureFixture.make()
         defer { fixture.dir.remove() }
-        await #expect(throws: ObjectLayerError.self) { _ = try await put(fixture, "k", [1], .etag("00")) }
+        await #expect { _ = try await put(fixture, "k", [1], .etag("00")) } throws: { error in
+            (error as? ObjectLayerError)?.code == .noSuchKey
+        }
+        await #expect(throws: ObjectLayerError.self) { _ = try await fixture.store.headObject(bucket: "b", key: "k") }
         let first = try await put(fixture, "k", [1, 2, 3], nil)
         let second = try await put(fixture, "k", [4, 5], .etag(first.etag))
         do {
