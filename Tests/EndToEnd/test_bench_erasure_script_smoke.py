@@ -33,6 +33,10 @@ def test_quick_erasure_benchmark_prints_both_tables_and_cleans_up(tmp_path: Path
         row = re.search(rf"^\| {label} \| ([\d,]+) \| ([\d,]+) \| (\d+)% \|$", table, re.MULTILINE)
         assert row, f"no {label} row in:\n{table}"
         assert all(float(value.replace(",", "")) > 0 for value in row.groups()), row.group(0)
+    for label in ("PUT p99 ms", "GET p99 ms", "server peak RSS MiB"):
+        row = re.search(rf"^\| {label} \| ([\d,.]+) \| ([\d,.]+) \| \|$", table, re.MULTILINE)
+        assert row, f"no {label} row in:\n{table}"
+        assert all(float(value.replace(",", "")) > 0 for value in row.groups()), row.group(0)
     for config in ("2+2", "4+2", "4+4", "8+4", "12+4"):
         row = re.search(rf"^\| {re.escape(config)} \| ([\d,]+) \| ([\d,]+) \|$", table, re.MULTILINE)
         assert row and all(float(v.replace(",", "")) > 0 for v in row.groups()), f"{config} row in:\n{table}"

@@ -22,6 +22,8 @@ CASES = (
     "no delimiter, start", "no delimiter, middle (50%)", "no delimiter, end (last page)",
     'delimiter "/", start', 'delimiter "/", middle (50%)', 'delimiter "/", end (last page)',
     'delimiter "/", prefix "d0040/"',
+    "ListObjectVersions, start", "ListObjectVersions, middle (50%)", "ListObjectVersions, end (last page)",
+    'ListObjectVersions, delimiter "/", middle',
 )
 SERVER_ROWS = (
     "start on a new empty folder: s until it answers HTTP",

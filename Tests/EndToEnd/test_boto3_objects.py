@@ -17,20 +17,10 @@ from botocore.exceptions import ClientError
 
 import raw_http
 from checksums import content_md5, quoted_md5, s3_checksum
-from e2e_support import error_code, http_status
+from e2e_support import client_error, error_code, headers_of, http_status
 
 EMPTY_MD5_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"'
 CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
-
-
-def headers_of(response) -> dict[str, str]:
-    return response["ResponseMetadata"]["HTTPHeaders"]
-
-
-def client_error(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 # --- Put, get, head, delete -------------------------------------------------------------------

@@ -15,13 +15,7 @@ import hashlib
 
 from e2e_support import MiB, admin_heal, make_client, shard_inventory, wipe_folder
 from test_erasure import start_erasure_node
-
-
-def snapshot(s3, bucket: str) -> list[tuple]:
-    listing = s3.list_object_versions(Bucket=bucket)
-    versions = [(v["Key"], v["VersionId"], v["IsLatest"], v["ETag"], v["Size"]) for v in listing.get("Versions", [])]
-    markers = [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listing.get("DeleteMarkers", [])]
-    return sorted(versions) + sorted(markers)
+from test_versioning import listing_snapshot as snapshot
 
 
 def assert_every_version_exact(s3, bucket: str, bodies: dict[tuple[str, str], bytes], context: str) -> None:
@@ -75,10 +69,12 @@ def test_every_version_survives_lost_drives_and_is_healed(start_server, tmp_path
     server.restart()
     s3 = make_client(server)
     assert_every_version_exact(s3, bucket, bodies, "after the restart: ")
+    assert snapshot(s3, bucket) == before
 
     code, report = admin_heal(server)
     assert code == 0 and report["failures"] == []
     assert shard_inventory(drives) == inventory, "heal did not put back every shard of every version"
+    assert snapshot(s3, bucket) == before
     code, again = admin_heal(server)
     assert code == 0 and again["shardsHealed"] == 0 and again["recordsHealed"] == 0 and again["corruptionsFound"] == 0
 
