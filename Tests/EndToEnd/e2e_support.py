@@ -253,6 +253,17 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
         time.sleep(interval)
 
 
+def shard_digests(drives: list[Path]) -> dict[str, dict[str, str]]:
+    """{drive folder: {shard file path relative to DRIVE/shards: sha256 of its bytes}}: unlike the
+    inventory of sizes, it tells a flipped byte from a healed shard."""
+    digests = {}
+    for drive in drives:
+        root = Path(drive) / "shards"
+        files = root.rglob("*") if root.is_dir() else []
+        digests[str(drive)] = {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+    return digests
+
+
 def shard_inventory(drives: list[Path]) -> dict[str, dict[str, int]]:
     """{drive folder: {shard file path relative to DRIVE/shards: size}} for every drive."""
     inventory = {}

@@ -37,6 +37,7 @@ from e2e_support import (
     make_client,
     metrics,
     put_objects,
+    shard_digests,
     shard_inventory,
     wait_until,
     wipe_folder,
@@ -180,6 +181,7 @@ def test_fault_on_parity_drives_reads_exact_and_heal_restores_every_shard(
     s3.create_bucket(Bucket="erasure")
     stored = put_objects(s3, "erasure", SIZES, LARGE_MULTIPART)
     before = shard_inventory(drives)
+    digests = shard_digests(drives)
     assert_every_drive_holds_the_same_shards(before, expected_shard_files(stored))
     chosen = sorted(rng.sample(range(drive_count), parity_for(drive_count)))
     print(f"{fault} on drives {chosen} of {drive_count}, {timing}")
@@ -208,6 +210,8 @@ def test_fault_on_parity_drives_reads_exact_and_heal_restores_every_shard(
     else:
         assert healed > 0
     assert inventory_problems(before, shard_inventory(drives)) == []
+    # Rebuilt shards are byte for byte what was written (flipped bytes included).
+    assert shard_digests(drives) == digests
     assert_clean_second_heal(server)
     prove_healed_drives_serve(server, "erasure", stored, drives, chosen, rng)
 
@@ -351,6 +355,7 @@ def test_background_scanner_finds_and_heals_damaged_shards(drive_count, fault, s
     s3.create_bucket(Bucket="scanned")
     stored = put_objects(s3, "scanned", SIZES, {"multipart": 24 * MiB}, part_size=8 * MiB)
     before = shard_inventory(drives)
+    digests = shard_digests(drives)
     assert_every_drive_holds_the_same_shards(before, expected_shard_files(stored))
     chosen = sorted(rng.sample(range(drive_count), parity_for(drive_count)))
     print(f"{fault} on drives {chosen} of {drive_count}; waiting for the scanner")

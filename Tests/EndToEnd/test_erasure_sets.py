@@ -4,15 +4,8 @@ in one set, chosen by hash, and listing merges the sets in key order, page by pa
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from e2e_support import make_client
-
-MiB = 1024 * 1024
-
-
-def drives_with_shards(drives: list[Path]) -> set[int]:
-    return {i for i, d in enumerate(drives) if any(p.is_file() for p in (d / "shards").rglob("*"))}
+from e2e_support import MiB, make_client, shard_inventory
 
 
 def test_two_sets_hold_disjoint_keys_and_list_as_one_bucket(start_server, tmp_path):
@@ -27,8 +20,12 @@ def test_two_sets_hold_disjoint_keys_and_list_as_one_bucket(start_server, tmp_pa
     bodies = {f"big-{i}": os.urandom(MiB + i) for i in range(12)}
     for key, body in bodies.items():
         s3.put_object(Bucket="sets", Key=key, Body=body)
-    used = drives_with_shards(drives)
-    assert any(i < 16 for i in used) and any(i >= 16 for i in used), used
+    # Each object is in exactly one set: all 16 drives of a set hold the same shard files, and the
+    # two sets' files add up to the 12 objects, with both sets used.
+    counts = [len(files) for files in shard_inventory(drives).values()]
+    first, second = counts[:16], counts[16:]
+    assert len(set(first)) == 1 and len(set(second)) == 1, counts
+    assert first[0] + second[0] == 12 and first[0] > 0 and second[0] > 0, counts
     for key, body in bodies.items():
         assert s3.get_object(Bucket="sets", Key=key)["Body"].read() == body
 
@@ -45,5 +42,5 @@ def test_two_sets_hold_disjoint_keys_and_list_as_one_bucket(start_server, tmp_pa
     assert [item["Key"] for item in rolled["Contents"]] == sorted(bodies)
     for key in keys[:50]:
         s3.delete_object(Bucket="sets", Key=key)
-    remaining = s3.list_objects_v2(Bucket="sets", Prefix="dir")["KeyCount"]
-    assert remaining == 250
+    remaining = [item["Key"] for item in s3.list_objects_v2(Bucket="sets", Prefix="dir")["Contents"]]
+    assert remaining == sorted(keys[50:])
