@@ -371,6 +371,7 @@ def test_background_scanner_finds_and_heals_damaged_shards(drive_count, fault, s
     assert healed["stowage_scanner_passes_total"] > start["stowage_scanner_passes_total"]
     assert healed["stowage_corruptions_found_total"] > start["stowage_corruptions_found_total"]
     assert inventory_problems(before, shard_inventory(drives)) == []
+    assert shard_digests(drives) == digests
     code, report = admin_heal(server)
     assert code == 0
     assert report["corruptionsFound"] == 0 and report["shardsHealed"] == 0 and report["failures"] == []
