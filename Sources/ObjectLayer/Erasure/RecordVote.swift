@@ -16,7 +16,7 @@ package struct ResolvedRecord: Sendable {
 /// Picks a version from the drives' copies of one key's record.
 ///
 /// Rule: the version held by the most drives wins; a tie goes to the newest record (by
-/// version stamp, modification time, then ETag), and a record beats absence on a tie, so a tie never loses
+/// version order, then ETag), and a record beats absence on a tie, so a tie never loses
 /// an acknowledged write. A write reaches a write quorum (more than half the set when K = M,
 /// at least K otherwise), so an acknowledged version outvotes older ones unless more than M
 /// drives fail at once.
@@ -52,9 +52,10 @@ enum RecordVote {
         return ResolvedRecord(record: nil, agreeing: absent, stale: stale.sorted())
     }
 
+    /// Version order (`ObjectRecord.isNewer`); two copies of one version that differ (a stale
+    /// rewrite) are ordered by ETag, so every node picks the same.
     static func isOlder(_ a: ObjectRecord, than b: ObjectRecord) -> Bool {
-        if a.versionStamp != b.versionStamp { return a.versionStamp < b.versionStamp }
-        if a.lastModified != b.lastModified { return a.lastModified < b.lastModified }
+        if a.versionStamp != b.versionStamp || a.versionID != b.versionID { return b.isNewer(than: a) }
         return a.etag < b.etag
     }
 

@@ -135,8 +135,13 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
 
     /// True when this version is newer than `other` (of the same key).
     package func isNewer(than other: ObjectRecord) -> Bool {
-        if versionStamp != other.versionStamp { return versionStamp > other.versionStamp }
-        return versionID.utf8.lexicographicallyPrecedes(other.versionID.utf8)
+        Self.isNewer(stamp: versionStamp, versionID: versionID, than: other.versionStamp, other.versionID)
+    }
+
+    /// The order of versions: a higher stamp is newer; of equal stamps, the smaller id (bytes).
+    package static func isNewer(stamp: Int64, versionID: String, than otherStamp: Int64, _ otherID: String) -> Bool {
+        if stamp != otherStamp { return stamp > otherStamp }
+        return versionID.utf8.lexicographicallyPrecedes(otherID.utf8)
     }
 
     /// The shards this record owns on a drive.

@@ -31,9 +31,7 @@ package struct VersionCursor: Sendable, Equatable {
         case .atKey: return true
         case .afterKey: return false
         case .afterVersion(let stamp, let versionID):
-            let marker = ObjectRecord(bucket: record.bucket, key: record.key, versionID: versionID, size: 0, etag: "",
-                                      lastModified: 0, versionStamp: stamp)
-            return marker.isNewer(than: record)
+            return ObjectRecord.isNewer(stamp: stamp, versionID: versionID, than: record.versionStamp, record.versionID)
         }
     }
 
