@@ -71,31 +71,6 @@ package struct ReedSolomon: Sendable {
 
     private static let codes = Mutex<[Int: ReedSolomon]>([:])
 
-    /// Encodes M parity shards from K data shards, all exactly `shardLength` bytes.
-    ///
-    /// `data` holds K buffers and `parity` M buffers, all of one length (at most `Int32.max`);
-    /// the parity buffers are overwritten. Allocates nothing on the heap. Breaking these
-    /// preconditions stops the process: they are programming errors, not input errors.
-    package func encode(data: [UnsafeRawBufferPointer], parity: [UnsafeMutableRawBufferPointer]) {
-        precondition(data.count == dataShards, "encode needs \(dataShards) data shards, got \(data.count)")
-        precondition(parity.count == parityShards, "encode needs \(parityShards) parity shards, got \(parity.count)")
-        let length = data[0].count
-        precondition(length <= Int(Int32.max), "shard length \(length) exceeds Int32.max")
-        precondition(
-            data.allSatisfy { $0.count == length } && parity.allSatisfy { $0.count == length },
-            "encode needs shards of one length")
-        guard parityShards > 0, length > 0 else { return }
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt8>?.self, capacity: totalShards) { pointers in
-            for (i, shard) in data.enumerated() {
-                pointers[i] = UnsafeMutablePointer(mutating: shard.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
-            for (i, shard) in parity.enumerated() {
-                pointers[dataShards + i] = shard.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            }
-            Self.apply(encodeTables, length: length, sources: dataShards, outputs: parityShards, pointers: pointers)
-        }
-    }
-
     /// Encodes M parity shards from K data shards: K buffers of equal readable length in, M new
     /// buffers of that length out (one allocation each, nothing else). With M == 0, returns [].
     package func encode(_ data: [ByteBuffer]) -> [ByteBuffer] {
