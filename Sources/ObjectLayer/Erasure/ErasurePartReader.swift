@@ -37,7 +37,7 @@ final class ErasurePartReader: @unchecked Sendable {
     func blockLength(_ block: Int64) -> Int { Int(min(Int64(layout.blockSize), part.size - block * Int64(layout.blockSize))) }
 
     /// Bytes `[from, to)` of block `block` of the part.
-    func read(block: Int64, from: Int, to: Int) async throws -> ByteBuffer {
+    func read(block: Int64, from: Int, to: Int) async throws -> [ByteBuffer] {
         let length = blockLength(block)
         precondition(from >= 0 && from <= to && to <= length, "read outside the block")
         let chunk = layout.chunkSize(blockLength: length)
@@ -54,7 +54,7 @@ final class ErasurePartReader: @unchecked Sendable {
                         expectedSize: layout.shardSize(partSize: part.size))
                     readers[position] = reader
                 }
-                return try await reader.read(offset: shardOffset + Int64(from), length: to - from)
+                return [try await reader.read(offset: shardOffset + Int64(from), length: to - from)]
             } catch {
                 await noteDamage(position, error)
             }
@@ -65,7 +65,9 @@ final class ErasurePartReader: @unchecked Sendable {
             let rebuilt = try codec.reconstruct(chunks, wanted: missingData)
             for (index, bytes) in rebuilt { chunks[index] = bytes }
         }
-        var output = ByteBufferAllocator().buffer(capacity: to - from)
+        // The bytes are the data chunks' slices in order: handed on as they are, not copied.
+        var output: [ByteBuffer] = []
+        output.reserveCapacity(layout.dataShards)
         var position = 0
         for index in 0..<layout.dataShards where position < to {
             var bytes = chunks[index]!
@@ -76,8 +78,7 @@ final class ErasurePartReader: @unchecked Sendable {
             let lower = max(from, start) - start
             let upper = min(to, end) - start
             bytes.moveReaderIndex(forwardBy: lower)
-            var slice = bytes.readSlice(length: upper - lower)!
-            output.writeBuffer(&slice)
+            output.append(bytes.readSlice(length: upper - lower)!)
         }
         return output
     }

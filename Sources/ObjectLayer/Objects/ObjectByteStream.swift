@@ -36,8 +36,11 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
         let end: Int64
         var reader: ErasurePartReader?
         var readerPart: Int = -1
+        /// The rest of the last block read (its data chunks' slices), last first.
+        var pending: [ByteBuffer] = []
 
         package mutating func next() async throws -> ByteBuffer? {
+            if let next = pending.popLast() { return next }
             guard position < end else {
                 await reader?.close()
                 reader = nil
@@ -68,9 +71,10 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
             let block = offsetInPart / blockSize
             let from = Int(offsetInPart - block * blockSize)
             let to = Int(Swift.min(Int64(reader!.blockLength(block)), end - partStart - block * blockSize))
-            let bytes = try await reader!.read(block: block, from: from, to: to)
+            var slices = try await reader!.read(block: block, from: from, to: to)
             position += Int64(to - from)
-            return bytes
+            pending = slices.count > 1 ? Array(slices.dropFirst().reversed()) : []
+            return slices.isEmpty ? ByteBuffer() : slices.removeFirst()
         }
     }
 }
