@@ -77,33 +77,37 @@ package struct S3Responder: HTTPResponder {
         }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
-        let signable = SignableRequest(
-            method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
-        let auth = try verifier.verify(
-            signable, virtualHostBucket: virtualHostBucket(route, host: headers["host"]),
-            now: Int64(Date().timeIntervalSince1970))
+        let auth = try authenticate(
+            route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
+            host: headers["host"])
         let call = S3Call(request: request, route: route, auth: auth, requestID: requestID, logger: logger, headers: headers)
         return try await handlers.dispatch(call)
     }
 
-    /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 signs it).
-    private func virtualHostBucket(_ route: S3Request, host: String?) -> String? {
-        Self.virtualHostBucket(route, host: host, domains: configuration.virtualHostDomains)
+    /// Checks the signature of a routed request: the step the full path and the GET fast path share.
+    func authenticate(
+        _ route: S3Request, method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)],
+        host: String?
+    ) throws -> VerifiedRequest {
+        let signable = SignableRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers)
+        return try verifier.verify(
+            signable, virtualHostBucket: virtualHostBucket(route, host: host), now: Int64(Date().timeIntervalSince1970))
     }
 
-    static func virtualHostBucket(_ route: S3Request, host: String?, domains: [String]) -> String? {
-        guard let bucket = route.bucket, let host = host?.lowercased() else { return nil }
+    /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 signs it).
+    private func virtualHostBucket(_ route: S3Request, host: String?) -> String? {
+        guard !configuration.virtualHostDomains.isEmpty, let bucket = route.bucket, let host = host?.lowercased() else {
+            return nil
+        }
         let name = host.split(separator: ":").first.map(String.init) ?? host
-        for domain in domains where name == bucket + "." + domain.lowercased() {
+        for domain in configuration.virtualHostDomains where name == bucket + "." + domain.lowercased() {
             return bucket
         }
         return nil
     }
 
-    /// The GET fast path sharing this responder's store, router and verifier (see `FastGetHandler`).
-    package var fastGet: FastGetResponder {
-        FastGetResponder(store: store, router: router, verifier: verifier, virtualHostDomains: configuration.virtualHostDomains)
-    }
+    /// The GET fast path, routing and authenticating as this responder does (see `FastGetHandler`).
+    package var fastGet: FastGetResponder { FastGetResponder(responder: self) }
 
     static func split(_ target: String) -> (path: String, query: String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }

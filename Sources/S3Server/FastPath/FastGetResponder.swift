@@ -12,18 +12,14 @@ internal import Synchronization
 /// overrides, a version id, a body, or one that fails authentication — returns nil and goes the
 /// full path, which also produces every error.
 package struct FastGetResponder: Sendable {
-    let store: ObjectStore
-    let router: S3Router
-    let verifier: SigV4Verifier
-    let virtualHostDomains: [String]
+    let responder: S3Responder
     private let date = DateHeader()
 
-    init(store: ObjectStore, router: S3Router, verifier: SigV4Verifier, virtualHostDomains: [String]) {
-        self.store = store
-        self.router = router
-        self.verifier = verifier
-        self.virtualHostDomains = virtualHostDomains
+    init(responder: S3Responder) {
+        self.responder = responder
     }
+
+    private var store: ObjectStore { responder.store }
 
     /// Request headers that make a GET something other than a plain read of the whole object, or
     /// that concern the connection: the full path handles those.
@@ -53,17 +49,17 @@ package struct FastGetResponder: Sendable {
             host = authority
         }
         let (rawPath, rawQuery) = S3Responder.split(target)
-        guard let route = try? router.route(method: "GET", rawPath: rawPath, rawQuery: rawQuery, host: host, headers: headerList),
+        guard let route = try? responder.router.route(
+            method: "GET", rawPath: rawPath, rawQuery: rawQuery, host: host, headers: headerList),
             route.operation == .getObject, let bucket = route.bucket, let key = route.key,
             // Presigned SigV4 parameters only (AWS SDK v3 adds `x-id=GetObject`).
             route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") || $0 == "x-id" }),
             let entry = store.inlineCache.lookup(bucket: bucket, key: key)
         else { return nil }
-        let signable = SignableRequest(method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        guard (try? responder.authenticate(
+            route, method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList, host: host)) != nil
+        else { return nil }
         let now = Int64(Date().timeIntervalSince1970)
-        let virtualHostBucket =
-            virtualHostDomains.isEmpty ? nil : S3Responder.virtualHostBucket(route, host: host, domains: virtualHostDomains)
-        guard (try? verifier.verify(signable, virtualHostBucket: virtualHostBucket, now: now)) != nil else { return nil }
         // The object's own headers are built once per cached version and kept with it.
         var headers: HTTPFields
         if let rendered = entry.attachment as? HTTPFields {

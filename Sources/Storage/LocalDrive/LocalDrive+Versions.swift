@@ -15,32 +15,29 @@ extension LocalDrive {
         var bytes: [UInt8]
     }
 
-    static func currentRow(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> StoredVersion? {
+    /// The one record `sql` selects (first column), decoded, with its bytes.
+    private static func storedRow(_ db: SQLiteConnection, _ sql: String, _ arguments: [SQLiteValue]) throws -> StoredVersion? {
         var found: [UInt8]?
-        try db.query("SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
-            found = $0.blob(0)
-        }
+        try db.query(sql, arguments) { found = $0.blob(0) }
         return try found.map { StoredVersion(record: try RecordCodec.decode(ObjectRecord.self, from: $0), bytes: $0) }
     }
 
+    static func currentRow(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> StoredVersion? {
+        try storedRow(db, "SELECT record FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
+    }
+
     static func newestVersionRow(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> StoredVersion? {
-        var found: [UInt8]?
-        try db.query(
-            "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
-            [.text(bucket), .blob(Array(key.utf8))]
-        ) { found = $0.blob(0) }
-        return try found.map { StoredVersion(record: try RecordCodec.decode(ObjectRecord.self, from: $0), bytes: $0) }
+        try storedRow(
+            db, "SELECT record FROM versions WHERE bucket = ? AND key = ? ORDER BY neg_stamp, version_id LIMIT 1",
+            [.text(bucket), .blob(Array(key.utf8))])
     }
 
     static func versionRow(_ db: SQLiteConnection, _ bucket: String, _ key: String, _ versionID: String) throws
         -> StoredVersion?
     {
-        var found: [UInt8]?
-        try db.query(
-            "SELECT record FROM versions WHERE bucket = ? AND key = ? AND version_id = ? LIMIT 1",
-            [.text(bucket), .blob(Array(key.utf8)), .text(versionID)]
-        ) { found = $0.blob(0) }
-        return try found.map { StoredVersion(record: try RecordCodec.decode(ObjectRecord.self, from: $0), bytes: $0) }
+        try storedRow(
+            db, "SELECT record FROM versions WHERE bucket = ? AND key = ? AND version_id = ? LIMIT 1",
+            [.text(bucket), .blob(Array(key.utf8)), .text(versionID)])
     }
 
     /// The newest version of the key, delete markers included.
