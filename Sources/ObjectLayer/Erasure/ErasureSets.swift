@@ -65,11 +65,17 @@ package struct ErasureSets: Sendable {
         return failures
     }
 
-    /// Replaces the bucket's record (its configuration) on every drive that has the bucket; more
-    /// than half of all drives must take it. Drives that lack the bucket are left to
-    /// `repairBucket` (creating it here could bring back a bucket deleted meanwhile).
+    /// Replaces the bucket's record (its configuration) on every drive; more than half of all
+    /// drives must take it. A drive that missed the bucket's creation gets it now (as
+    /// `repairBucket` does), or a change could not reach its quorum while another drive is away.
+    /// The caller has just found the bucket by vote; a DeleteBucket racing this change can leave
+    /// it re-created (S3 gives no ordering between the two either).
     package func updateBucket(_ bucket: BucketRecord) async throws {
-        let answers = await fanOutAll { try await $0.updateBucket(bucket) }
+        let answers = await fanOutAll { drive in
+            if try await drive.bucket(named: bucket.name) == nil { try await drive.createBucket(bucket) } else {
+                try await drive.updateBucket(bucket)
+            }
+        }
         _ = try sets[0].requireQuorum(answers, bucketQuorum, "update bucket")
     }
 
