@@ -30,32 +30,14 @@ extension ErasureSet {
             return versions
         }
         try requireAnswers(answers, operation: "heal \(bucket)/\(key)")
-        var copies: [VersionIdentity: (record: ObjectRecord, copies: [DriveAnswer<ObjectRecord?>])] = [:]
-        for (position, answer) in answers.enumerated() {
-            guard let versions = answer.value else { continue }
-            for record in versions {
-                let identity = VersionIdentity(record)
-                var entry = copies[identity] ?? (record, answers.map(Self.absence))
-                entry.copies[position] = .success(record)
-                copies[identity] = entry
-            }
-        }
         // Two drives may hold different records under one version id (a stale copy of the null
         // version): each is voted on, and the loser is replaced when the winner is rewritten.
-        return copies.values.sorted { VersionCursor.precedes($0.record, $1.record) }.map { entry in
-            let resolved = RecordVote.resolve(entry.copies)
-            return ResolvedVersion(
-                versionID: entry.record.versionID, record: resolved.record, agreeing: resolved.agreeing, stale: resolved.stale)
-        }
-    }
-
-    /// How a drive's answer counts for a version it did not list: absent if it answered, else
-    /// as its failure (a damaged index makes it stale for every version) or offline.
-    private static func absence(_ answer: DriveAnswer<[ObjectRecord]>) -> DriveAnswer<ObjectRecord?> {
-        switch answer {
-        case .success: .success(nil)
-        case .failure(let error): .failure(error)
-        case .offline: .offline
+        let (entries, _) = Self.mergePages(
+            answers, limit: Int.max, identity: VersionIdentity.init, precedes: VersionCursor.precedes)
+        return entries.map { entry in
+            ResolvedVersion(
+                versionID: entry.record.versionID, record: entry.resolved.record, agreeing: entry.resolved.agreeing,
+                stale: entry.resolved.stale)
         }
     }
 

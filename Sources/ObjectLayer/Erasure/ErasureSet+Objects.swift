@@ -116,30 +116,46 @@ extension ErasureSet {
             try await $0.listObjects(bucket: bucket, prefix: prefix, after: after, inclusive: inclusive, limit: limit)
         }
         try requireAnswers(answers, operation: "list \(bucket)")
-        // The merge may only go as far as the shortest full page.
-        var boundary: String?
-        for answer in answers {
-            guard let page = answer.value, page.count == limit, let last = page.last?.key else { continue }
-            if boundary == nil || RecordVote.precedes(last, boundary!) { boundary = last }
-        }
         // Keyed by the key's bytes: S3 keys that Swift's String equality would merge (composed and
         // decomposed "é") are different keys.
-        var copiesByKey: [[UInt8]: (key: String, copies: [DriveAnswer<ObjectRecord?>])] = [:]
+        let (entries, boundary) = Self.mergePages(answers, limit: limit, identity: { Array($0.key.utf8) }) {
+            RecordVote.precedes($0.key, $1.key)
+        }
+        return (entries.map { ($0.record.key, $0.resolved) }, boundary?.key)
+    }
+
+    /// Merges the drives' pages of one listing: as far as the shortest page that came back full
+    /// (`boundary`, nil when every page ended short), the copies of each entry grouped by
+    /// `identity`, in `precedes` order, each resolved by vote. A drive that answered without an
+    /// entry counts as not having it; one whose listing failed, as damaged for every entry.
+    static func mergePages<Identity: Hashable>(
+        _ answers: [DriveAnswer<[ObjectRecord]>], limit: Int, identity: (ObjectRecord) -> Identity,
+        precedes: (ObjectRecord, ObjectRecord) -> Bool
+    ) -> (entries: [(record: ObjectRecord, resolved: ResolvedRecord)], boundary: ObjectRecord?) {
+        var boundary: ObjectRecord?
+        for answer in answers {
+            guard let page = answer.value, page.count == limit, let last = page.last else { continue }
+            if boundary == nil || precedes(last, boundary!) { boundary = last }
+        }
+        let absent: [DriveAnswer<ObjectRecord?>] = answers.map { answer in
+            switch answer {
+            case .success: .success(nil)
+            case .failure(let error): .failure(error)
+            case .offline: .offline
+            }
+        }
+        var copies: [Identity: (record: ObjectRecord, copies: [DriveAnswer<ObjectRecord?>])] = [:]
         for (position, answer) in answers.enumerated() {
             guard let page = answer.value else { continue }
             for record in page {
-                if let boundary, RecordVote.precedes(boundary, record.key) { break }
-                let bytes = Array(record.key.utf8)
-                var entry = copiesByKey[bytes] ?? (record.key, answers.map { $0.value == nil ? .offline : .success(nil) })
+                if let boundary, precedes(boundary, record) { break }
+                let id = identity(record)
+                var entry = copies[id] ?? (record, absent)
                 entry.copies[position] = .success(record)
-                copiesByKey[bytes] = entry
+                copies[id] = entry
             }
         }
-        let keys = copiesByKey.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        return (keys.map { bytes in
-            let entry = copiesByKey[bytes]!
-            return (entry.key, RecordVote.resolve(entry.copies))
-        }, boundary)
+        return (copies.values.sorted { precedes($0.record, $1.record) }.map { ($0.record, RecordVote.resolve($0.copies)) }, boundary)
     }
 
     // MARK: Versions
@@ -162,25 +178,10 @@ extension ErasureSet {
             let from = cursor
             let answers = await fanOut { try await $0.listVersions(bucket: bucket, prefix: prefix, after: from, limit: want) }
             try requireAnswers(answers, operation: "list versions \(bucket)")
-            var boundary: ObjectRecord?
-            for answer in answers {
-                guard let page = answer.value, page.count == want, let last = page.last else { continue }
-                if boundary == nil || VersionCursor.precedes(last, boundary!) { boundary = last }
-            }
-            var copies: [VersionIdentity: (record: ObjectRecord, copies: [DriveAnswer<ObjectRecord?>])] = [:]
-            for (position, answer) in answers.enumerated() {
-                guard let page = answer.value else { continue }
-                for record in page {
-                    if let boundary, VersionCursor.precedes(boundary, record) { break }
-                    let identity = VersionIdentity(record)
-                    var entry = copies[identity] ?? (record, answers.map { $0.value == nil ? .offline : .success(nil) })
-                    entry.copies[position] = .success(record)
-                    copies[identity] = entry
-                }
-            }
-            let ordered = copies.values.sorted { VersionCursor.precedes($0.record, $1.record) }
-            for entry in ordered {
-                if let record = RecordVote.resolve(entry.copies).record { result.append(record) }
+            let (entries, boundary) = Self.mergePages(
+                answers, limit: want, identity: VersionIdentity.init, precedes: VersionCursor.precedes)
+            for entry in entries {
+                if let record = entry.resolved.record { result.append(record) }
                 if result.count == limit { break }
             }
             guard let boundary else { break }
