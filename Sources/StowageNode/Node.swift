@@ -42,9 +42,7 @@ package enum Node {
             let fastGet = responder.fastGet
             let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
             let http = HTTP1Channel.Configuration(
-                additionalChannelHandlers: [
-                    ExpectContinueHandler(), FastGetHandler(responder: fastGet, idleTimeout: idleTimeout),
-                ],
+                additionalChannelHandlers: [ExpectContinueHandler()],
                 idleTimeout: nil,
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
@@ -52,7 +50,7 @@ package enum Node {
             let background = BackgroundWork(healer: healer, wake: wake, configuration: configuration)
             let app = Application(
                 responder: responder,
-                server: .http1(configuration: http),
+                server: .http1(configuration: http, fastGet: fastGet, idleTimeout: idleTimeout),
                 configuration: ApplicationConfiguration(
                     address: .hostname(configuration.host, port: configuration.port), serverName: nil),
                 services: [background],

@@ -224,3 +224,85 @@ def test_cache_can_be_turned_off(start_server):
         assert requests.get(url).content == b"from the index"
     assert served_from_cache(server) == 0
     assert metrics(server)["stowage_inline_cache_bytes"] == 0
+
+
+def raw_exchange(server, request: bytes) -> bytes:
+    """Sends one request on a fresh connection and reads until the server closes or the
+    response's Content-Length is complete."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while True:
+            if b"\r\n\r\n" in received:
+                head, rest = received.split(b"\r\n\r\n", 1)
+                lengths = [l.split(b":", 1)[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                if lengths and len(rest) >= int(lengths[0]):
+                    return received
+            chunk = sock.recv(65536)
+            if not chunk:
+                return received
+            received += chunk
+
+
+def test_presigned_urls_in_every_form_are_answered_alike(s3, bucket, server):
+    """The canonical presigned lane (as SDK presigners write URLs, with or without the AWS SDK's
+    `x-id`), presigned URLs in other encodings (the general lane) and header-signed GETs all give the
+    full path's answer from the cache; a URL whose parameters were reordered is still valid (SigV4
+    sorts them)."""
+    key = "dir/caf\u00e9 menu+(1).txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"every lane", ContentType="text/plain")
+    plain = presigned_get(s3, bucket, key)
+    reference = requests.get(plain)  # may fill the cache
+    assert reference.status_code == 200 and reference.content == b"every lane"
+    host = f"127.0.0.1:{server.port}"
+    path, query = plain.split(host, 1)[1].split("?", 1)
+    reordered = "&".join(reversed(query.split("&")))
+    # `%2F` → `%2f` in the credential: the same URL to SigV4 (escapes are decoded), not canonical bytes.
+    lowercase_escape = query.replace("%2F", "%2f")
+    # SigV4 header auth, no checksum mode: the signed request botocore would send, via requests.
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    signed = AWSRequest(method="GET", url=f"{server.endpoint}{path}")
+    S3SigV4Auth(s3._request_signer._credentials, "s3", "us-east-1").add_auth(signed)
+    before = served_from_cache(server)
+    answers = [
+        requests.get(plain),
+        requests.get(s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=600) + "&x-id=GetObject"),
+        requests.get(f"{server.endpoint}{path}?{reordered}"),
+        requests.get(f"{server.endpoint}{path}?{lowercase_escape}"),
+        requests.get(f"{server.endpoint}{path}", headers=dict(signed.headers)),
+    ]
+    for answer in answers[:1] + answers[2:]:
+        assert answer.status_code == 200, answer.content
+        assert answer.content == b"every lane"
+        assert comparable(answer.headers) == comparable(reference.headers)
+    # `x-id` added after signing is not covered by the signature.
+    assert answers[1].status_code == 403 and b"SignatureDoesNotMatch" in answers[1].content
+    assert served_from_cache(server) - before == 4
+
+
+def test_requests_the_fast_path_leaves_get_the_full_paths_answer(s3, bucket, server):
+    """HTTP/1.0, two Host headers, a presigned URL that also carries an Authorization header
+    (two mechanisms: InvalidArgument, as AWS), and a presigned URL sent to another Host are not
+    answered from the cache: the full path answers (including its errors) and the cache counter
+    does not move."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"full path")
+    url = presigned_get(s3, bucket, "k")
+    assert requests.get(url).content == b"full path"
+    host = f"127.0.0.1:{server.port}"
+    target = url.split(host, 1)[1]
+    before = served_from_cache(server)
+    http10 = raw_exchange(server, f"GET {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+    assert http10.startswith(b"HTTP/1.") and b" 200 " in http10.split(b"\r\n", 1)[0] and http10.endswith(b"full path")
+    both = requests.get(url, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/s3/aws4_request, "
+                                                         "SignedHeaders=host, Signature=" + "0" * 64})
+    assert both.status_code == 400 and b"<Code>InvalidArgument</Code>" in both.content
+    other_host = raw_exchange(server, f"GET {target} HTTP/1.1\r\nHost: localhost:{server.port}\r\n\r\n".encode())
+    assert other_host.startswith(b"HTTP/1.1 403") and b"SignatureDoesNotMatch" in other_host
+    two_hosts = raw_exchange(server, f"GET {target} HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n\r\n".encode())
+    assert two_hosts.startswith(b"HTTP/1.1 200") and two_hosts.endswith(b"full path")  # the full path's answer
+    assert served_from_cache(server) == before
+    # And the same URL on its own is still answered from the cache.
+    assert requests.get(url).content == b"full path"
+    assert served_from_cache(server) == before + 1

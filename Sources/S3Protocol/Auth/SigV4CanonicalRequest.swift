@@ -120,23 +120,23 @@ struct SigV4CanonicalRequest: Sendable {
 
     /// Appends `canonicalURI(rawPath:)` to `out`.
     static func appendCanonicalURI(rawPath: String, to out: inout [UInt8]) throws {
-        let utf8 = rawPath.utf8
-        guard !utf8.isEmpty else {
+        var rawPath = rawPath
+        try rawPath.withUTF8 { try appendCanonicalURI(rawPath: $0, to: &out) }
+    }
+
+    /// Appends `canonicalURI(rawPath:)` of the UTF-8 bytes `rawPath` to `out`.
+    static func appendCanonicalURI(rawPath: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) throws {
+        guard !rawPath.isEmpty else {
             out.append(UInt8(ascii: "/"))
             return
         }
-        let hasEscape =
-            utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: "%")) } ?? utf8.contains(UInt8(ascii: "%"))
-        guard hasEscape else {
-            // Nothing to decode, and a String is valid UTF-8 already.
-            PercentEncoding.appendAWSURIEncoded(utf8, encodeSlash: false, to: &out)
+        guard rawPath.contains(UInt8(ascii: "%")) else {
+            // Nothing to decode; the bytes are UTF-8 already (a String's, or checked by the caller).
+            PercentEncoding.appendAWSURIEncoded(rawPath, encodeSlash: false, to: &out)
             return
         }
         var decoded = [UInt8]()
-        let wellFormed =
-            utf8.withContiguousStorageIfAvailable { PercentEncoding.appendDecoded($0, to: &decoded) }
-            ?? PercentEncoding.appendDecoded(utf8, to: &decoded)
-        guard wellFormed,
+        guard PercentEncoding.appendDecoded(rawPath, to: &decoded),
             decoded.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) != nil
         else {
             throw S3Error(.invalidURI, "Couldn't parse the specified URI: malformed percent-encoding in the path.")

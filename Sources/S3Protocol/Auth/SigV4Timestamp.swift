@@ -35,7 +35,8 @@ package struct SigV4Timestamp: Sendable, Equatable {
         self.amzDate = text
     }
 
-    private static func parseAmzDate(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+    /// Seconds since 1970 of `yyyyMMdd'T'HHmmss'Z'`, or nil.
+    static func parseAmzDate(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z"),
             let year = Self.number(b[0..<4]), let month = Self.number(b[4..<6]), let day = Self.number(b[6..<8]),
             let hour = Self.number(b[9..<11]), let minute = Self.number(b[11..<13]),

@@ -9,8 +9,8 @@
 package struct SigV4Verifier: Sendable {
     package let region: String
     package let maxClockSkewSeconds: Int64
-    private let secretKey: @Sendable (String) -> String?
-    private let signingKeys: SigV4SigningKeyCache
+    let secretKey: @Sendable (String) -> String?
+    let signingKeys: SigV4SigningKeyCache
     private let signatureVersion2: SigV2Verifier
 
     /// - Parameters:

@@ -83,6 +83,17 @@ package struct S3Router: Sendable {
 
     // MARK: Addressing
 
+    /// The bucket and key a GET of `rawPath` names, as `route` finds them; nil when the path
+    /// names no object or `route` would throw. Routing by the query is the caller's: this is for
+    /// requests whose query holds no subresource (the GET fast path).
+    /// Also nil for the rare path that only the Character-wise addressing splits.
+    package func objectAddress(rawPath: UnsafeBufferPointer<UInt8>, host: String?) -> (bucket: String, key: String)? {
+        guard rawPath.first == UInt8(ascii: "/"), let found = try? address(utf8: rawPath, host: host),
+            let bucket = found.bucket, let key = found.key
+        else { return nil }
+        return (bucket, key)
+    }
+
     /// The bucket (nil for the service) and key (nil for the bucket) the request addresses.
     private func address(rawPath: String, host: String?) throws -> (bucket: String?, key: String?) {
         var rawPath = rawPath

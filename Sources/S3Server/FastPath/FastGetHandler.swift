@@ -1,10 +1,11 @@
-package import HTTPTypes
+internal import FoundationEssentials
 package import NIOCore
-package import NIOHTTPTypes
+package import NIOHTTP1
+internal import S3Protocol
 
-/// A connection's first HTTP handler after decoding: answers GETs that `FastGetResponder` can
-/// answer on the event loop, passes every other request to Hummingbird, and closes idle
-/// connections.
+/// A connection's first handler after HTTP/1 decoding (before the conversion to HTTP types, see
+/// `FastGetHTTP1Channel`): answers GETs that `FastGetResponder` can answer on the event loop,
+/// passes every other request on to Hummingbird, and closes idle connections.
 ///
 /// Ordering: a request is answered here only when no earlier request of the connection is still
 /// being answered by the full path (`forwarded == 0`), so responses never overtake each other.
@@ -20,10 +21,10 @@ package import NIOHTTPTypes
 /// `idleTimeout`, unless a request has been read completely and its answer is still pending. A
 /// client that stalls in the middle of sending a request is cut off after the same time.
 package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    package typealias InboundIn = HTTPRequestPart
-    package typealias InboundOut = HTTPRequestPart
-    package typealias OutboundIn = HTTPResponsePart
-    package typealias OutboundOut = HTTPResponsePart
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias InboundOut = HTTPServerRequestPart
+    package typealias OutboundIn = HTTPServerResponsePart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private let responder: FastGetResponder
     private let idleTimeout: TimeAmount
@@ -39,6 +40,8 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var pendingWrites = 0
     /// The client's end of input, held back until `pendingWrites` is 0.
     private var heldInputClosed = false
+    /// The `Date` header of the current second (per connection: no lock between event loops).
+    private var date: (second: Int64, text: String) = (0, "")
 
     package init(responder: FastGetResponder, idleTimeout: TimeAmount) {
         self.responder = responder
@@ -71,13 +74,13 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let head):
-            if forwarded == 0, context.channel.isWritable, let (response, body) = responder.answer(head) {
+            if forwarded == 0, context.channel.isWritable, let (response, body) = responder.answer(head, date: dateNow()) {
                 swallowing = true
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
-                context.write(wrapOutboundOut(.body(body)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
                 let written = context.eventLoop.makePromise(of: Void.self)
                 pendingWrites += 1
-                written.futureResult.whenComplete { _ in
+                written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
                     self.pendingWrites -= 1
                     if self.pendingWrites == 0 && self.heldInputClosed {
                         self.heldInputClosed = false
@@ -116,6 +119,12 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
             lastActive = .now()
         }
         context.write(data, promise: promise)
+    }
+
+    private func dateNow() -> String {
+        let now = Int64(Date().timeIntervalSince1970)
+        if date.second != now { date = (now, HTTPDate.format(now)) }
+        return date.text
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {

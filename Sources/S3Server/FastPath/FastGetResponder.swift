@@ -1,19 +1,24 @@
 internal import FoundationEssentials
-package import HTTPTypes
+internal import HTTPTypes
 package import NIOCore
+package import NIOHTTP1
+internal import NIOHTTPTypesHTTP1
 internal import ObjectLayer
 internal import S3Protocol
 internal import StowageCore
-internal import Synchronization
 
 /// Answers a GetObject of a small object held in `InlineObjectCache` synchronously, with the
 /// same status, headers and body the full path (`S3Responder` → `S3Handlers.getObject`) would
 /// produce. Anything else — another operation, a cache miss, a request with a range, conditions,
 /// overrides, a version id, a body, or one that fails authentication — returns nil and goes the
 /// full path, which also produces every error.
+///
+/// Two lanes. A presigned URL in canonical form (what SDK presigners write) is checked over the
+/// request's bytes by `SigV4CanonicalPresignedGet`, with no routing of the query and no strings
+/// but the bucket and key. Any other request (header-signed, or a presigned URL in another form)
+/// is converted as the full path converts it, routed and verified by `S3Responder`'s own steps.
 package struct FastGetResponder: Sendable {
     let responder: S3Responder
-    private let date = DateHeader()
 
     init(responder: S3Responder) {
         self.responder = responder
@@ -21,23 +26,82 @@ package struct FastGetResponder: Sendable {
 
     private var store: ObjectStore { responder.store }
 
-    /// Request headers that make a GET something other than a plain read of the whole object, or
-    /// that concern the connection: the full path handles those.
-    private static let declined: Set<String> = [
-        "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-amz-checksum-mode",
-        "expect", "transfer-encoding",
-    ]
+    /// What a request's headers say about answering it here.
+    private enum HeaderKind {
+        case other, host, authorization, connection, contentLength
+        /// Makes a GET something other than a plain read of the whole object, or concerns the
+        /// connection: the full path handles those.
+        case declined
+    }
 
-    package func answer(_ head: HTTPRequest) -> (HTTPResponse, ByteBuffer)? {
-        guard head.method == .get, let target = head.path, store.inlineCache.capacity > 0 else { return nil }
+    /// The `HTTPRequestHead` as it reaches this handler (before the HTTP types conversion).
+    /// - Parameter date: the `Date` header value for now.
+    package func answer(_ head: HTTPRequestHead, date: String) -> (HTTPResponseHead, ByteBuffer)? {
+        // HTTP/1.0 keep-alive rules and absolute-form targets are left to the full path.
+        guard head.method == .GET, head.version == .http1_1, store.inlineCache.capacity > 0,
+            head.uri.utf8.first == UInt8(ascii: "/")
+        else { return nil }
+        var host: String?
+        var hosts = 0
+        var authorized = false
+        for (name, value) in head.headers {
+            switch Self.kind(name) {
+            case .other: continue
+            case .declined: return nil
+            case .host:
+                hosts += 1
+                host = value
+            case .authorization: authorized = true
+            case .connection: if !Self.equalsIgnoringCase(value, "keep-alive") { return nil }
+            case .contentLength: if value != "0" { return nil }
+            }
+        }
+        // The conversion to HTTP types keeps a second Host among the fields; that is left to the full path.
+        guard hosts == 1, let host else { return nil }
+        var target = head.uri
+        let lane: Lane = target.withUTF8 { target in
+            guard !authorized, target.allSatisfy({ $0 < 0x80 }), let mark = target.firstIndex(of: UInt8(ascii: "?"))
+            else { return .notCanonical }
+            let rawPath = UnsafeBufferPointer(rebasing: target[..<mark])
+            let rawQuery = UnsafeBufferPointer(rebasing: target[(mark + 1)...])
+            guard let presigned = SigV4CanonicalPresignedGet(rawQuery: rawQuery) else { return .notCanonical }
+            guard let (bucket, key) = responder.router.objectAddress(rawPath: rawPath, host: host),
+                let entry = store.inlineCache.lookup(bucket: bucket, key: key)
+            else { return .declined }
+            var host = host
+            let verified = host.withUTF8 { host in
+                responder.verifier.verifies(
+                    presigned, rawQuery: rawQuery, rawPath: rawPath, host: host, now: Int64(Date().timeIntervalSince1970))
+            }
+            return verified ? .entry(entry) : .declined
+        }
+        switch lane {
+        case .entry(let entry): return respond(entry, date: date)
+        case .declined: return nil
+        case .notCanonical:
+            guard let request = try? HTTPRequest(head, secure: false, splitCookie: false),
+                let entry = generalLookup(request)
+            else { return nil }
+            return respond(entry, date: date)
+        }
+    }
+
+    private enum Lane {
+        case entry(InlineObjectCache.Entry)
+        /// Not answered here; the full path answers (a cache miss, or a failed check).
+        case declined
+        /// Not a canonical presigned URL: the general lane decides.
+        case notCanonical
+    }
+
+    /// The general lane: the request as the full path sees it, routed and authenticated by the
+    /// full path's steps; the cached entry when it may be answered here.
+    private func generalLookup(_ head: HTTPRequest) -> InlineObjectCache.Entry? {
+        guard let target = head.path else { return nil }
         var headerList: [(name: String, value: String)] = []
         var host: String?
         for field in head.headerFields {
             let name = field.name.canonicalName
-            if Self.declined.contains(name) { return nil }
-            // `Connection: close` (and anything but keep-alive) is left to the full path.
-            if name == "connection" && field.value.lowercased() != "keep-alive" { return nil }
-            if name == "content-length" && field.value != "0" { return nil }
             if name == "host" {
                 if host != nil { return nil }  // the full path joins repeated Host headers
                 host = field.value
@@ -54,27 +118,33 @@ package struct FastGetResponder: Sendable {
             route.operation == .getObject, let bucket = route.bucket, let key = route.key,
             // Presigned SigV4 parameters only (AWS SDK v3 adds `x-id=GetObject`).
             route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") || $0 == "x-id" }),
-            let entry = store.inlineCache.lookup(bucket: bucket, key: key)
+            let entry = store.inlineCache.lookup(bucket: bucket, key: key),
+            (try? responder.authenticate(
+                route, method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList, host: host)) != nil
         else { return nil }
-        guard (try? responder.authenticate(
-            route, method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList, host: host)) != nil
-        else { return nil }
-        let now = Int64(Date().timeIntervalSince1970)
+        return entry
+    }
+
+    private func respond(_ entry: InlineObjectCache.Entry, date: String) -> (HTTPResponseHead, ByteBuffer) {
         // The object's own headers are built once per cached version and kept with it.
-        var headers: HTTPFields
-        if let rendered = entry.attachment as? HTTPFields {
+        var headers: HTTPHeaders
+        if let rendered = entry.attachment as? HTTPHeaders {
             headers = rendered
         } else {
-            headers = Self.objectHeaders(entry)
+            headers = HTTPHeaders(Self.objectHeaders(entry))
             store.inlineCache.attach(headers, to: entry)
         }
         let requestID = S3Responder.newRequestID()
-        headers[.amzRequestID] = requestID
-        headers[.amzID2] = requestID
-        headers[.date] = date.value(now: now)
+        headers.add(name: Self.requestIDName, value: requestID)
+        headers.add(name: Self.id2Name, value: requestID)
+        headers.add(name: Self.dateName, value: date)
         store.inlineCache.countServed()
-        return (HTTPResponse(status: .ok, headerFields: headers), entry.body)
+        return (HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), entry.body)
     }
+
+    private static let requestIDName = HTTPField.Name.amzRequestID.rawName
+    private static let id2Name = HTTPField.Name.amzID2.rawName
+    private static let dateName = HTTPField.Name.date.rawName
 
     /// What `S3Handlers.getObject` (and `S3Responder`) send for a plain GET, but the Date and
     /// request id, which differ per response.
@@ -86,16 +156,37 @@ package struct FastGetResponder: Sendable {
         headers[.server] = "Stowage"
         return headers
     }
-}
 
-/// The HTTP `Date` header, formatted once per second.
-private final class DateHeader: Sendable {
-    private let cached = Mutex<(second: Int64, text: String)>((0, ""))
-
-    func value(now: Int64) -> String {
-        cached.withLock { cached in
-            if cached.second != now { cached = (now, HTTPDate.format(now)) }
-            return cached.text
+    private static func kind(_ name: String) -> HeaderKind {
+        switch name.utf8.count {
+        case 4: return equalsIgnoringCase(name, "host") ? .host : .other
+        case 5: return equalsIgnoringCase(name, "range") ? .declined : .other
+        case 6: return equalsIgnoringCase(name, "expect") ? .declined : .other
+        case 8: return equalsIgnoringCase(name, "if-match") ? .declined : .other
+        case 10: return equalsIgnoringCase(name, "connection") ? .connection : .other
+        case 13:
+            if equalsIgnoringCase(name, "authorization") { return .authorization }
+            return equalsIgnoringCase(name, "if-none-match") ? .declined : .other
+        case 14: return equalsIgnoringCase(name, "content-length") ? .contentLength : .other
+        case 17:
+            return equalsIgnoringCase(name, "if-modified-since") || equalsIgnoringCase(name, "transfer-encoding")
+                ? .declined : .other
+        case 19:
+            return equalsIgnoringCase(name, "if-unmodified-since") || equalsIgnoringCase(name, "x-amz-checksum-mode")
+                ? .declined : .other
+        default: return .other
         }
+    }
+
+    /// ASCII case-insensitive equality with the lowercase `literal`.
+    private static func equalsIgnoringCase(_ text: String, _ literal: StaticString) -> Bool {
+        guard text.utf8.count == literal.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in text.utf8 {
+            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard lowered == literal.utf8Start[index] else { return false }
+            index += 1
+        }
+        return true
     }
 }
