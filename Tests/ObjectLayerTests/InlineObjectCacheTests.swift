@@ -24,12 +24,16 @@ struct InlineObjectCacheTests {
         cache.insert(record("k", "new"), bucketVersioned: false, readAt: cache.generation)
         #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "new")
         #expect(cache.lookup(bucket: "b", key: "k")?.body.readableBytes == 3)
+        // The bytes are held once (the body); the record handed to the full path carries them again.
+        #expect(cache.lookup(bucket: "b", key: "k")?.record.inlineData == Array("new".utf8))
+        #expect(cache.lookup(bucket: "b", key: "k")?.recordWithoutData.inlineData == nil)
+        #expect(cache.statistics.bytes == 3 + 2 * 1 + InlineObjectCache.entryOverhead)
         // Keys are compared by their bytes: composed and decomposed "é" are two keys.
         cache.insert(record("\u{E9}", "composed"), bucketVersioned: false, readAt: cache.generation)
         #expect(cache.lookup(bucket: "b", key: "e\u{301}") == nil)
         // An entry charged over capacity / 64 is not cached; the total stays under capacity, the
         // oldest entries going first, also when keys are inserted again and again.
-        cache.insert(record("big", String(repeating: "x", count: 2000)), bucketVersioned: false, readAt: cache.generation)
+        cache.insert(record("big", String(repeating: "x", count: 3000)), bucketVersioned: false, readAt: cache.generation)
         #expect(cache.lookup(bucket: "b", key: "big") == nil)
         for round in 0..<3 {
             for n in 0..<400 {

@@ -12,11 +12,18 @@ internal import Synchronization
 /// never be cached after it. This holds for one node; a node that shares drives with others must
 /// not use the cache (capacity 0).
 ///
-/// Bounded by `capacity` bytes, charged per entry for its data (held twice: in the record and
-/// ready to send), key, metadata and a fixed overhead; when full, the oldest entries go first.
+/// Bounded by `capacity` bytes, charged per entry for its data (held once, ready to send), key,
+/// metadata and a fixed overhead; when full, the oldest entries go first.
 package final class InlineObjectCache: Sendable {
     package struct Entry: Sendable {
-        package var record: ObjectRecord
+        /// The cached version without its bytes (`inlineData` is nil; they are `body`).
+        package var recordWithoutData: ObjectRecord
+        /// The cached version with its bytes, as the drives hold it (copied out of `body`).
+        package var record: ObjectRecord {
+            var record = recordWithoutData
+            record.inlineData = Array(body.readableBytesView)
+            return record
+        }
         /// Whether the bucket has versioning configured (GET then sends `x-amz-version-id: null`
         /// for a null version).
         package var bucketVersioned: Bool
@@ -46,7 +53,7 @@ package final class InlineObjectCache: Sendable {
 
     /// Bytes charged per entry besides its data, key and metadata (dictionary slot, record fields,
     /// the front's rendered headers).
-    static let entryOverhead = 1024
+    package static let entryOverhead = 1024
 
     private let state = Mutex(State())
     private let counter = Atomic<UInt64>(0)
@@ -79,9 +86,11 @@ package final class InlineObjectCache: Sendable {
         guard capacity > 0, let data = record.inlineData, !record.isDeleteMarker else { return }
         let metadata = (record.userMetadata.merging(record.systemMetadata) { a, _ in a })
             .reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-        let cost = 2 * data.count + 2 * record.key.utf8.count + metadata + Self.entryOverhead
+        let cost = data.count + 2 * record.key.utf8.count + metadata + Self.entryOverhead
         guard cost <= capacity / 64 else { return }
         let body = ByteBuffer(bytes: data)
+        var recordWithoutData = record
+        recordWithoutData.inlineData = nil
         state.withLock { state in
             // Checked under the lock that `invalidate` also takes, so no stale insert slips in.
             guard counter.load(ordering: .acquiring) == generation else { return }
@@ -102,7 +111,7 @@ package final class InlineObjectCache: Sendable {
             }
             state.nextSerial += 1
             state.entries[key] = Entry(
-                record: record, bucketVersioned: bucketVersioned, body: body, attachment: nil, serial: state.nextSerial,
+                recordWithoutData: recordWithoutData, bucketVersioned: bucketVersioned, body: body, attachment: nil, serial: state.nextSerial,
                 cost: cost)
             state.order.append(key)
             state.bytes += cost
@@ -112,7 +121,7 @@ package final class InlineObjectCache: Sendable {
     /// Keeps `attachment` with the entry of `entry`'s key, if it is still that very insertion.
     package func attach(_ attachment: any Sendable, to entry: Entry) {
         state.withLock { state in
-            let key = CacheKey(bucket: entry.record.bucket, key: Array(entry.record.key.utf8))
+            let key = CacheKey(bucket: entry.recordWithoutData.bucket, key: Array(entry.recordWithoutData.key.utf8))
             guard var current = state.entries[key], current.serial == entry.serial else { return }
             current.attachment = attachment
             state.entries[key] = current

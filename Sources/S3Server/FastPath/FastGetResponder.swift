@@ -149,7 +149,7 @@ package struct FastGetResponder: Sendable {
     /// What `S3Handlers.getObject` (and `S3Responder`) send for a plain GET, but the Date and
     /// request id, which differ per response.
     static func objectHeaders(_ entry: InlineObjectCache.Entry) -> HTTPFields {
-        let record = entry.record
+        let record = entry.recordWithoutData
         var headers = S3Handlers.objectHeaders(record, query: [:])
         headers[.amzVersionID] = S3Handlers.versionHeaderValue(record, bucketVersioned: entry.bucketVersioned)
         headers[.contentLength] = String(entry.body.readableBytes)
