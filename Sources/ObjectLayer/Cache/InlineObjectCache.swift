@@ -15,25 +15,41 @@ internal import Synchronization
 /// Bounded by `capacity` bytes, charged per entry for its data (held once, ready to send), key,
 /// metadata and a fixed overhead; when full, the oldest entries go first.
 package final class InlineObjectCache: Sendable {
-    package struct Entry: Sendable {
+    /// One cached version. A class, so a lookup hands out a reference instead of copying the
+    /// record's fields; immutable, so a reader's entry never changes under it (`attach` replaces
+    /// the entry instead).
+    package final class Entry: Sendable {
         /// The cached version without its bytes (`inlineData` is nil; they are `body`).
-        package var recordWithoutData: ObjectRecord
+        package let recordWithoutData: ObjectRecord
+        /// Whether the bucket has versioning configured (GET then sends `x-amz-version-id: null`
+        /// for a null version).
+        package let bucketVersioned: Bool
+        /// The object's bytes, ready to send (a copy shares the storage).
+        package let body: ByteBuffer
+        /// What the front derived from this entry once (its response headers), opaque here.
+        package let attachment: (any Sendable)?
+        /// Identifies this insertion: `attach` only reaches the entry it was computed from.
+        package let serial: UInt64
+        fileprivate let cost: Int
+
+        fileprivate init(
+            recordWithoutData: ObjectRecord, bucketVersioned: Bool, body: ByteBuffer, attachment: (any Sendable)?,
+            serial: UInt64, cost: Int
+        ) {
+            self.recordWithoutData = recordWithoutData
+            self.bucketVersioned = bucketVersioned
+            self.body = body
+            self.attachment = attachment
+            self.serial = serial
+            self.cost = cost
+        }
+
         /// The cached version with its bytes, as the drives hold it (copied out of `body`).
         package var record: ObjectRecord {
             var record = recordWithoutData
             record.inlineData = Array(body.readableBytesView)
             return record
         }
-        /// Whether the bucket has versioning configured (GET then sends `x-amz-version-id: null`
-        /// for a null version).
-        package var bucketVersioned: Bool
-        /// The object's bytes, ready to send (a copy shares the storage).
-        package var body: ByteBuffer
-        /// What the front derived from this entry once (its response headers), opaque here.
-        package var attachment: (any Sendable)?
-        /// Identifies this insertion: `attach` only reaches the entry it was computed from.
-        package var serial: UInt64
-        fileprivate var cost: Int
     }
 
     private struct State {
@@ -45,10 +61,26 @@ package final class InlineObjectCache: Sendable {
         var evictFrom = 0
     }
 
+    /// A bucket and key, equal only when their bytes are: keys that Swift's String equality
+    /// merges (composed and decomposed "é") are different S3 keys.
     private struct CacheKey: Hashable {
         var bucket: String
-        /// The key's bytes: keys that Swift's String equality merges are different S3 keys.
-        var key: [UInt8]
+        var key: String
+
+        static func == (a: CacheKey, b: CacheKey) -> Bool {
+            a.bucket.utf8.elementsEqual(b.bucket.utf8) && a.key.utf8.elementsEqual(b.key.utf8)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            Self.combine(bucket, into: &hasher)
+            Self.combine(key, into: &hasher)
+        }
+
+        private static func combine(_ text: String, into hasher: inout Hasher) {
+            hasher.combine(text.utf8.count)
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// Bytes charged per entry besides its data, key and metadata (dictionary slot, record fields,
@@ -77,7 +109,7 @@ package final class InlineObjectCache: Sendable {
 
     package func lookup(bucket: String, key: String) -> Entry? {
         guard capacity > 0 else { return nil }
-        return state.withLock { $0.entries[CacheKey(bucket: bucket, key: Array(key.utf8))] }
+        return state.withLock { $0.entries[CacheKey(bucket: bucket, key: key)] }
     }
 
     /// Caches `record` (the key's current version, as read by quorum or just written) unless an
@@ -94,7 +126,7 @@ package final class InlineObjectCache: Sendable {
         state.withLock { state in
             // Checked under the lock that `invalidate` also takes, so no stale insert slips in.
             guard counter.load(ordering: .acquiring) == generation else { return }
-            let key = CacheKey(bucket: record.bucket, key: Array(record.key.utf8))
+            let key = CacheKey(bucket: record.bucket, key: record.key)
             if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
             while state.bytes + cost > capacity, state.evictFrom < state.order.count {
                 let victim = state.order[state.evictFrom]
@@ -121,10 +153,11 @@ package final class InlineObjectCache: Sendable {
     /// Keeps `attachment` with the entry of `entry`'s key, if it is still that very insertion.
     package func attach(_ attachment: any Sendable, to entry: Entry) {
         state.withLock { state in
-            let key = CacheKey(bucket: entry.recordWithoutData.bucket, key: Array(entry.recordWithoutData.key.utf8))
-            guard var current = state.entries[key], current.serial == entry.serial else { return }
-            current.attachment = attachment
-            state.entries[key] = current
+            let key = CacheKey(bucket: entry.recordWithoutData.bucket, key: entry.recordWithoutData.key)
+            guard let current = state.entries[key], current.serial == entry.serial else { return }
+            state.entries[key] = Entry(
+                recordWithoutData: current.recordWithoutData, bucketVersioned: current.bucketVersioned,
+                body: current.body, attachment: attachment, serial: current.serial, cost: current.cost)
         }
     }
 
@@ -133,7 +166,7 @@ package final class InlineObjectCache: Sendable {
         guard capacity > 0 else { return }
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
-            if let old = state.entries.removeValue(forKey: CacheKey(bucket: bucket, key: Array(key.utf8))) {
+            if let old = state.entries.removeValue(forKey: CacheKey(bucket: bucket, key: key)) {
                 state.bytes -= old.cost
             }
         }

@@ -122,8 +122,9 @@ extension SigV4Verifier {
             let expires = Self.expiresSeconds(presigned.value(.expires, in: rawQuery)),
             let start = SigV4Timestamp.parseAmzDate(date),
             now >= start - maxClockSkewSeconds, now <= start + expires,
-            // Trimming and collapsing whitespace would change nothing.
-            !host.isEmpty, !host.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }),
+            // Visible ASCII only: trimming and collapsing whitespace would change nothing, and no
+            // byte is one a String would have repaired. The same for the path, which is signed as is.
+            !host.isEmpty, host.allSatisfy(Self.isVisibleASCII), rawPath.allSatisfy(Self.isVisibleASCII),
             let scope = Self.scope(presigned.value(.credential, in: rawQuery)),
             scope.date.elementsEqual(date.prefix(8)), scope.region.elementsEqual(region.utf8),
             let secret = secretKey(String(decoding: scope.accessKey, as: UTF8.self))
@@ -159,6 +160,8 @@ extension SigV4Verifier {
         for index in 0..<64 { difference |= expected[index] ^ signature[index] }
         return difference == 0
     }
+
+    private static func isVisibleASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
     private static func isLowercaseHex(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
