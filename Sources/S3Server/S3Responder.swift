@@ -64,7 +64,12 @@ package struct S3Responder: HTTPResponder {
             headerList.append((name: name, value: field.value))
             if let existing = headers[name] { headers[name] = existing + "," + field.value } else { headers[name] = field.value }
         }
-        // HTTPTypes moves the Host header into the :authority pseudo-header.
+        // HTTPTypes moves the (first) Host header into the :authority pseudo-header, so a `host`
+        // field left means the request had more than one, which HTTP/1.1 servers must refuse
+        // with 400 (RFC 9112 §3.2): routing and signing could otherwise see different hosts.
+        if request.head.authority != nil, headers["host"] != nil {
+            throw S3Error(.invalidRequest, "The request has more than one Host header.")
+        }
         if headers["host"] == nil, let authority = request.head.authority {
             headerList.append((name: "host", value: authority))
             headers["host"] = authority
