@@ -57,22 +57,10 @@ package struct S3Responder: HTTPResponder {
     private func handle(_ request: Request, rawPath: String, rawQuery: String, requestID: String, logger: Logger)
         async throws -> Response
     {
-        var headerList: [(name: String, value: String)] = []
+        let headerList = try Self.headerList(request.head)
         var headers: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.canonicalName
-            headerList.append((name: name, value: field.value))
-            if let existing = headers[name] { headers[name] = existing + "," + field.value } else { headers[name] = field.value }
-        }
-        // HTTPTypes moves the (first) Host header into the :authority pseudo-header, so a `host`
-        // field left means the request had more than one, which HTTP/1.1 servers must refuse
-        // with 400 (RFC 9112 §3.2): routing and signing could otherwise see different hosts.
-        if request.head.authority != nil, headers["host"] != nil {
-            throw S3Error(.invalidRequest, "The request has more than one Host header.")
-        }
-        if headers["host"] == nil, let authority = request.head.authority {
-            headerList.append((name: "host", value: authority))
-            headers["host"] = authority
+        for (name, value) in headerList {
+            if let existing = headers[name] { headers[name] = existing + "," + value } else { headers[name] = value }
         }
         // Stowage's own endpoints, before S3 routing: no bucket name starts with `_`.
         if adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
@@ -87,6 +75,26 @@ package struct S3Responder: HTTPResponder {
             host: headers["host"])
         let call = S3Call(request: request, route: route, auth: auth, requestID: requestID, logger: logger, headers: headers)
         return try await handlers.dispatch(call)
+    }
+
+    /// The request's header fields as received (lowercase names), with the Host header, which
+    /// HTTP types moves into the `:authority` pseudo-header, put back as `host`.
+    ///
+    /// Throws InvalidRequest (400) for more than one Host header, which HTTP/1.1 servers must
+    /// refuse (RFC 9112 §3.2): the conversion keeps the second among the fields, and routing and
+    /// signing could otherwise see different hosts.
+    static func headerList(_ head: HTTPRequest) throws -> [(name: String, value: String)] {
+        var list: [(name: String, value: String)] = []
+        list.reserveCapacity(head.headerFields.count + 1)
+        for field in head.headerFields {
+            let name = field.name.canonicalName
+            if name == "host" && head.authority != nil {
+                throw S3Error(.invalidRequest, "The request has more than one Host header.")
+            }
+            list.append((name: name, value: field.value))
+        }
+        if let authority = head.authority { list.append((name: "host", value: authority)) }
+        return list
     }
 
     /// Checks the signature of a routed request: the step the full path and the GET fast path share.

@@ -69,7 +69,7 @@ package enum SigV4Crypto {
         return b.withUTF8 { y in
             var difference: UInt8 = 0
             for i in 0..<y.count {
-                difference |= lowercased(a[i]) ^ lowercased(y[i])
+                difference |= ASCII.lowered(a[i]) ^ ASCII.lowered(y[i])
             }
             return difference == 0
         }
@@ -102,7 +102,7 @@ package enum SigV4Crypto {
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for i in 0..<x.count {
-            difference |= lowercased(x[i]) ^ lowercased(y[i])
+            difference |= ASCII.lowered(x[i]) ^ ASCII.lowered(y[i])
         }
         return difference == 0
     }
@@ -120,10 +120,5 @@ package enum SigV4Crypto {
             n += 1
         }
         return n == count
-    }
-
-    @inline(__always)
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
     }
 }

@@ -64,12 +64,7 @@ struct SigV4HeaderIndex: Sendable {
     /// Length, first and last byte of an ASCII name, case folded; equal for names that match.
     private static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         guard let first = bytes.first, let last = bytes.last else { return 0 }
-        return UInt32(truncatingIfNeeded: bytes.count) << 16 | UInt32(lowered(first)) << 8 | UInt32(lowered(last))
-    }
-
-    @inline(__always)
-    private static func lowered(_ byte: UInt8) -> UInt8 {
-        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+        return UInt32(truncatingIfNeeded: bytes.count) << 16 | UInt32(ASCII.lowered(first)) << 8 | UInt32(ASCII.lowered(last))
     }
 
     /// Whether the ASCII `name`, lowercased, is byte for byte the ASCII `lowercasedName`.
@@ -79,7 +74,7 @@ struct SigV4HeaderIndex: Sendable {
         return name.withUTF8 { a in
             lowercasedName.withUTF8 { b in
                 guard a.count == b.count else { return false }
-                for i in 0..<a.count where lowered(a[i]) != b[i] { return false }
+                for i in 0..<a.count where ASCII.lowered(a[i]) != b[i] { return false }
                 return true
             }
         }

@@ -185,13 +185,13 @@ package struct S3Router: Sendable {
         if end > 0, rawHost[end - 1] == UInt8(ascii: ".") { end -= 1 }  // fully qualified form
         let host = UnsafeBufferPointer(rebasing: rawHost[..<end])
         for domain in domains {
-            if host.count == domain.count, equalsLowercased(host, domain) { return nil }
+            if host.count == domain.count, ASCII.equalsLowercased(host, domain) { return nil }
             let bucketLength = host.count - domain.count - 1
             if bucketLength >= 0, host[bucketLength] == UInt8(ascii: "."),
-                equalsLowercased(UnsafeBufferPointer(rebasing: host[(bucketLength + 1)...]), domain)
+                ASCII.equalsLowercased(UnsafeBufferPointer(rebasing: host[(bucketLength + 1)...]), domain)
             {
                 let bucket = String(unsafeUninitializedCapacity: bucketLength) { out in
-                    for index in 0..<bucketLength { out[index] = lowered(host[index]) }
+                    for index in 0..<bucketLength { out[index] = ASCII.lowered(host[index]) }
                     return bucketLength
                 }
                 guard BucketNameRules.validate(bucket) else {
@@ -302,20 +302,10 @@ package struct S3Router: Sendable {
     /// Whether a header name is `x-amz-copy-source` in any ASCII case. No other string is
     /// canonically equivalent to that name, so bytes decide, as `String ==` would.
     private static func isCopySourceName(_ name: String) -> Bool {
-        name.utf8.count == copySourceName.count && name.utf8.elementsEqual(copySourceName) { lowered($0) == $1 }
-    }
-
-    /// Whether `text`, its ASCII letters lowered, is `lowercase`.
-    private static func equalsLowercased(_ text: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
-        text.count == lowercase.count && text.elementsEqual(lowercase) { lowered($0) == $1 }
-    }
-
-    @inline(__always)
-    private static func lowered(_ byte: UInt8) -> UInt8 {
-        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+        ASCII.equalsLowercased(name.utf8, copySourceName)
     }
 
     private static func lowercasedASCII(_ text: Substring) -> String {
-        String(decoding: text.utf8.map(lowered), as: UTF8.self)
+        String(decoding: text.utf8.map(ASCII.lowered), as: UTF8.self)
     }
 }

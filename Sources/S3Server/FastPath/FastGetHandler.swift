@@ -74,7 +74,10 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let head):
-            if forwarded == 0, context.channel.isWritable, let (response, body) = responder.answer(head, date: dateNow()) {
+            let now = Int64(Date().timeIntervalSince1970)
+            if forwarded == 0, context.channel.isWritable,
+                let (response, body) = responder.answer(head, now: now, date: dateHeader(now))
+            {
                 swallowing = true
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -121,8 +124,8 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(data, promise: promise)
     }
 
-    private func dateNow() -> String {
-        let now = Int64(Date().timeIntervalSince1970)
+    /// The `Date` header value of `now`, formatted once per second.
+    private func dateHeader(_ now: Int64) -> String {
         if date.second != now { date = (now, HTTPDate.format(now)) }
         return date.text
     }

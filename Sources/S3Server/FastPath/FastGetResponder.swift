@@ -1,4 +1,3 @@
-internal import FoundationEssentials
 internal import HTTPTypes
 package import NIOCore
 package import NIOHTTP1
@@ -35,8 +34,10 @@ package struct FastGetResponder: Sendable {
     }
 
     /// The `HTTPRequestHead` as it reaches this handler (before the HTTP types conversion).
-    /// - Parameter date: the `Date` header value for now.
-    package func answer(_ head: HTTPRequestHead, date: String) -> (HTTPResponseHead, ByteBuffer)? {
+    /// - Parameters:
+    ///   - now: seconds since 1970, for the signature's validity.
+    ///   - date: the `Date` header value of `now`.
+    package func answer(_ head: HTTPRequestHead, now: Int64, date: String) -> (HTTPResponseHead, ByteBuffer)? {
         // HTTP/1.0 keep-alive rules and absolute-form targets are left to the full path.
         guard head.method == .GET, head.version == .http1_1, store.inlineCache.capacity > 0,
             head.uri.utf8.first == UInt8(ascii: "/")
@@ -52,11 +53,11 @@ package struct FastGetResponder: Sendable {
                 hosts += 1
                 host = value
             case .authorization: authorized = true
-            case .connection: if !Self.equalsIgnoringCase(value, "keep-alive") { return nil }
+            case .connection: if !ASCII.equalsLowercased(value.utf8, "keep-alive".utf8) { return nil }
             case .contentLength: if value != "0" { return nil }
             }
         }
-        // The conversion to HTTP types keeps a second Host among the fields; that is left to the full path.
+        // No Host, or more than one (which the full path refuses), is left to the full path.
         guard hosts == 1, let host else { return nil }
         var target = head.uri
         let lane: Lane = target.withUTF8 { target in
@@ -71,7 +72,7 @@ package struct FastGetResponder: Sendable {
             var host = host
             let verified = host.withUTF8 { host in
                 responder.verifier.verifies(
-                    presigned, rawQuery: rawQuery, rawPath: rawPath, host: host, now: Int64(Date().timeIntervalSince1970))
+                    presigned, rawQuery: rawQuery, rawPath: rawPath, host: host, now: now)
             }
             return verified ? .entry(entry) : .declined
         }
@@ -97,21 +98,8 @@ package struct FastGetResponder: Sendable {
     /// The general lane: the request as the full path sees it, routed and authenticated by the
     /// full path's steps; the cached entry when it may be answered here.
     private func generalLookup(_ head: HTTPRequest) -> InlineObjectCache.Entry? {
-        guard let target = head.path else { return nil }
-        var headerList: [(name: String, value: String)] = []
-        var host: String?
-        for field in head.headerFields {
-            let name = field.name.canonicalName
-            if name == "host" {
-                if host != nil { return nil }  // the full path joins repeated Host headers
-                host = field.value
-            }
-            headerList.append((name: name, value: field.value))
-        }
-        if host == nil, let authority = head.authority {
-            headerList.append((name: "host", value: authority))
-            host = authority
-        }
+        guard let target = head.path, let headerList = try? S3Responder.headerList(head) else { return nil }
+        let host = head.authority
         let (rawPath, rawQuery) = S3Responder.split(target)
         guard let route = try? responder.router.route(
             method: "GET", rawPath: rawPath, rawQuery: rawQuery, host: host, headers: headerList),
@@ -157,36 +145,15 @@ package struct FastGetResponder: Sendable {
         return headers
     }
 
-    private static func kind(_ name: String) -> HeaderKind {
-        switch name.utf8.count {
-        case 4: return equalsIgnoringCase(name, "host") ? .host : .other
-        case 5: return equalsIgnoringCase(name, "range") ? .declined : .other
-        case 6: return equalsIgnoringCase(name, "expect") ? .declined : .other
-        case 8: return equalsIgnoringCase(name, "if-match") ? .declined : .other
-        case 10: return equalsIgnoringCase(name, "connection") ? .connection : .other
-        case 13:
-            if equalsIgnoringCase(name, "authorization") { return .authorization }
-            return equalsIgnoringCase(name, "if-none-match") ? .declined : .other
-        case 14: return equalsIgnoringCase(name, "content-length") ? .contentLength : .other
-        case 17:
-            return equalsIgnoringCase(name, "if-modified-since") || equalsIgnoringCase(name, "transfer-encoding")
-                ? .declined : .other
-        case 19:
-            return equalsIgnoringCase(name, "if-unmodified-since") || equalsIgnoringCase(name, "x-amz-checksum-mode")
-                ? .declined : .other
-        default: return .other
-        }
-    }
+    private static let headerKinds: [(name: [UInt8], kind: HeaderKind)] =
+        ([
+            ("host", .host), ("authorization", .authorization), ("connection", .connection),
+            ("content-length", .contentLength), ("range", .declined), ("if-match", .declined),
+            ("if-none-match", .declined), ("if-modified-since", .declined), ("if-unmodified-since", .declined),
+            ("x-amz-checksum-mode", .declined), ("expect", .declined), ("transfer-encoding", .declined),
+        ] as [(String, HeaderKind)]).map { (Array($0.0.utf8), $0.1) }
 
-    /// ASCII case-insensitive equality with the lowercase `literal`.
-    private static func equalsIgnoringCase(_ text: String, _ literal: StaticString) -> Bool {
-        guard text.utf8.count == literal.utf8CodeUnitCount else { return false }
-        var index = 0
-        for byte in text.utf8 {
-            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            guard lowered == literal.utf8Start[index] else { return false }
-            index += 1
-        }
-        return true
+    private static func kind(_ name: String) -> HeaderKind {
+        headerKinds.first { ASCII.equalsLowercased(name.utf8, $0.name) }?.kind ?? .other
     }
 }
