@@ -74,12 +74,9 @@ package struct SigV4CanonicalPresignedGet: Sendable {
         return true
     }
 
+    /// A hex digit's value, uppercase letters only (the canonical escape).
     private static func upperHexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        byte < UInt8(ascii: "a") ? PercentEncoding.hexValue(byte) : nil
     }
 
     fileprivate func value(_ parameter: Parameter, in rawQuery: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>
@@ -118,7 +115,7 @@ extension SigV4Verifier {
         let date = presigned.value(.date, in: rawQuery)
         guard presigned.value(.algorithm, in: rawQuery).elementsEqual(SigV4AuthorizationHeader.algorithm.utf8),
             presigned.value(.signedHeaders, in: rawQuery).elementsEqual("host".utf8),
-            signature.count == 64, signature.allSatisfy(Self.isLowercaseHex),
+            signature.count == 64,
             let expires = Self.expiresSeconds(presigned.value(.expires, in: rawQuery)),
             let start = SigV4Timestamp.parseAmzDate(date),
             now >= start - maxClockSkewSeconds, now <= start + expires,
@@ -143,29 +140,20 @@ extension SigV4Verifier {
         canonical.append(contentsOf: "\n\nhost\nUNSIGNED-PAYLOAD".utf8)
 
         var stringToSign = [UInt8]()
-        stringToSign.reserveCapacity(160)
-        stringToSign.append(contentsOf: "AWS4-HMAC-SHA256\n".utf8)
-        stringToSign.append(contentsOf: date)
-        stringToSign.append(UInt8(ascii: "\n"))
-        stringToSign.append(contentsOf: scope.date)
-        stringToSign.append(UInt8(ascii: "/"))
-        stringToSign.append(contentsOf: region.utf8)
-        stringToSign.append(contentsOf: "/s3/aws4_request\n".utf8)
-        SigV4Crypto.appendSHA256Hex(canonical, to: &stringToSign)
-
+        SigV4CanonicalRequest.appendStringToSign(canonicalRequest: canonical, amzDate: date, to: &stringToSign) {
+            $0.append(contentsOf: scope.date)
+            $0.append(UInt8(ascii: "/"))
+            $0.append(contentsOf: region.utf8)
+            $0.append(contentsOf: "/s3/aws4_request".utf8)
+        }
         let key = signingKeys.preparedSigningKey(
             secretKey: secret, date: String(decoding: scope.date, as: UTF8.self), region: region)
         let expected = SigV4Crypto.signatureHex(signingKey: key.hmac, stringToSign: stringToSign)
-        var difference: UInt8 = 0
-        for index in 0..<64 { difference |= expected[index] ^ signature[index] }
-        return difference == 0
+        // Hex in either case, as the general verifier compares (`expected` is hex, so a match is hex).
+        return SigV4Crypto.constantTimeEquals(expected, signature)
     }
 
     private static func isVisibleASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
-
-    private static func isLowercaseHex(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-    }
 
     /// `X-Amz-Expires` as `SigV4PresignedQuery` accepts it: 1 to 18 digits, 1 s to a week.
     private static func expiresSeconds(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {

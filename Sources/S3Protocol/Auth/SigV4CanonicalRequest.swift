@@ -100,13 +100,21 @@ struct SigV4CanonicalRequest: Sendable {
     private func appendStringToSign(
         amzDate: String, to out: inout [UInt8], scope appendScope: (inout [UInt8]) -> Void
     ) {
+        Self.appendStringToSign(canonicalRequest: bytes, amzDate: amzDate.utf8, to: &out, scope: appendScope)
+    }
+
+    /// `AWS4-HMAC-SHA256 \n amzDate \n scope \n hex(sha256(canonicalRequest))`, appended to `out`.
+    static func appendStringToSign(
+        canonicalRequest: [UInt8], amzDate: some Collection<UInt8>, to out: inout [UInt8],
+        scope appendScope: (inout [UInt8]) -> Void
+    ) {
         out.reserveCapacity(160)
         out.append(contentsOf: "AWS4-HMAC-SHA256\n".utf8)
-        out.append(contentsOf: amzDate.utf8)
+        out.append(contentsOf: amzDate)
         out.append(UInt8(ascii: "\n"))
         appendScope(&out)
         out.append(UInt8(ascii: "\n"))
-        SigV4Crypto.appendSHA256Hex(bytes, to: &out)
+        SigV4Crypto.appendSHA256Hex(canonicalRequest, to: &out)
     }
 
     /// The raw path percent-decoded, then `UriEncode`d with `/` kept; `/` for an empty path.

@@ -64,15 +64,19 @@ package enum SigV4Crypto {
 
     /// `constantTimeEquals` of the UTF-8 `a` and the string `b`.
     static func constantTimeEquals(_ a: [UInt8], _ b: String) -> Bool {
-        guard a.count == b.utf8.count else { return false }
         var b = b
-        return b.withUTF8 { y in
-            var difference: UInt8 = 0
-            for i in 0..<y.count {
-                difference |= ASCII.lowered(a[i]) ^ ASCII.lowered(y[i])
-            }
-            return difference == 0
+        return b.withUTF8 { constantTimeEquals(a, $0) }
+    }
+
+    /// Whether two hex digit strings are equal ignoring ASCII case, in time that depends only on
+    /// their length.
+    static func constantTimeEquals(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<b.count {
+            difference |= ASCII.lowered(a[i]) ^ ASCII.lowered(b[i])
         }
+        return difference == 0
     }
 
     /// Lowercase hex SHA-256 of `bytes`.
