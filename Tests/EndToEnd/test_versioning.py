@@ -731,7 +731,9 @@ def test_completed_multipart_upload_is_a_new_version(s3, bucket):
     assert versions_of(s3.list_object_versions(Bucket=bucket)) == [("mp", mp_id), ("mp", v1)]
 
     suspend_versioning(s3, bucket)
-    upload(b"n" * 2000)
+    done = upload(b"n" * 2000)
+    # Suspended: the completion makes the null version and, as for PutObject, names no version.
+    assert "VersionId" not in done and "x-amz-version-id" not in headers_of(done)
     listing = s3.list_object_versions(Bucket=bucket)
     assert versions_of(listing) == [("mp", "null"), ("mp", mp_id), ("mp", v1)]
     assert body_of(s3, bucket, "mp", VersionId="null") == b"n" * 2000

@@ -30,6 +30,7 @@ struct InlineObjectCacheTests {
         #expect(cache.statistics.bytes == 3 + 2 * 1 + InlineObjectCache.entryOverhead)
         // Keys are compared by their bytes: composed and decomposed "é" are two keys.
         cache.insert(record("\u{E9}", "composed"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "\u{E9}")?.record.etag == "composed")
         #expect(cache.lookup(bucket: "b", key: "e\u{301}") == nil)
         // An entry charged over capacity / 64 is not cached; the total stays under capacity, the
         // oldest entries going first, also when keys are inserted again and again.
@@ -54,6 +55,7 @@ struct InlineObjectCacheTests {
         let (store, _) = try await TestStores.store(roots: [dir.path + "/d0"], pool: TestThreadPool.shared)
         try await store.createBucket("b", region: "us-east-1")
         let acknowledged = AcknowledgedCounter()
+        let reads = AcknowledgedCounter()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for n in 1...200 {
@@ -69,7 +71,15 @@ struct InlineObjectCacheTests {
                         // Cache hits do not suspend; yield so that the writer gets a thread.
                         await Task.yield()
                         let floor = acknowledged.value
-                        guard let record = try? await store.headObject(bucket: "b", key: "k") else { continue }
+                        let record: ObjectRecord
+                        do {
+                            record = try await store.headObject(bucket: "b", key: "k")
+                        } catch {
+                            // Only before the first write is acknowledged may the key be missing.
+                            #expect(floor == 0, "read failed after write \(floor) was acknowledged: \(error)")
+                            continue
+                        }
+                        reads.increment()
                         let seen = Int(String(decoding: record.inlineData ?? [], as: UTF8.self)) ?? -1
                         #expect(seen >= floor, "read \(seen) after write \(floor) was acknowledged")
                     }
@@ -77,6 +87,7 @@ struct InlineObjectCacheTests {
             }
             try await group.waitForAll()
         }
+        #expect(reads.value > 0, "the readers never read the key")
         _ = try await store.deleteObject(bucket: "b", key: "k", versionID: nil)
         await #expect(throws: ObjectLayerError.self) { _ = try await store.headObject(bucket: "b", key: "k") }
         #expect(store.inlineCache.lookup(bucket: "b", key: "k") == nil)
@@ -88,4 +99,5 @@ final class AcknowledgedCounter: Sendable {
     private let current = Atomic<Int>(0)
     var value: Int { current.load(ordering: .sequentiallyConsistent) }
     func set(_ value: Int) { current.store(value, ordering: .sequentiallyConsistent) }
+    func increment() { current.wrappingAdd(1, ordering: .sequentiallyConsistent) }
 }
