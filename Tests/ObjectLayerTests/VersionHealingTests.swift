@@ -67,4 +67,22 @@ struct VersionHealingTests {
         fixture.slots[3].setOffline(reason: "test")
         for version in written { #expect(try await read(fixture, version.key, version.id) == version.bytes, "\(version.key) \(version.id)") }
     }
+
+    @Test("A delete marker reaches a drive that missed the bucket's creation (the bucket is put there first, as for a PUT)")
+    func deleteMarkerRepairsTheBucket() async throws {
+        let fixture = try await ErasureFixture.make()
+        defer { fixture.dir.remove() }
+        let away = fixture.slots[1].drive!
+        fixture.slots[1].setOffline(reason: "test")
+        try await fixture.store.createBucket("c", region: "us-east-1")
+        try await fixture.store.setBucketVersioning("c", .enabled)
+        fixture.slots[1].setOnline(away)
+        let outcome = try await fixture.store.deleteObject(bucket: "c", key: "k", versionID: nil)
+        #expect(outcome.deleteMarker)
+        for position in 0..<4 {
+            let listed = try await fixture.slots[position].drive!.listVersions(bucket: "c", prefix: "", after: nil, limit: 10)
+            #expect(listed.map(\.versionID) == [outcome.versionID].compactMap { $0 }, "drive \(position)")
+            #expect(listed.allSatisfy { $0.isDeleteMarker }, "drive \(position)")
+        }
+    }
 }

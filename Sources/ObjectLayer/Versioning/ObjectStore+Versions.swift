@@ -61,8 +61,9 @@ extension ObjectStore {
     /// removes exactly that version; the next newest becomes current. Deleting what is not there
     /// succeeds, as in S3.
     package func deleteObject(bucket: String, key: String, versionID: String?) async throws -> DeleteOutcome {
-        let record = try await self.bucket(bucket)
         let set = sets.set(bucket: bucket, key: key)
+        // A delete may write (a marker): drives that missed the bucket's creation get it first.
+        let record = try await requireBucket(bucket, writingTo: set)
         if let versionID {
             guard VersionClock.isWellFormed(versionID) else {
                 throw ObjectLayerError(.invalidArgument, "Invalid version id specified")
