@@ -64,22 +64,17 @@ extension ObjectStore {
         let set = sets.set(bucket: bucket, key: key)
         // A delete may write (a marker): drives that missed the bucket's creation get it first.
         let record = try await requireBucket(bucket, writingTo: set)
-        if let versionID {
-            guard VersionClock.isWellFormed(versionID) else {
-                throw ObjectLayerError(.invalidArgument, "Invalid version id specified")
-            }
+        if let versionID, !VersionClock.isWellFormed(versionID) {
+            throw ObjectLayerError(.invalidArgument, "Invalid version id specified")
+        }
+        // A named version, or the only one a never-versioned bucket has, is removed outright.
+        if let target = versionID ?? (record.versioning == nil ? "null" : nil) {
             let removed = try await locks.withLock(bucket + "/" + key) {
                 defer { inlineCache.invalidate(bucket: bucket, key: key) }
-                return try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: versionID) }
+                return try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: target) }
             }
+            // (A never-versioned bucket holds no delete markers.)
             return DeleteOutcome(versionID: versionID, deleteMarker: removed?.isDeleteMarker ?? false)
-        }
-        guard record.versioning != nil else {
-            try await locks.withLock(bucket + "/" + key) {
-                defer { inlineCache.invalidate(bucket: bucket, key: key) }
-                _ = try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: "null") }
-            }
-            return DeleteOutcome(versionID: nil, deleteMarker: false)
         }
         let marker = ObjectRecord.deleteMarker(bucket: bucket, key: key, lastModified: Self.nowMilliseconds())
         let committed = try await commit(marker, set: set, versioning: record.versioning, discarding: nil)

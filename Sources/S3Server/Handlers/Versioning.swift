@@ -54,10 +54,10 @@ extension S3Handlers {
         return Self.versionHeaderValue(record, bucketVersioned: try await store.bucket(record.bucket).versioning != nil)
     }
 
-    /// The `versionId` query parameter; an empty one is refused as S3 does.
+    /// The `versionId` query parameter; an empty or malformed one is refused as S3 does.
     func versionIDParameter(_ call: S3Call) throws -> String? {
         guard let value = call.query("versionId") else { return nil }
-        guard !value.isEmpty, VersionClock.isWellFormed(value) else {
+        guard VersionClock.isWellFormed(value) else {
             throw S3Error(.invalidArgument, "Invalid version id specified",
                 details: [("ArgumentName", "versionId"), ("ArgumentValue", value)])
         }
