@@ -122,7 +122,12 @@ extension LocalDrive {
             try setCurrentRow(db, stored)
             nowCurrent = stored
         }
-        try normalize(db, record.bucket, record.key, current: nowCurrent)
+        // With a kept current row and a new version placed around it, the newest version is
+        // current already (the invariant held before: `kept` was newer than every stored
+        // version); only a replaced current row or a delete marker can leave a newer one below.
+        if kept == nil || record.isDeleteMarker {
+            try normalize(db, record.bucket, record.key, current: nowCurrent)
+        }
         return replaced
     }
 
