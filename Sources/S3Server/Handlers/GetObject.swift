@@ -10,7 +10,8 @@ extension S3Handlers {
 
     /// GetObject and HeadObject: conditionals, ranges, partNumber, response-* overrides.
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
-        let record = try await store.headObject(bucket: call.bucket, key: call.key, versionID: try versionIDParameter(call))
+        let read = try await store.readObject(bucket: call.bucket, key: call.key, versionID: try versionIDParameter(call))
+        let record = read.record
         let lastModifiedSeconds = record.lastModified / 1000
         let conditions = ConditionalHeaders(
             ifMatch: call.header("if-match"), ifNoneMatch: call.header("if-none-match"),
@@ -27,7 +28,7 @@ extension S3Handlers {
         }
 
         var headers = objectHeaders(record, call: call)
-        headers[.amzVersionID] = try await versionHeaderValue(record)
+        headers[.amzVersionID] = Self.versionHeaderValue(record, bucketVersioned: read.bucketVersioned)
         var range: ClosedRange<Int64>?
         var status = HTTPResponse.Status.ok
         if let partText = call.query("partNumber") {

@@ -50,8 +50,7 @@ extension S3Handlers {
 
     /// `versionHeaderValue(_:bucketVersioned:)`, looking the bucket up only for a null version.
     func versionHeaderValue(_ record: ObjectRecord) async throws -> String? {
-        if record.versionID != "null" { return record.versionID }
-        return Self.versionHeaderValue(record, bucketVersioned: try await store.bucket(record.bucket).versioning != nil)
+        Self.versionHeaderValue(record, bucketVersioned: try await store.isVersioned(record))
     }
 
     /// The `versionId` query parameter; an empty or malformed one is refused as S3 does.
