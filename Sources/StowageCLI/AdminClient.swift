@@ -10,8 +10,6 @@ internal import StowageBench
 /// one request (the server does not close a connection while its response is pending; TCP
 /// keep-alive probes notice a dead peer). Only connecting is bounded (10 seconds).
 struct AdminClient {
-    /// SHA-256 of the empty body every admin request has.
-    static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     let endpoint: BenchEndpoint
     let signer: SigV4Signer
@@ -23,8 +21,9 @@ struct AdminClient {
         let rawQuery = query.map {
             PercentEncoding.awsURIEncode($0.name) + "=" + PercentEncoding.awsURIEncode($0.value)
         }.joined(separator: "&")
+        // Every admin request has an empty body.
         let request = BenchRequest(
-            method: method, rawPath: path, rawQuery: rawQuery, payloadHash: Self.emptyPayloadHash,
+            method: method, rawPath: path, rawQuery: rawQuery, payloadHash: SigV4Crypto.emptySHA256Hex,
             collectsResponseBody: true)
         let response: BenchResponse
         do {

@@ -116,8 +116,10 @@ package final class InlineObjectCache: Sendable {
     /// invalidation happened after `generation` was read, or it is not a small current object.
     package func insert(_ record: ObjectRecord, bucketVersioned: Bool, readAt generation: UInt64) {
         guard capacity > 0, let data = record.inlineData, !record.isDeleteMarker else { return }
-        let metadata = (record.userMetadata.merging(record.systemMetadata) { a, _ in a })
-            .reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        // Both maps in full (a merge would build a dictionary and drop names present in both).
+        let metadata = [record.userMetadata, record.systemMetadata].reduce(0) { total, fields in
+            fields.reduce(total) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        }
         let cost = data.count + 2 * record.key.utf8.count + metadata + Self.entryOverhead
         guard cost <= capacity / 64 else { return }
         let body = ByteBuffer(bytes: data)
