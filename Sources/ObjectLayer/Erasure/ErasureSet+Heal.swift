@@ -50,16 +50,13 @@ extension ErasureSet {
         let cursor = after.map { VersionCursor(key: $0, position: .afterKey) }
         let answers = await fanOut { try await $0.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: limit) }
         try requireAnswers(answers, operation: "list \(bucket)")
-        var boundary: ObjectRecord?
-        for answer in answers {
-            guard let page = answer.value, page.count == limit, let last = page.last else { continue }
-            if boundary == nil || VersionCursor.precedes(last, boundary!) { boundary = last }
-        }
+        let boundary = Self.pageBoundary(answers, limit: limit, precedes: VersionCursor.precedes)
+        let boundaryKey = boundary.map { Array($0.key.utf8) }
         var keys: [[UInt8]: String] = [:]
         for answer in answers {
             for record in answer.value ?? [] {
                 let bytes = Array(record.key.utf8)
-                if let boundary, Array(boundary.key.utf8).lexicographicallyPrecedes(bytes) { break }
+                if let boundaryKey, boundaryKey.lexicographicallyPrecedes(bytes) { break }
                 keys[bytes] = record.key
             }
         }

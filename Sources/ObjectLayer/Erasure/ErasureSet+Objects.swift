@@ -124,6 +124,19 @@ extension ErasureSet {
         return (entries.map { ($0.record.key, $0.resolved) }, boundary?.key)
     }
 
+    /// The last entry of the shortest page that came back full (`limit` entries), in `precedes`
+    /// order: as far as the drives' pages together are complete. Nil when every page ended short.
+    static func pageBoundary(
+        _ answers: [DriveAnswer<[ObjectRecord]>], limit: Int, precedes: (ObjectRecord, ObjectRecord) -> Bool
+    ) -> ObjectRecord? {
+        var boundary: ObjectRecord?
+        for answer in answers {
+            guard let page = answer.value, page.count == limit, let last = page.last else { continue }
+            if boundary == nil || precedes(last, boundary!) { boundary = last }
+        }
+        return boundary
+    }
+
     /// Merges the drives' pages of one listing: as far as the shortest page that came back full
     /// (`boundary`, nil when every page ended short), the copies of each entry grouped by
     /// `identity`, in `precedes` order, each resolved by vote. A drive that answered without an
@@ -132,11 +145,7 @@ extension ErasureSet {
         _ answers: [DriveAnswer<[ObjectRecord]>], limit: Int, identity: (ObjectRecord) -> Identity,
         precedes: (ObjectRecord, ObjectRecord) -> Bool
     ) -> (entries: [(record: ObjectRecord, resolved: ResolvedRecord)], boundary: ObjectRecord?) {
-        var boundary: ObjectRecord?
-        for answer in answers {
-            guard let page = answer.value, page.count == limit, let last = page.last else { continue }
-            if boundary == nil || precedes(last, boundary!) { boundary = last }
-        }
+        let boundary = pageBoundary(answers, limit: limit, precedes: precedes)
         let absent: [DriveAnswer<ObjectRecord?>] = answers.map { answer in
             switch answer {
             case .success: .success(nil)

@@ -71,10 +71,10 @@ package struct ObjectByteStream: AsyncSequence, Sendable {
             let block = offsetInPart / blockSize
             let from = Int(offsetInPart - block * blockSize)
             let to = Int(Swift.min(Int64(reader!.blockLength(block)), end - partStart - block * blockSize))
-            var slices = try await reader!.read(block: block, from: from, to: to)
+            let slices = try await reader!.read(block: block, from: from, to: to)
             position += Int64(to - from)
-            pending = slices.count > 1 ? Array(slices.dropFirst().reversed()) : []
-            return slices.isEmpty ? ByteBuffer() : slices.removeFirst()
+            pending = Array(slices.reversed())
+            return pending.popLast() ?? ByteBuffer()
         }
     }
 }
