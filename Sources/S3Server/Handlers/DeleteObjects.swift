@@ -26,9 +26,9 @@ extension S3Handlers {
         xml.open("DeleteResult", attributes: [("xmlns", Self.xmlNamespace)])
         for object in objects {
             guard let key = object.child("Key")?.text else { throw S3Error(.malformedXML) }
+            let requested = object.child("VersionId")?.text
             do {
                 guard !key.isEmpty, key.utf8.count <= 1024 else { throw S3Error(key.isEmpty ? .invalidArgument : .keyTooLong) }
-                let requested = object.child("VersionId")?.text
                 if let requested, !VersionClock.isWellFormed(requested) {
                     throw S3Error(.noSuchVersion, "Invalid version id specified")
                 }
@@ -36,13 +36,9 @@ extension S3Handlers {
                 if !quiet {
                     xml.open("Deleted")
                     xml.element("Key", key)
-                    if let requested {
-                        xml.element("VersionId", requested)
-                        if outcome.deleteMarker {
-                            xml.element("DeleteMarker", "true")
-                            xml.element("DeleteMarkerVersionId", requested)
-                        }
-                    } else if outcome.deleteMarker, let marker = outcome.versionID {
+                    if let requested { xml.element("VersionId", requested) }
+                    // The marker removed (by its id) or the one just made.
+                    if outcome.deleteMarker, let marker = outcome.versionID {
                         xml.element("DeleteMarker", "true")
                         xml.element("DeleteMarkerVersionId", marker)
                     }
@@ -52,7 +48,7 @@ extension S3Handlers {
                 let s3 = S3ErrorMapping.s3Error(for: error, logger: call.logger)
                 xml.open("Error")
                 xml.element("Key", key)
-                if let requested = object.child("VersionId")?.text { xml.element("VersionId", requested) }
+                if let requested { xml.element("VersionId", requested) }
                 xml.element("Code", s3.code.code)
                 xml.element("Message", s3.message ?? s3.code.message)
                 xml.close("Error")
