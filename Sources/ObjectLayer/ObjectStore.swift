@@ -46,7 +46,7 @@ package struct ObjectStore: Sendable {
             case .uploadNotFound: throw ObjectLayerError(.noSuchUpload, error.detail)
             case .full: throw ObjectLayerError(.storageFull, error.detail)
             case .corrupt: throw ObjectLayerError(.corrupt, error.detail)
-            case .notFound, .io: throw error
+            case .notFound, .io, .resourcesExhausted: throw error
             }
         }
     }

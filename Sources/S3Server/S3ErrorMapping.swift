@@ -27,6 +27,9 @@ package enum S3ErrorMapping {
             return mapped
         case let error as DriveError where error.code == .full:
             return S3Error(.insufficientStorage)
+        case let error as DriveError where error.code == .resourcesExhausted:
+            logger?.warning("out of resources", metadata: ["error": "\(error)"])
+            return S3Error(.serviceUnavailable, "The server is short of file descriptors or memory; try again later.")
         default:
             logger?.error("internal error", metadata: ["error": "\(error)"])
             return S3Error(.internalError)
@@ -73,6 +76,13 @@ package enum S3ErrorMapping {
         if isHead || error.code.status == 304 {
             return Response(status: status, headers: headers, body: .init())
         }
+        return Response(
+            status: status, headers: headers,
+            body: .init(byteBuffer: document(for: error, resource: resource, requestID: requestID)))
+    }
+
+    /// The XML error document (`<Error><Code>…`) of `error`.
+    static func document(for error: S3Error, resource: String, requestID: String) -> ByteBuffer {
         var xml = XMLWriter()
         xml.open("Error")
         xml.element("Code", error.code.code)
@@ -81,6 +91,6 @@ package enum S3ErrorMapping {
         xml.element("Resource", resource)
         xml.element("RequestId", requestID)
         xml.close("Error")
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: xml.bytes)))
+        return ByteBuffer(bytes: xml.bytes)
     }
 }

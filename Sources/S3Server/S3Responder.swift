@@ -10,7 +10,7 @@ internal import Synchronization
 /// The S3 front: routes, authenticates and dispatches every request, and turns every error
 /// into an S3 error document. Every response carries `x-amz-request-id`.
 package struct S3Responder: HTTPResponder {
-    package typealias Context = BasicRequestContext
+    package typealias Context = S3RequestContext
 
     let store: ObjectStore
     let configuration: S3ServerConfiguration
@@ -29,16 +29,16 @@ package struct S3Responder: HTTPResponder {
         self.verifier = SigV4Verifier(region: configuration.region) { credentials[$0] }
         self.handlers = S3Handlers(store: store, configuration: configuration)
         self.adminHandler = AdminHandler(
-            admin: admin, verifier: verifier, virtualHostDomains: configuration.virtualHostDomains)
+            admin: admin, verifier: verifier, router: router, metricsAccess: configuration.metricsAccess)
     }
 
-    package func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+    package func respond(to request: Request, context: S3RequestContext) async throws -> Response {
         let requestID = Self.newRequestID()
         let rawTarget = request.head.path ?? "/"
         let (rawPath, rawQuery) = Self.split(rawTarget)
         var response: Response
         do {
-            response = try await handle(request, rawPath: rawPath, rawQuery: rawQuery, requestID: requestID, logger: context.logger)
+            response = try await handle(request, rawPath: rawPath, rawQuery: rawQuery, requestID: requestID, context: context)
         } catch {
             let s3Error = S3ErrorMapping.s3Error(for: error, logger: context.logger)
             let resource = PercentEncoding.decode(rawPath) ?? rawPath
@@ -54,26 +54,26 @@ package struct S3Responder: HTTPResponder {
         return response
     }
 
-    private func handle(_ request: Request, rawPath: String, rawQuery: String, requestID: String, logger: Logger)
-        async throws -> Response
-    {
+    private func handle(
+        _ request: Request, rawPath: String, rawQuery: String, requestID: String, context: S3RequestContext
+    ) async throws -> Response {
         let headerList = try Self.headerList(request.head)
         var headers: [String: String] = [:]
         for (name, value) in headerList {
             if let existing = headers[name] { headers[name] = existing + "," + value } else { headers[name] = value }
         }
         // Stowage's own endpoints, before S3 routing: no bucket name starts with `_`.
-        if adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
+        if try adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
             return try await adminHandler.respond(
                 method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
-                now: Int64(Date().timeIntervalSince1970))
+                remoteAddress: context.remoteAddress, now: Int64(Date().timeIntervalSince1970))
         }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
         let auth = try authenticate(
-            route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
-            host: headers["host"])
-        let call = S3Call(request: request, route: route, auth: auth, requestID: requestID, logger: logger, headers: headers)
+            route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        let call = S3Call(
+            request: request, route: route, auth: auth, requestID: requestID, logger: context.logger, headers: headers)
         return try await handlers.dispatch(call)
     }
 
@@ -97,26 +97,14 @@ package struct S3Responder: HTTPResponder {
         return list
     }
 
-    /// Checks the signature of a routed request: the step the full path and the GET fast path share.
+    /// Checks the signature of a routed request: the step the full path and the GET fast path
+    /// share. SigV2 signs the bucket the router read from the Host header.
     func authenticate(
-        _ route: S3Request, method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)],
-        host: String?
+        _ route: S3Request, method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)]
     ) throws -> VerifiedRequest {
         let signable = SignableRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers)
         return try verifier.verify(
-            signable, virtualHostBucket: virtualHostBucket(route, host: host), now: Int64(Date().timeIntervalSince1970))
-    }
-
-    /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 signs it).
-    private func virtualHostBucket(_ route: S3Request, host: String?) -> String? {
-        guard !configuration.virtualHostDomains.isEmpty, let bucket = route.bucket, let host = host?.lowercased() else {
-            return nil
-        }
-        let name = host.split(separator: ":").first.map(String.init) ?? host
-        for domain in configuration.virtualHostDomains where name == bucket + "." + domain.lowercased() {
-            return bucket
-        }
-        return nil
+            signable, virtualHostBucket: route.hostBucket, now: Int64(Date().timeIntervalSince1970))
     }
 
     /// The GET fast path, routing and authenticating as this responder does (see `FastGetHandler`).

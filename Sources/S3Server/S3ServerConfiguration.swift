@@ -9,6 +9,8 @@ package struct S3ServerConfiguration: Sendable {
     package var maxXMLBodyBytes: Int = 2 << 20
     /// Largest PutObject/UploadPart body: 5 GiB, as in S3.
     package var maxSinglePutBytes: Int64 = 5 << 30
+    /// Who may read `/_stowage/metrics` without a signature.
+    package var metricsAccess = MetricsAccess()
 
     package init(region: String, virtualHostDomains: [String], credentials: [String: String]) {
         self.region = region

@@ -1,6 +1,8 @@
 internal import ArgumentParser
 internal import Logging
 internal import ObjectLayer
+internal import S3Protocol
+internal import S3Server
 internal import StowageNode
 
 /// `stowage server DIR`: serve S3 from one local folder.
@@ -35,6 +37,14 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
     @Option(help: "Parity shards per erasure set (default by set size: 2-3 drives 1, 4-5 2, 6-7 3, 8-16 4).")
     var parity: Int?
 
+    @Option(
+        help: "Most client connections open at once; more wait to be accepted (default: from the file-descriptor limit, see the README).")
+    var maxConnections: Int?
+
+    @Option(
+        help: "Who reads /_stowage/metrics without a signature: loopback (default; others need STOWAGE_METRICS_TOKEN as a bearer token), token (everyone needs it) or public.")
+    var metricsAccess: String = MetricsAccess.Mode.loopback.rawValue
+
     @Option(help: "Seconds between drive health checks; offline drives are retried as often.")
     var driveCheckInterval: Double = 10
 
@@ -68,6 +78,13 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
             throw ValidationError("\(error)")
         }
         guard smallObjectCache >= 0 else { throw ValidationError("--small-object-cache must not be negative") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        guard let metricsMode = MetricsAccess.Mode(rawValue: metricsAccess) else {
+            throw ValidationError("--metrics-access must be loopback, token or public")
+        }
+        if let invalid = domains.first(where: { !S3Router.isValidDomain($0) }) {
+            throw ValidationError("--domain \(invalid) is not a host name (letters, digits, '-', '_' and '.', no port)")
+        }
         guard driveCheckInterval > 0, scannerInterval > 0, scannerRate >= 0 else {
             throw ValidationError("--drive-check-interval and --scanner-interval must be positive, --scanner-rate not negative")
         }
@@ -80,6 +97,8 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         configuration.scannerInterval = scannerInterval
         configuration.scannerObjectsPerSecond = scannerRate
         configuration.smallObjectCacheBytes = smallObjectCache
+        configuration.maxConnections = maxConnections
+        configuration.metricsAccess = MetricsAccess(mode: metricsMode, bearerToken: environment("STOWAGE_METRICS_TOKEN"))
         var logger = Logger(label: "stowage")
         logger.logLevel = environment("STOWAGE_LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
         try await Node.run(configuration, logger: logger)

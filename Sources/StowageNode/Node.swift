@@ -14,6 +14,17 @@ internal import UnixSignals
 package enum Node {
     package static func run(_ configuration: NodeConfiguration, logger: Logger) async throws {
         MemoryTuning.keepLargeBuffersInHeap()
+        let budget = ConnectionBudget(
+            descriptorLimit: ConnectionBudget.raiseSoftLimit(), driveCount: configuration.drivePaths.count)
+        let maxConnections = configuration.maxConnections ?? budget.defaultMaxConnections
+        if maxConnections > budget.connectionsBeforeReserve {
+            logger.warning(
+                "--max-connections leaves too few file descriptors for the drives",
+                metadata: [
+                    "maxConnections": "\(maxConnections)", "descriptorLimit": "\(budget.descriptorLimit)",
+                    "reservedForDrives": "\(budget.reservedForDrives)",
+                ])
+        }
         let plan = try ErasureSetPlan.plan(driveCount: configuration.drivePaths.count, parity: configuration.parity)
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
@@ -31,12 +42,11 @@ package enum Node {
             let healer = Healer(store: store, logger: logger) { slot in
                 await bootstrap.connect(slot, deploymentID: deploymentID)
             }
-            let responder = S3Responder(
-                store: store,
-                configuration: S3ServerConfiguration(
-                    region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
-                    credentials: [configuration.rootUser: configuration.rootPassword]),
-                admin: healer)
+            var serverConfiguration = S3ServerConfiguration(
+                region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
+                credentials: [configuration.rootUser: configuration.rootPassword])
+            serverConfiguration.metricsAccess = configuration.metricsAccess
+            let responder = S3Responder(store: store, configuration: serverConfiguration, admin: healer)
             // FastGetHandler answers cached small GETs on the event loop and keeps the idle
             // timeout for every request (so Hummingbird's is off).
             let fastGet = responder.fastGet
@@ -52,11 +62,12 @@ package enum Node {
                 responder: responder,
                 server: .http1(configuration: http, fastGet: fastGet, idleTimeout: idleTimeout),
                 configuration: ApplicationConfiguration(
-                    address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+                    address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                    availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
                 services: [background],
                 onServerRunning: { channel in
                     let endpoint = "http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
-                    Self.announce(configuration, plan: plan, slots: slots, endpoint: endpoint)
+                    Self.announce(configuration, plan: plan, slots: slots, endpoint: endpoint, maxConnections: maxConnections)
                 },
                 logger: logger
             )
@@ -68,7 +79,9 @@ package enum Node {
         try await pool.shutdownGracefully()
     }
 
-    static func announce(_ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String) {
+    static func announce(
+        _ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String, maxConnections: Int
+    ) {
         var lines = ["Stowage is serving S3 at \(endpoint)"]
         if slots.count == 1 {
             lines.append("  data:   \(slots[0].location)")
@@ -79,6 +92,7 @@ package enum Node {
             if let reason = slot.offlineReason { lines.append("  OFFLINE \(slot.label): \(reason)") }
         }
         lines.append("  region: \(configuration.region)")
+        lines.append("  connections: at most \(maxConnections); metrics: \(configuration.metricsAccess.mode.rawValue)")
         if configuration.usesDefaultCredentials {
             lines += [
                 "WARNING: STOWAGE_ROOT_USER / STOWAGE_ROOT_PASSWORD are not set; using the development defaults.",

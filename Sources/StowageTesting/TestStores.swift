@@ -12,7 +12,7 @@ package enum TestStores {
         var identity = DriveIdentity(
             deploymentID: "test-deployment", driveID: "drive-\(position)", setIndex: 0, position: position, setCount: 1,
             drivesPerSet: drivesPerSet)
-        if case .formatted(let existing) = DriveFormatFile.inspect(root: root) {
+        if case .formatted(let existing)? = try? DriveFormatFile.inspect(root: root) {
             identity = existing
         } else {
             try DriveFormatFile.write(root: root, identity: identity)

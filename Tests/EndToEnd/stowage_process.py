@@ -47,11 +47,16 @@ class StowageServer:
         port: int | None = None,
         drives: list[Path] | None = None,
         extra_args: list[str] | None = None,
+        command_prefix: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         # Several drive folders (an erasure-coded node) instead of the one data folder.
         self.drives = [Path(d) for d in drives] if drives else None
         self.extra_args = list(extra_args or [])
+        # A command that execs the server (e.g. `prlimit --nofile=…`), so the PID stays the server's.
+        self.command_prefix = list(command_prefix or [])
+        self.extra_env = dict(extra_env or {})
         self.log_path = Path(log_path)
         self.access_key = access_key if access_key is not None else "stowageadmin"
         self.secret_key = secret_key if secret_key is not None else "stowageadmin"
@@ -73,7 +78,7 @@ class StowageServer:
         return self.process.pid
 
     def command(self) -> list[str]:
-        command = [str(stowage_binary()), "server", "--address", f"127.0.0.1:{self.port}"]
+        command = self.command_prefix + [str(stowage_binary()), "server", "--address", f"127.0.0.1:{self.port}"]
         if self.region != "us-east-1":
             command += ["--region", self.region]
         if self.domain:
@@ -92,6 +97,7 @@ class StowageServer:
             env["STOWAGE_ROOT_USER"] = self._env_access_key
         if self._env_secret_key is not None:
             env["STOWAGE_ROOT_PASSWORD"] = self._env_secret_key
+        env.update(self.extra_env)
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(f"\n=== start {' '.join(self.command())} ===\n".encode())
         self._log_file.flush()

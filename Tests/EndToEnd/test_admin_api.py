@@ -3,7 +3,8 @@
 Specifies: admin endpoints refuse anonymous callers with an S3 `AccessDenied` document; a signed
 `GET /_stowage/admin/v1/status` answers JSON; `stowage admin status` prints one line per drive;
 `stowage admin heal` exits 0 and prints its counters (non-zero, with the S3 error code, when the
-request fails); `GET /_stowage/metrics` is public Prometheus text; unknown paths and wrong methods
+request fails); `GET /_stowage/metrics` is Prometheus text, open to loopback clients without
+credentials (other modes: test_security.py); unknown paths and wrong methods
 under `/_stowage/` answer 4xx S3 error documents; and a virtual-hosted object key that starts with
 `_stowage/` is still an object.
 """
@@ -158,7 +159,7 @@ def test_cli_rejects_an_invalid_bucket_name_before_sending_anything(server):
 # --- Metrics --------------------------------------------------------------------------------------
 
 
-def test_metrics_are_public_prometheus_text(server):
+def test_metrics_are_prometheus_text_for_a_loopback_client_without_credentials(server):
     response = raw_http.request(server, "GET", METRICS_PATH, sign=False)
     assert response.status == 200, response.body[:500]
     assert response.header("content-type").startswith("text/plain")

@@ -108,7 +108,7 @@ package struct ErasureSet: Sendable {
     static func isMeaningful(_ code: DriveError.Code) -> Bool {
         switch code {
         case .bucketExists, .bucketNotFound, .bucketNotEmpty, .uploadNotFound, .full: return true
-        case .corrupt, .notFound, .io: return false
+        case .corrupt, .notFound, .io, .resourcesExhausted: return false
         }
     }
 

@@ -38,15 +38,12 @@ extension Healer {
         let cache = store.inlineCache.statistics
         metric("stowage_fast_get_responses_total", "counter", "Small GETs answered from the inline-object cache.", cache.served)
         metric("stowage_inline_cache_bytes", "gauge", "Object bytes held by the inline-object cache.", cache.bytes)
+        // Drives are named by set and position only: their paths are the operator's, for the
+        // signed admin status, not for whoever reads metrics.
         lines.append("# HELP stowage_drive_online Whether a drive is online (1) or offline (0).")
         lines.append("# TYPE stowage_drive_online gauge")
         for slot in slots {
-            var path = ""
-            for character in slot.location {
-                if character == "\\" || character == "\"" { path.append("\\") }
-                if character != "\n" { path.append(character) }
-            }
-            lines.append("stowage_drive_online{set=\"\(slot.setIndex)\",drive=\"\(slot.position)\",path=\"\(path)\"} \(slot.drive == nil ? 0 : 1)")
+            lines.append("stowage_drive_online{set=\"\(slot.setIndex)\",drive=\"\(slot.position)\"} \(slot.drive == nil ? 0 : 1)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -35,6 +35,11 @@ package final class Healer: AdminService {
             if let drive = slot.drive {
                 do {
                     try await drive.healthCheck()
+                } catch let error as DriveError where error.code == .resourcesExhausted {
+                    // The process, not the drive, is short of descriptors or memory.
+                    logger.warning(
+                        "drive check skipped: the process is out of resources",
+                        metadata: ["drive": "\(slot.label)", "error": "\(error)"])
                 } catch {
                     if slot.markOffline(drive, reason: "\(error)") {
                         logger.error("drive taken offline", metadata: ["drive": "\(slot.label)", "reason": "\(error)"])

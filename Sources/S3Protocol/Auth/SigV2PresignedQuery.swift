@@ -1,7 +1,7 @@
 /// The `AWSAccessKeyId`, `Signature` and `Expires` parameters of a Signature Version 2
 /// presigned URL (query-string authentication).
 ///
-/// Failures are `AccessDenied`, as AWS answers them.
+/// Failures are `AccessDenied`, as AWS answers them; a repeated parameter is InvalidArgument (400).
 struct SigV2PresignedQuery: Sendable {
     var accessKey: String
     /// Base64, percent-decoded.
@@ -18,6 +18,11 @@ struct SigV2PresignedQuery: Sendable {
     }
 
     init(_ query: SigV4Query) throws {
+        if let repeated = query.firstRepeated(of: ["AWSAccessKeyId", "Signature", "Expires"]) {
+            throw S3Error(
+                .invalidArgument, "\(repeated) must appear only once.",
+                details: [("ArgumentName", repeated)])
+        }
         guard let accessKey = query.first("AWSAccessKeyId"), !accessKey.isEmpty,
             let signature = query.first("Signature"), !signature.isEmpty,
             let expiresText = query.first("Expires")

@@ -97,7 +97,7 @@ package struct SigV2Verifier: Sendable {
 
         let stringToSign = SigV2StringToSign(
             method: request.method,
-            headers: Self.presignedHeaders(request.headers, query: query),
+            headers: try Self.presignedHeaders(request.headers, query: query),
             dateLine: presigned.expiresText,
             resource: SigV2StringToSign.canonicalizedResource(
                 rawPath: request.rawPath, virtualHostBucket: virtualHostBucket, query: query))
@@ -106,19 +106,43 @@ package struct SigV2Verifier: Sendable {
     }
 
     /// The headers a presigned URL's signature covers. botocore signs `Content-MD5`,
-    /// `Content-Type` and `x-amz-*` headers and then moves them into the query (lowercased), so
-    /// a name given there replaces the request's header of that name; the rest come from the
-    /// request (a browser sends none of them, normally).
+    /// `Content-Type` and `x-amz-*` headers and then moves them into the query (lowercased); the
+    /// rest come from the request (a browser sends none of them, normally).
+    ///
+    /// A request `x-amz-*` header with the name of such a parameter must carry the signed value:
+    /// the signature covers the query's value while the handlers read the header, so a
+    /// different one is refused (AccessDenied, as for an unsigned header). `Content-Type` and
+    /// `Content-MD5` are signed from the query in place of the header, as before.
     static func presignedHeaders(
         _ headers: [(name: String, value: String)], query: SigV4Query
-    ) -> [(name: String, value: String)] {
+    ) throws -> [(name: String, value: String)] {
         let fromQuery = query.parameters.filter { parameter in
             let name = parameter.name.lowercased()
             return name == "content-md5" || name == "content-type" || name.hasPrefix("x-amz-")
         }
         guard !fromQuery.isEmpty else { return headers }
-        let replaced = Set(fromQuery.map { $0.name.lowercased() })
-        return headers.filter { !replaced.contains($0.name.lowercased()) } + fromQuery
+        // A repeated parameter is signed as its values joined with `,`, as a repeated header is.
+        var signedValues: [String: String] = [:]
+        for parameter in fromQuery {
+            let name = parameter.name.lowercased()
+            signedValues[name] = signedValues[name].map { $0 + "," + parameter.value } ?? parameter.value
+        }
+        var conflicting: Set<String> = []
+        var unhoisted: [(name: String, value: String)] = []
+        for header in headers {
+            let name = header.name.lowercased()
+            guard let signed = signedValues[name] else {
+                unhoisted.append(header)
+                continue
+            }
+            if name.hasPrefix("x-amz-"), SigV4Whitespace.trim(header.value) != SigV4Whitespace.trim(signed) {
+                conflicting.insert(name)
+            }
+        }
+        guard conflicting.isEmpty else {
+            throw SignedHeaderRule.refusal(conflicting.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+        return unhoisted + fromQuery
     }
 
     private func check(_ signature: String, accessKey: String, secret: String, _ stringToSign: SigV2StringToSign)

@@ -15,7 +15,16 @@ struct SigV4PresignedQuery: Sendable {
     /// `X-Amz-Content-Sha256`, when the URL pins the payload.
     var contentSHA256: String?
 
+    /// The parameters that authenticate the URL; each may appear once.
+    static let authenticationParameters = [
+        "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+        "X-Amz-Signature", "X-Amz-Content-Sha256", "X-Amz-Security-Token",
+    ]
+
     init(_ query: SigV4Query) throws {
+        if let repeated = query.firstRepeated(of: Self.authenticationParameters) {
+            throw Self.error("\(repeated) must appear only once.")
+        }
         guard query.first("X-Amz-Algorithm") == SigV4AuthorizationHeader.algorithm else {
             throw Self.error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }

@@ -83,6 +83,13 @@ struct SigV4Query: Sendable {
         parameters.contains(where: { $0.name == name })
     }
 
+    /// The first of `names` that appears more than once, nil when each appears at most once.
+    /// Authentication parameters must be unique: with two, the signature and what it is read
+    /// as could each take a different one.
+    func firstRepeated(of names: [String]) -> String? {
+        names.first { name in parameters.lazy.filter { $0.name == name }.count > 1 }
+    }
+
     /// The SigV4 canonical query string: each name and value `UriEncode`d (slash included), sorted
     /// by name then value in byte order, joined as `name=value` with `&`.
     ///

@@ -45,15 +45,22 @@ package struct SigV4Verifier: Sendable {
     ///   - virtualHostBucket: the bucket the `Host` header names (virtual-hosted style), or nil.
     ///     Only SigV2 needs it (it signs `/bucket` + path); SigV4 signs the path as sent.
     ///   - now: seconds since 1970.
-    package func verify(_ request: SignableRequest, virtualHostBucket: String?, now: Int64) throws
-        -> VerifiedRequest
-    {
+    ///   - signatureVersion2Allowed: false refuses SigV2 (AccessDenied), for requests whose
+    ///     parameters SigV2 would leave unsigned (the admin API).
+    package func verify(
+        _ request: SignableRequest, virtualHostBucket: String?, now: Int64, signatureVersion2Allowed: Bool = true
+    ) throws -> VerifiedRequest {
         let headers = SigV4HeaderIndex(request.headers)
         let query = try SigV4Query(parsing: request.rawQuery)
         let authorizations = headers.values("authorization")
         let isPresignedV2 = SigV2PresignedQuery.isSignatureVersion2(query)
         let isPresigned =
             query.contains("X-Amz-Algorithm") || query.contains("X-Amz-Signature") || query.contains("X-Amz-Credential")
+        if !signatureVersion2Allowed,
+            isPresignedV2 || authorizations.contains(where: SigV2AuthorizationHeader.isSignatureVersion2)
+        {
+            throw S3Error(.accessDenied, "This endpoint accepts AWS Signature Version 4 only.")
+        }
         switch (authorizations.count, isPresigned || isPresignedV2) {
         case (0, false):
             throw S3Error(
@@ -117,6 +124,7 @@ package struct SigV4Verifier: Sendable {
         guard authorization.signedHeaders.contains("host") else {
             throw SigV4AuthorizationHeader.malformed("the host header must be signed")
         }
+        try SignedHeaderRule.check(request.headers, signedHeaders: authorization.signedHeaders, presigned: false)
 
         let signingKey = try checkSignature(
             request,
@@ -203,6 +211,7 @@ package struct SigV4Verifier: Sendable {
         guard presigned.signedHeaders.contains("host") else {
             throw SigV4PresignedQuery.error("X-Amz-SignedHeaders must include the host header.")
         }
+        try SignedHeaderRule.check(request.headers, signedHeaders: presigned.signedHeaders, presigned: true)
 
         _ = try checkSignature(
             request,

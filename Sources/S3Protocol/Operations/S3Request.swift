@@ -13,11 +13,17 @@ package struct S3Request: Sendable {
     /// Decoded query parameters (first value wins), names case-sensitive as sent. A parameter
     /// without `=` (`?uploads`) has the value "".
     package var query: [String: String]
+    /// The bucket the Host header names (virtual-hosted style; equal to `bucket` then), nil for
+    /// path style. SigV2 signs it as a `/bucket` prefix of the path.
+    package var hostBucket: String?
 
-    package init(operation: S3Operation, bucket: String?, key: String?, query: [String: String]) {
+    package init(
+        operation: S3Operation, bucket: String?, key: String?, query: [String: String], hostBucket: String? = nil
+    ) {
         self.operation = operation
         self.bucket = bucket
         self.key = key
         self.query = query
+        self.hostBucket = hostBucket
     }
 }

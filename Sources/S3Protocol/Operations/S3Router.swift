@@ -15,22 +15,25 @@
 ///
 /// The router is a pure function of its inputs; it does not check that buckets or keys exist.
 package struct S3Router: Sendable {
-    /// Lowercased, longest first, so that a more specific domain wins over one it is a subdomain of.
+    /// As `RequestHost` names them (lowercase ASCII, no trailing dot), longest first, so that a
+    /// more specific domain wins over one it is a subdomain of.
     private let virtualHostDomains: [String]
-    /// The UTF-8 of `virtualHostDomains` when all of them are ASCII, so that an ASCII Host
-    /// matches byte by byte; nil otherwise, and hosts then match by Character.
-    private let asciiVirtualHostDomains: [[UInt8]]?
 
     /// `virtualHostDomains`: e.g. ["s3.example.com"]; a Host of "<bucket>.s3.example.com[:port]" selects
     /// virtual-hosted style. A Host equal to one of them (or any other Host) means path style.
+    /// A domain that is not a valid host name without a port (see `isValidDomain`) can name no
+    /// request and is left out.
     package init(virtualHostDomains: [String]) {
         self.virtualHostDomains =
             virtualHostDomains
-            .map { Self.lowercasedASCII(Substring($0)) }
-            .filter { !$0.isEmpty }
+            .compactMap { Self.isValidDomain($0) ? RequestHost($0)?.name : nil }
             .sorted { $0.utf8.count > $1.utf8.count }
-        let domainBytes = self.virtualHostDomains.map { Array($0.utf8) }
-        self.asciiVirtualHostDomains = domainBytes.allSatisfy { $0.allSatisfy { $0 < 0x80 } } ? domainBytes : nil
+    }
+
+    /// Whether `domain` can serve as a virtual-host domain: a host name without a port or brackets.
+    package static func isValidDomain(_ domain: String) -> Bool {
+        guard let host = RequestHost(domain) else { return false }
+        return host.port == nil && host.name.utf8.first != UInt8(ascii: "[")
     }
 
     /// Throws S3Error: .invalidURI (path not starting with `/`, bad escapes, not UTF-8),
@@ -42,7 +45,8 @@ package struct S3Router: Sendable {
     ) throws -> S3Request {
         guard rawPath.utf8.first == UInt8(ascii: "/") else { throw S3Error(.invalidURI) }
         let query = try QueryString(parsing: rawQuery)
-        let (bucket, key) = try address(rawPath: rawPath, host: host)
+        let hostBucket = try hostBucket(host)
+        let (bucket, key) = try address(rawPath: rawPath, hostBucket: hostBucket)
         guard let verb = Verb(method) else {
             throw S3Error(method == "OPTIONS" ? .notImplemented : .methodNotAllowed)
         }
@@ -59,10 +63,11 @@ package struct S3Router: Sendable {
             } else {
                 operation = try Self.bucketOperation(verb, query: query)
             }
-            return S3Request(operation: operation, bucket: bucket, key: key, query: query.parameters)
+            return S3Request(
+                operation: operation, bucket: bucket, key: key, query: query.parameters, hostBucket: hostBucket)
         }
         guard verb == .get else { throw S3Error(.methodNotAllowed) }
-        return S3Request(operation: .listBuckets, bucket: nil, key: nil, query: query.parameters)
+        return S3Request(operation: .listBuckets, bucket: nil, key: nil, query: query.parameters, hostBucket: nil)
     }
 
     /// The HTTP methods an S3 resource accepts, spelled exactly (methods are case-sensitive).
@@ -88,31 +93,31 @@ package struct S3Router: Sendable {
     /// requests whose query holds no subresource (the GET fast path).
     /// Also nil for the rare path that only the Character-wise addressing splits.
     package func objectAddress(rawPath: UnsafeBufferPointer<UInt8>, host: String?) -> (bucket: String, key: String)? {
-        guard rawPath.first == UInt8(ascii: "/"), let found = try? address(utf8: rawPath, host: host),
+        // nil is an answer here (path style), so the error is caught apart from it.
+        guard rawPath.first == UInt8(ascii: "/"), case .success(let hostBucket) = Result(catching: { try hostBucket(host) }),
+            let found = try? address(utf8: rawPath, hostBucket: hostBucket),
             let bucket = found.bucket, let key = found.key
         else { return nil }
         return (bucket, key)
     }
 
     /// The bucket (nil for the service) and key (nil for the bucket) the request addresses.
-    private func address(rawPath: String, host: String?) throws -> (bucket: String?, key: String?) {
+    private func address(rawPath: String, hostBucket: String?) throws -> (bucket: String?, key: String?) {
         var rawPath = rawPath
-        if let found = try rawPath.withUTF8({ try address(utf8: $0, host: host) }) { return found }
-        return try address(characters: rawPath, host: host)
+        if let found = try rawPath.withUTF8({ try address(utf8: $0, hostBucket: hostBucket) }) { return found }
+        return try address(characters: rawPath, hostBucket: hostBucket)
     }
 
     /// `address(rawPath:host:)` by byte; nil when a non-ASCII scalar next to a slash that
     /// splits the path could join it in one Character, so that only the Character view splits
     /// the path as before. `path` starts with `/`.
     private func address(
-        utf8 path: UnsafeBufferPointer<UInt8>, host: String?
+        utf8 path: UnsafeBufferPointer<UInt8>, hostBucket: String?
     ) throws -> (bucket: String?, key: String?)? {
         guard path.count == 1 || path[1] < 0x80 else { return nil }
         let afterSlash = UnsafeBufferPointer(rebasing: path[1...])
         var scratch: [UInt8] = []
-        if let host, let bucket = try virtualHostedBucket(host: host) {
-            return (bucket, try Self.decodeKey(afterSlash, scratch: &scratch))
-        }
+        if let hostBucket { return (hostBucket, try Self.decodeKey(afterSlash, scratch: &scratch)) }
         var bucketEnd = 0
         while bucketEnd < afterSlash.count, afterSlash[bucketEnd] != UInt8(ascii: "/") {
             guard afterSlash[bucketEnd] < 0x80 else { return nil }
@@ -146,11 +151,9 @@ package struct S3Router: Sendable {
     }
 
     /// `address(rawPath:host:)` by Character, for the paths `address(utf8:host:)` leaves.
-    private func address(characters rawPath: String, host: String?) throws -> (bucket: String?, key: String?) {
+    private func address(characters rawPath: String, hostBucket: String?) throws -> (bucket: String?, key: String?) {
         let path = rawPath.dropFirst()
-        if let host, let bucket = try virtualHostedBucket(host: host) {
-            return (bucket, try Self.decodeKey(path))
-        }
+        if let hostBucket { return (hostBucket, try Self.decodeKey(path)) }
         let bucketEnd = path.firstIndex(of: "/") ?? path.endIndex
         let rawBucket = path[..<bucketEnd]
         if rawBucket.isEmpty {
@@ -165,60 +168,30 @@ package struct S3Router: Sendable {
         return (bucket, try Self.decodeKey(rawKey))
     }
 
-    /// The bucket named by a virtual-hosted Host header, or nil when the host is not one.
-    private func virtualHostedBucket(host rawHost: String) throws -> String? {
-        guard !virtualHostDomains.isEmpty else { return nil }
-        var host = rawHost
-        guard let domains = asciiVirtualHostDomains, host.withUTF8({ $0.allSatisfy { $0 < 0x80 } }) else {
-            return try virtualHostedBucket(characters: rawHost)
+    /// The bucket the Host header names in virtual-hosted style: `<bucket>.<domain>[:port]` for
+    /// one of the configured domains (a trailing dot allowed), or nil for path style (no Host,
+    /// a domain itself, an IP address, any other name). Every reader of the Host header (routing,
+    /// SigV2's canonical resource, the admin namespace, the GET fast path) takes this answer.
+    ///
+    /// Throws InvalidArgument for a Host that is not a valid `host[:port]` (see `RequestHost`),
+    /// and InvalidBucketName when the part before the domain is not a bucket name.
+    package func hostBucket(_ host: String?) throws -> String? {
+        guard let host else { return nil }
+        guard !virtualHostDomains.isEmpty else {
+            guard RequestHost.isValid(host) else { throw RequestHost.invalid(host) }
+            return nil
         }
-        // In ASCII every Character but CR LF is one byte, and neither CR nor LF is `[`, `:` or `.`.
-        return try host.withUTF8 { try Self.virtualHostedBucket(ascii: $0, domains: domains) }
-    }
-
-    private static func virtualHostedBucket(
-        ascii rawHost: UnsafeBufferPointer<UInt8>, domains: [[UInt8]]
-    ) throws -> String? {
-        // A bracketed IPv6 literal is never a virtual host.
-        guard rawHost.first != UInt8(ascii: "[") else { return nil }
-        var end = rawHost.lastIndex(of: UInt8(ascii: ":")) ?? rawHost.count
-        if end > 0, rawHost[end - 1] == UInt8(ascii: ".") { end -= 1 }  // fully qualified form
-        let host = UnsafeBufferPointer(rebasing: rawHost[..<end])
-        for domain in domains {
-            if host.count == domain.count, ASCII.equalsLowercased(host, domain) { return nil }
-            let bucketLength = host.count - domain.count - 1
-            if bucketLength >= 0, host[bucketLength] == UInt8(ascii: "."),
-                ASCII.equalsLowercased(UnsafeBufferPointer(rebasing: host[(bucketLength + 1)...]), domain)
-            {
-                let bucket = String(unsafeUninitializedCapacity: bucketLength) { out in
-                    for index in 0..<bucketLength { out[index] = ASCII.lowered(host[index]) }
-                    return bucketLength
-                }
-                guard BucketNameRules.validate(bucket) else {
-                    throw S3Error(.invalidBucketName, details: [("BucketName", bucket)])
-                }
-                return bucket
-            }
-        }
-        return nil
-    }
-
-    /// `virtualHostedBucket(host:)` by Character, for a non-ASCII Host or domain.
-    private func virtualHostedBucket(characters rawHost: String) throws -> String? {
-        var host = Substring(rawHost)
-        guard host.first != "[" else { return nil }
-        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-        if host.last == "." { host = host.dropLast() }
-        let lowered = Self.lowercasedASCII(host)
+        guard let parsed = RequestHost(host) else { throw RequestHost.invalid(host) }
+        guard parsed.name.utf8.first != UInt8(ascii: "[") else { return nil }
         for domain in virtualHostDomains {
-            if lowered == domain { return nil }
-            if lowered.hasSuffix("." + domain) {
-                let bucket = String(lowered.dropLast(domain.utf8.count + 1))
-                guard BucketNameRules.validate(bucket) else {
-                    throw S3Error(.invalidBucketName, details: [("BucketName", bucket)])
-                }
-                return bucket
+            if parsed.name == domain { return nil }
+            // Names and domains are lowercase ASCII, where a Character is a byte.
+            guard parsed.name.utf8.count > domain.utf8.count + 1, parsed.name.hasSuffix("." + domain) else { continue }
+            let bucket = String(parsed.name.dropLast(domain.utf8.count + 1))
+            guard BucketNameRules.validate(bucket) else {
+                throw S3Error(.invalidBucketName, details: [("BucketName", bucket)])
             }
+            return bucket
         }
         return nil
     }
@@ -303,9 +276,5 @@ package struct S3Router: Sendable {
     /// canonically equivalent to that name, so bytes decide, as `String ==` would.
     private static func isCopySourceName(_ name: String) -> Bool {
         ASCII.equalsLowercased(name.utf8, copySourceName)
-    }
-
-    private static func lowercasedASCII(_ text: Substring) -> String {
-        String(decoding: text.utf8.map(ASCII.lowered), as: UTF8.self)
     }
 }

@@ -9,14 +9,11 @@ enum AdminEndpoint: Equatable {
     case heal
     /// `GET /_stowage/admin/v1/status`: drives, erasure sets and healing counters.
     case status
-    /// `GET /_stowage/metrics`: Prometheus text, public like MinIO's Prometheus endpoint.
+    /// `GET /_stowage/metrics`: Prometheus text, for whom `MetricsAccess` admits or a signature.
     case metrics
 
     /// Every path of the namespace starts with this.
     static let pathPrefix = "/_stowage/"
-
-    /// Whether the endpoint requires a SigV4 signature by a configured credential.
-    var requiresSignature: Bool { self != .metrics }
 
     /// Throws `S3Error`: `InvalidRequest` for a path the namespace does not have (there is no
     /// 404 S3 code that fits anything but buckets, keys, uploads and versions), and

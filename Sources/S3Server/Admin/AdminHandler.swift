@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 internal import HTTPTypes
+internal import NIOCore
 internal import Hummingbird
 internal import ObjectLayer
 internal import S3Protocol
@@ -8,41 +9,55 @@ internal import S3Protocol
 /// JSON and the metrics as Prometheus text.
 ///
 /// Admin endpoints require a valid SigV4 signature by a configured credential, checked by the
-/// same verifier as S3 requests; the metrics endpoint is public. Every failure is thrown as an
+/// same verifier as S3 requests (SigV2 is refused: it signs no query parameter); the metrics
+/// endpoint takes the same signature, or admits what `MetricsAccess` admits. Every failure is thrown as an
 /// error for the responder's one error map, so clients see S3 error documents here too. When the
 /// node has no `AdminService`, every endpoint answers `NotImplemented` (after authentication,
 /// so an anonymous caller learns nothing).
 struct AdminHandler: Sendable {
     let admin: (any AdminService)?
     let verifier: SigV4Verifier
-    /// Lowercased domains of virtual-hosted-style addressing.
-    let virtualHostDomains: [String]
+    /// Reads the Host header, as for S3 requests.
+    let router: S3Router
 
-    init(admin: (any AdminService)?, verifier: SigV4Verifier, virtualHostDomains: [String]) {
+    let metricsAccess: MetricsAccess
+
+    init(admin: (any AdminService)?, verifier: SigV4Verifier, router: S3Router, metricsAccess: MetricsAccess) {
         self.admin = admin
         self.verifier = verifier
-        self.virtualHostDomains = virtualHostDomains.map { $0.lowercased() }.filter { !$0.isEmpty }
+        self.router = router
+        self.metricsAccess = metricsAccess
     }
 
     /// Whether the request belongs to the `/_stowage/` namespace rather than to S3.
     ///
     /// A virtual-hosted request (`Host: <bucket>.<domain>`) never does: there the path is an
-    /// object key, and `_stowage/metrics` is a valid one.
-    func handles(rawPath: String, host: String?) -> Bool {
+    /// object key, and `_stowage/metrics` is a valid one. Throws what `S3Router.hostBucket`
+    /// throws for an invalid Host.
+    func handles(rawPath: String, host: String?) throws -> Bool {
         guard rawPath.hasPrefix(AdminEndpoint.pathPrefix) else { return false }
-        return !isVirtualHosted(host)
+        return try router.hostBucket(host) == nil
     }
 
     /// Answers one request of the namespace. Throws `S3Error` for routing, authentication and
     /// query failures, and whatever the `AdminService` throws, for the responder to map.
     func respond(
-        method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], now: Int64
+        method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)],
+        remoteAddress: SocketAddress?, now: Int64
     ) async throws -> Response {
         let endpoint = try AdminEndpoint(method: method, rawPath: rawPath)
-        if endpoint.requiresSignature {
+        let authorization = headers.first { $0.name == "authorization" }?.value
+        let admitted =
+            endpoint == .metrics
+            && metricsAccess.admitsWithoutSignature(remoteAddress: remoteAddress, authorization: authorization)
+        if !admitted {
+            if authorization?.hasPrefix("Bearer ") == true {
+                throw S3Error(.accessDenied, "The metrics token is not valid.")
+            }
             let signable = SignableRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers)
             // The body is never read (no admin endpoint takes one), so the payload mode needs no check.
-            _ = try verifier.verify(signable, now: now)
+            // SigV4 only: SigV2 leaves query parameters (heal's bucket and prefix) unsigned.
+            _ = try verifier.verify(signable, virtualHostBucket: nil, now: now, signatureVersion2Allowed: false)
         }
         guard let admin else {
             throw S3Error(.notImplemented, "This node does not serve the Stowage admin API.")
@@ -95,13 +110,5 @@ struct AdminHandler: Sendable {
             if parameters[name] == nil { parameters[name] = value }
         }
         return parameters
-    }
-
-    /// Whether `host` is `<bucket>.<domain>[:port]` for a configured virtual-host domain.
-    private func isVirtualHosted(_ host: String?) -> Bool {
-        guard !virtualHostDomains.isEmpty, var name = host?.lowercased(), !name.hasPrefix("[") else { return false }
-        if let colon = name.lastIndex(of: ":") { name = String(name[..<colon]) }
-        if name.hasSuffix(".") { name.removeLast() }
-        return virtualHostDomains.contains { name.hasSuffix("." + $0) }
     }
 }

@@ -15,11 +15,23 @@ internal import S3Protocol
 /// Half-close: when the client ends its side, the event is held until the responses written
 /// here have gone out, so closing the connection afterwards does not drop them.
 ///
-/// Idle timeout: requests answered here never reach Hummingbird's connection-state handler, so
+/// Time limits: requests answered here never reach Hummingbird's connection-state handler, so
 /// this handler keeps the idle timeout for every request instead (the server configures none
 /// there), with the same rule: a connection is closed when nothing was read or answered for
-/// `idleTimeout`, unless a request has been read completely and its answer is still pending. A
-/// client that stalls in the middle of sending a request is cut off after the same time.
+/// `idleTimeout`, unless a request has been read completely and its answer is still pending.
+/// A request's head must arrive whole within `idleTimeout` (its bytes produce no part until
+/// then, so they never count as activity). Its body must keep an average pace: it is cut off
+/// once `idleTimeout` plus one second per `minimumBodyBytesPerSecond` bytes received has passed
+/// since the head, so a client trickling a byte at a time cannot hold the connection.
+///
+/// Early responses: when a response ends before its request's body has been read (an error
+/// such as AccessDenied, NoSuchBucket or EntityTooLarge, answered without reading it), the
+/// response says `Connection: close`, the output side is closed after it, and the rest of the
+/// request is read and discarded for at most `lingerTimeout` and `lingerBytesMax` before the
+/// connection closes: the client reads its answer (an immediate close with unread input would
+/// reset the connection and could destroy the response), and a refused body is never read to its end.
+/// A request target in absolute form whose authority differs from the Host header is refused
+/// here with 400 InvalidRequest, the same way.
 package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandler {
     package typealias InboundIn = HTTPServerRequestPart
     package typealias InboundOut = HTTPServerRequestPart
@@ -42,6 +54,21 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var heldInputClosed = false
     /// The `Date` header of the current second (per connection: no lock between event loops).
     private var date: (second: Int64, text: String) = (0, "")
+    /// When the head of the request being read arrived, and the body bytes read since.
+    private var requestStart = NIODeadline.now()
+    private var requestBodyBytes = 0
+    /// The connection closes after the last response: inbound parts are discarded.
+    private var lingering = false
+    private var lingerBytes = 0
+    /// While lingering: the last response has gone out and the output side is closed.
+    private var outputClosed = false
+    /// While lingering: the client has finished the refused request; close once `outputClosed`.
+    private var inputDone = false
+
+    /// The slowest average pace at which a request body may arrive (see the type's comment).
+    static let minimumBodyBytesPerSecond: Int64 = 1024
+    static let lingerTimeout = TimeAmount.seconds(2)
+    static let lingerBytesMax = 1 << 20
 
     package init(responder: FastGetResponder, idleTimeout: TimeAmount) {
         self.responder = responder
@@ -70,34 +97,40 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActive = .now()
         let part = unwrapInboundIn(data)
+        if lingering {
+            discardWhileLingering(part, context: context)
+            return
+        }
+        lastActive = .now()
         switch part {
         case .head(let head):
             let now = Int64(Date().timeIntervalSince1970)
+            if let (response, body) = responder.refusal(head, date: dateHeader(now)) {
+                // Answered, then closed: nothing else of this connection is read. Behind a
+                // response still pending on the full path it cannot be answered in order.
+                guard forwarded == 0 else {
+                    context.close(promise: nil)
+                    return
+                }
+                linger(context, after: write(response, body, context: context))
+                return
+            }
             if forwarded == 0, context.channel.isWritable,
                 let (response, body) = responder.answer(head, now: now, date: dateHeader(now))
             {
                 swallowing = true
-                context.write(wrapOutboundOut(.head(response)), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-                let written = context.eventLoop.makePromise(of: Void.self)
-                pendingWrites += 1
-                written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
-                    self.pendingWrites -= 1
-                    if self.pendingWrites == 0 && self.heldInputClosed {
-                        self.heldInputClosed = false
-                        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-                    }
-                }
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+                write(response, body, context: context)
                 return
             }
             swallowing = false
             requestBeingRead = true
+            requestStart = lastActive
+            requestBodyBytes = 0
             forwarded += 1
-        case .body:
+        case .body(let bytes):
             if swallowing { return }
+            requestBodyBytes += bytes.readableBytes
         case .end:
             if swallowing {
                 swallowing = false
@@ -106,6 +139,54 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
             requestBeingRead = false
         }
         context.fireChannelRead(data)
+    }
+
+    /// Writes a whole response answered here; a half-close of the input held meanwhile is
+    /// passed on once it has gone out. Returns when it has.
+    @discardableResult
+    private func write(
+        _ response: HTTPResponseHead, _ body: ByteBuffer, context: ChannelHandlerContext
+    ) -> EventLoopFuture<Void> {
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        pendingWrites += 1
+        written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+            self.pendingWrites -= 1
+            if self.pendingWrites == 0 && self.heldInputClosed {
+                self.heldInputClosed = false
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        return written.futureResult
+    }
+
+    /// Closes the output once the response has gone out (`written`), then discards input until
+    /// the client stops sending, `lingerBytesMax` more bytes arrive, or `lingerTimeout` passes.
+    private func linger(_ context: ChannelHandlerContext, after written: EventLoopFuture<Void>) {
+        guard !lingering else { return }
+        lingering = true
+        written.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+            self.outputClosed = true
+            context.close(mode: self.inputDone ? .all : .output, promise: nil)
+        }
+        context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: Self.lingerTimeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    private func discardWhileLingering(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head, .end:
+            // The refused request is over (or the client went on to another): nothing more is
+            // read, and the connection closes as soon as the response has gone out.
+            inputDone = true
+            if outputClosed { context.close(promise: nil) }
+        case .body(let bytes):
+            lingerBytes += bytes.readableBytes
+            if lingerBytes > Self.lingerBytesMax { context.close(promise: nil) }
+        }
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -117,11 +198,28 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        // With one request outstanding, its response is this one; with more, this response
+        // belongs to an earlier request, which was read to its end before the next head.
+        let answersUnreadRequest = requestBeingRead && forwarded == 1
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where answersUnreadRequest && head.status.code >= 200:
+            // Answered before its body was read: the connection closes after this response.
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .end where answersUnreadRequest:
+            forwarded = 0
+            lastActive = .now()
+            let written = context.eventLoop.makePromise(of: Void.self)
+            if let promise { written.futureResult.cascade(to: promise) }
+            context.write(data, promise: written)
+            linger(context, after: written.futureResult)
+        case .end:
             forwarded = max(forwarded - 1, 0)
             lastActive = .now()
+            context.write(data, promise: promise)
+        default:
+            context.write(data, promise: promise)
         }
-        context.write(data, promise: promise)
     }
 
     /// The `Date` header value of `now`, formatted once per second.
@@ -145,7 +243,11 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
             scheduleIdleCheck(context, at: .now() + idleTimeout)
             return
         }
-        let deadline = lastActive + idleTimeout
+        var deadline = lastActive + idleTimeout
+        if requestBeingRead {
+            let allowance = Int64(requestBodyBytes) / Self.minimumBodyBytesPerSecond
+            deadline = min(deadline, requestStart + idleTimeout + .seconds(allowance))
+        }
         if NIODeadline.now() >= deadline {
             context.close(promise: nil)
         } else {

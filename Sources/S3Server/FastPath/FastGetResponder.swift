@@ -28,6 +28,9 @@ package struct FastGetResponder: Sendable {
     /// What a request's headers say about answering it here.
     private enum HeaderKind {
         case other, host, authorization, connection, contentLength
+        /// Must be signed (`SignedHeaderRule`), which a canonical presigned URL (signing `host`
+        /// alone) cannot have done: only the general lane's verifier may accept it.
+        case mustBeSigned
         /// Makes a GET something other than a plain read of the whole object, or concerns the
         /// connection: the full path handles those.
         case declined
@@ -45,6 +48,7 @@ package struct FastGetResponder: Sendable {
         var host: String?
         var hosts = 0
         var authorized = false
+        var needsSignedHeaders = false
         for (name, value) in head.headers {
             switch Self.kind(name) {
             case .other: continue
@@ -53,6 +57,7 @@ package struct FastGetResponder: Sendable {
                 hosts += 1
                 host = value
             case .authorization: authorized = true
+            case .mustBeSigned: needsSignedHeaders = true
             case .connection: if !ASCII.equalsLowercased(value.utf8, "keep-alive".utf8) { return nil }
             case .contentLength: if value != "0" { return nil }
             }
@@ -61,7 +66,8 @@ package struct FastGetResponder: Sendable {
         guard hosts == 1, let host else { return nil }
         var target = head.uri
         let lane: Lane = target.withUTF8 { target in
-            guard !authorized, target.allSatisfy({ $0 < 0x80 }), let mark = target.firstIndex(of: UInt8(ascii: "?"))
+            guard !authorized, !needsSignedHeaders, target.allSatisfy({ $0 < 0x80 }),
+                let mark = target.firstIndex(of: UInt8(ascii: "?"))
             else { return .notCanonical }
             let rawPath = UnsafeBufferPointer(rebasing: target[..<mark])
             let rawQuery = UnsafeBufferPointer(rebasing: target[(mark + 1)...])
@@ -87,6 +93,48 @@ package struct FastGetResponder: Sendable {
         }
     }
 
+    /// The answer to a request refused before it reaches any handler, nil for every other: a
+    /// target in absolute form (`http://authority/path`) whose authority is not the Host header
+    /// (RFC 9112 §3.2.2 has the server ignore Host then; routing and signing here read Host, so
+    /// the two must agree). 400 InvalidRequest, an S3 error document.
+    package func refusal(_ head: HTTPRequestHead, date: String) -> (HTTPResponseHead, ByteBuffer)? {
+        // Origin form and `*` are the rule; other targets without a scheme the full path refuses.
+        guard let first = head.uri.utf8.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*"),
+            head.uri.contains("://")
+        else { return nil }
+        let hosts = head.headers["host"]
+        if let authority = Self.absoluteFormAuthority(head.uri), hosts.count == 1, let host = RequestHost(hosts[0]),
+            let target = RequestHost(authority.host), target.name == host.name,
+            (target.port ?? authority.defaultPort) == (host.port ?? authority.defaultPort)
+        {
+            return nil
+        }
+        let error = S3Error(.invalidRequest, "The authority of the request target differs from the Host header.")
+        let requestID = S3Responder.newRequestID()
+        let body = S3ErrorMapping.document(for: error, resource: head.uri, requestID: requestID)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/xml")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: Self.requestIDName, value: requestID)
+        headers.add(name: Self.id2Name, value: requestID)
+        headers.add(name: Self.dateName, value: date)
+        headers.add(name: "Server", value: "Stowage")
+        return (HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers), body)
+    }
+
+    /// The authority of an `http://` or `https://` target (any case), with the scheme's default
+    /// port; nil for any other form.
+    private static func absoluteFormAuthority(_ uri: String) -> (host: String, defaultPort: Int)? {
+        let lowered = uri.prefix(8).lowercased()
+        let (schemeLength, defaultPort) =
+            lowered.hasPrefix("http://") ? (7, 80) : lowered.hasPrefix("https://") ? (8, 443) : (0, 0)
+        guard schemeLength > 0 else { return nil }
+        let rest = uri.utf8.dropFirst(schemeLength)
+        let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+        return (String(Substring(rest.prefix(upTo: end ?? rest.endIndex))), defaultPort)
+    }
+
     private enum Lane {
         case entry(InlineObjectCache.Entry)
         /// Not answered here; the full path answers (a cache miss, or a failed check).
@@ -108,7 +156,7 @@ package struct FastGetResponder: Sendable {
             route.query.keys.allSatisfy({ $0.hasPrefix("X-Amz-") || $0 == "x-id" }),
             let entry = store.inlineCache.lookup(bucket: bucket, key: key),
             (try? responder.authenticate(
-                route, method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList, host: host)) != nil
+                route, method: "GET", rawPath: rawPath, rawQuery: rawQuery, headers: headerList)) != nil
         else { return nil }
         return entry
     }
@@ -154,6 +202,7 @@ package struct FastGetResponder: Sendable {
         ] as [(String, HeaderKind)]).map { (Array($0.0.utf8), $0.1) }
 
     private static func kind(_ name: String) -> HeaderKind {
-        headerKinds.first { ASCII.equalsLowercased(name.utf8, $0.name) }?.kind ?? .other
+        if let kind = headerKinds.first(where: { ASCII.equalsLowercased(name.utf8, $0.name) })?.kind { return kind }
+        return SignedHeaderRule.requiresSignature(name.utf8, presigned: true) ? .mustBeSigned : .other
     }
 }

@@ -34,15 +34,32 @@ package enum DriveFormatFile {
     }
 
     /// Reads the folder's format record without changing anything.
-    package static func inspect(root: String) -> DriveFormatState {
-        guard POSIXFile.exists(root) else { return .missing }
+    ///
+    /// Throws `DriveError` when the folder or record cannot be looked at (a failed `stat`,
+    /// `opendir` or `open`: `.resourcesExhausted` for EMFILE/ENFILE/ENOMEM, `.io` otherwise):
+    /// a look that failed is never read as a missing or empty folder, which would be adopted
+    /// and formatted, nor as a damaged record.
+    package static func inspect(root: String) throws(DriveError) -> DriveFormatState {
+        do {
+            return try inspectThrowing(root: root)
+        } catch let error as DriveError {
+            throw error
+        } catch {
+            throw DriveError(.io, "\(root): \(error)")
+        }
+    }
+
+    private static func inspectThrowing(root: String) throws -> DriveFormatState {
+        guard try POSIXFile.checkedExists(root) else { return .missing }
         let path = root + "/" + fileName
-        guard POSIXFile.exists(path) else {
-            let entries = (try? POSIXFile.listDirectory(root)) ?? []
+        guard try POSIXFile.checkedExists(path) else {
+            let entries = try POSIXFile.listDirectory(root)
             return entries.allSatisfy({ $0 == "lost+found" }) ? .empty : .unformattedWithData
         }
+        let fd = try POSIXFile.open(path, O_RDONLY)
+        defer { close(fd) }
         do {
-            let record = try read(path)
+            let record = try read(fd, path: path)
             guard record.format == "stowage-drive" else { return .unreadable("\(path) is not a Stowage format record") }
             switch record.version {
             case 1: return .legacy(driveID: record.driveID)
@@ -51,6 +68,8 @@ package enum DriveFormatFile {
                 return .formatted(identity)
             default: return .unreadable("\(path): unsupported format version \(record.version)")
             }
+        } catch let error as DriveError where error.code == .resourcesExhausted {
+            throw error
         } catch {
             return .unreadable("\(path): \(error)")
         }
@@ -73,9 +92,10 @@ package enum DriveFormatFile {
         try POSIXFile.fsyncDirectory(root)
     }
 
-    /// Throws unless the folder's format record names exactly `identity`.
+    /// Throws unless the folder's format record names exactly `identity`; what `inspect` throws
+    /// passes through.
     static func verify(root: String, identity: DriveIdentity) throws {
-        switch inspect(root: root) {
+        switch try inspect(root: root) {
         case .formatted(let found) where found == identity: return
         case .formatted(let found):
             throw DriveError(.corrupt, "\(root) holds \(found.slotDescription), expected \(identity.slotDescription)")
@@ -86,9 +106,7 @@ package enum DriveFormatFile {
         }
     }
 
-    private static func read(_ path: String) throws -> Record {
-        let fd = try POSIXFile.open(path, O_RDONLY)
-        defer { close(fd) }
+    private static func read(_ fd: Int32, path: String) throws -> Record {
         let size = try POSIXFile.fileSize(fd, path: path)
         guard size < 1 << 20 else { throw DriveError(.corrupt, "\(path) is too large") }
         var bytes = [UInt8](repeating: 0, count: Int(size))

@@ -11,6 +11,7 @@ enum POSIXFile {
         switch code {
         case ENOSPC, EDQUOT: return DriveError(.full, "\(operation) \(path): \(text)")
         case ENOENT: return DriveError(.notFound, "\(operation) \(path): \(text)")
+        case EMFILE, ENFILE, ENOMEM: return DriveError(.resourcesExhausted, "\(operation) \(path): \(text)")
         default: return DriveError(.io, "\(operation) \(path): \(text)")
         }
     }
@@ -83,6 +84,15 @@ enum POSIXFile {
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
+    }
+
+    /// Whether `path` exists: false only when the system says it does not (ENOENT, ENOTDIR);
+    /// any other failure of `stat` is thrown, never read as absence.
+    static func checkedExists(_ path: String) throws -> Bool {
+        var info = stat()
+        if stat(path, &info) == 0 { return true }
+        if errno == ENOENT || errno == ENOTDIR { return false }
+        throw error("stat", path)
     }
 
     static func makeDirectory(_ path: String) throws {

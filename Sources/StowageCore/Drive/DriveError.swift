@@ -10,6 +10,10 @@ package struct DriveError: Error, Sendable, CustomStringConvertible {
         /// Stored bytes failed their checksum.
         case corrupt
         case notFound
+        /// The process is out of a resource (file descriptors, memory: EMFILE, ENFILE, ENOMEM).
+        /// It says nothing about the drive: never a reason to take one offline, nor to read a
+        /// folder as empty.
+        case resourcesExhausted
         /// Any other IO failure.
         case io
     }

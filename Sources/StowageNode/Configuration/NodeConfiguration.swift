@@ -1,3 +1,5 @@
+package import S3Server
+
 /// Everything a node needs to start, resolved from the command line and the environment.
 package struct NodeConfiguration: Sendable {
     package static let defaultRootUser = "stowageadmin"
@@ -28,6 +30,11 @@ package struct NodeConfiguration: Sendable {
     /// Bytes of small objects kept in memory for GETs answered on the event loop; 0 turns the
     /// cache and that path off.
     package var smallObjectCacheBytes = 64 << 20
+    /// Most client connections open at once (further ones wait to be accepted); nil derives it
+    /// from the file-descriptor limit (`ConnectionBudget`).
+    package var maxConnections: Int?
+    /// Who reads `/_stowage/metrics` without a signature.
+    package var metricsAccess = MetricsAccess()
 
     package init(
         host: String, port: Int, region: String, virtualHostDomains: [String], drivePaths: [String], parity: Int? = nil,

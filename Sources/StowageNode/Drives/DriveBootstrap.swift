@@ -20,17 +20,35 @@ struct DriveBootstrap: Sendable {
     }
 
     /// The deployment id and one slot per path, in argument order.
+    ///
+    /// A drive whose folder cannot be looked at is offline with the reason; when none can be,
+    /// or the process is out of file descriptors or memory, the node refuses to start rather
+    /// than decide about a deployment it cannot see.
     func start() async throws -> (deploymentID: String, slots: [DriveSlot]) {
-        let states = paths.map { DriveFormatFile.inspect(root: $0) }
+        let inspected = paths.map { path in Result { () throws(DriveError) in try DriveFormatFile.inspect(root: path) } }
+        let failures = inspected.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        if failures.count == paths.count || failures.contains(where: { $0.code == .resourcesExhausted }) {
+            throw StartupError(
+                description: "cannot look at the drives: " + failures.map(\.description).joined(separator: "; "))
+        }
+        let states = inspected.compactMap { try? $0.get() }
         let deploymentID = try chooseDeployment(states)
-        try refuseMisplacedDrives(states, deploymentID: deploymentID)
+        try refuseMisplacedDrives(inspected, deploymentID: deploymentID)
+        // A brand-new deployment only when every drive was seen, and none is formatted.
+        let fresh = failures.isEmpty && states.allSatisfy { if case .formatted = $0 { false } else { true } }
         var slots: [DriveSlot] = []
         for (index, path) in paths.enumerated() {
             let slot = DriveSlot(
                 setIndex: index / plan.drivesPerSet, position: index % plan.drivesPerSet, location: path,
                 state: .offline(reason: "not opened yet"))
-            let fresh = states.allSatisfy { if case .formatted = $0 { false } else { true } }
-            switch await connect(slot, deploymentID: deploymentID, state: states[index], freshDeployment: fresh) {
+            let connection: DriveConnection
+            switch inspected[index] {
+            case .success(let state):
+                connection = await connect(slot, deploymentID: deploymentID, state: state, freshDeployment: fresh)
+            case .failure(let error):
+                connection = .offline(reason: "cannot inspect the folder: \(error)")
+            }
+            switch connection {
             case .online(let drive, let isFresh):
                 slot.setOnline(drive)
                 if isFresh && !fresh { logger.notice("empty drive adopted; it will be healed", metadata: ["drive": "\(slot.label)"]) }
@@ -44,6 +62,7 @@ struct DriveBootstrap: Sendable {
     }
 
     /// The deployment most formatted drives belong to, or a new one (adopting a version 1 folder's id).
+    /// `states`: of the drives that could be inspected.
     private func chooseDeployment(_ states: [DriveFormatState]) throws -> String {
         var votes: [String: Int] = [:]
         for state in states {
@@ -61,16 +80,16 @@ struct DriveBootstrap: Sendable {
             }
             return id
         }
-        if paths.count == 1, case .legacy(let driveID) = states[0] { return driveID }
+        if paths.count == 1, states.count == 1, case .legacy(let driveID) = states[0] { return driveID }
         return ShardID.random().value
     }
 
     /// Drives of this deployment in another slot mean the command line changed order: refuse to
     /// start rather than read the wrong shards, and say where each drive belongs.
-    private func refuseMisplacedDrives(_ states: [DriveFormatState], deploymentID: String) throws {
+    private func refuseMisplacedDrives(_ states: [Result<DriveFormatState, DriveError>], deploymentID: String) throws {
         var problems: [String] = []
         for (index, state) in states.enumerated() {
-            guard case .formatted(let identity) = state, identity.deploymentID == deploymentID else { continue }
+            guard case .success(.formatted(let identity)) = state, identity.deploymentID == deploymentID else { continue }
             let expectedSet = index / plan.drivesPerSet
             let expectedPosition = index % plan.drivesPerSet
             if identity.setIndex != expectedSet || identity.position != expectedPosition {
@@ -91,7 +110,12 @@ struct DriveBootstrap: Sendable {
         -> DriveConnection
     {
         let path = slot.location
-        let current = state ?? DriveFormatFile.inspect(root: path)
+        let current: DriveFormatState
+        do {
+            current = try state ?? DriveFormatFile.inspect(root: path)
+        } catch {
+            return .offline(reason: "cannot inspect the folder: \(error)")
+        }
         let expected = DriveIdentity(
             deploymentID: deploymentID, driveID: ShardID.random().value, setIndex: slot.setIndex, position: slot.position,
             setCount: plan.setCount, drivesPerSet: plan.drivesPerSet)

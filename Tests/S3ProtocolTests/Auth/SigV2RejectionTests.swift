@@ -189,4 +189,28 @@ struct SigV2RejectionTests {
         #expect(throws: S3Error.self) { try standalone.verify(request, now: SigV4TestSigner.exampleTime) }
         #expect(throws: Never.self) { try standalone.verify(Self.headerSigned(), now: Self.signedAt) }
     }
+
+    @Test(
+        "a repeated AWSAccessKeyId, Signature or Expires is InvalidArgument naming it",
+        arguments: ["AWSAccessKeyId", "Signature", "Expires"])
+    func repeatedParameter(name: String) throws {
+        let request = Self.presigned(expires: Self.signedAt + 60)
+        let parameter = try #require(request.rawQuery.split(separator: "&").first { $0.hasPrefix(name + "=") })
+        var repeated = request
+        repeated.rawQuery += "&" + parameter
+        let error = rejection(repeated)
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.details.first { $0.0 == "ArgumentName" }?.1 == name)
+    }
+
+    @Test("a SigV2 signature is refused where only SigV4 is allowed (the admin API)")
+    func signatureVersion2NotAllowed() {
+        for request in [Self.headerSigned(), Self.presigned(expires: Self.signedAt + 60)] {
+            let error = #expect(throws: S3Error.self) {
+                try verifier.verify(request, virtualHostBucket: nil, now: Self.signedAt, signatureVersion2Allowed: false)
+            }
+            #expect(error?.code == .accessDenied)
+            #expect(error?.message == "This endpoint accepts AWS Signature Version 4 only.")
+        }
+    }
 }

@@ -114,4 +114,19 @@ struct SigV4PresignedTests {
         let verified = try verifier.verify(request, now: signedAt)
         #expect(verified.payload == .unsigned)
     }
+
+    @Test(
+        "a repeated authentication parameter is AuthorizationQueryParametersError, whichever copy comes first",
+        arguments: ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Algorithm"])
+    func repeatedParameter(name: String) throws {
+        let request = SigV4TestSigner.presignedRequest()
+        let query = try #require(request.rawQuery.split(separator: "&").first { $0.hasPrefix(name + "=") })
+        for doubled in [request.rawQuery + "&" + query, query + "&" + request.rawQuery] {
+            var repeated = request
+            repeated.rawQuery = doubled
+            let error = rejection(repeated, now: signedAt)
+            #expect(error?.code == .authorizationQueryParametersError)
+            #expect(error?.message?.contains(name) == true)
+        }
+    }
 }
