@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries wrapped as system library targets.
@@ -107,6 +108,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Internode: the drive RPC (server and `RemoteDrive` client) and its authentication.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "StowageCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `stowage bench`: an S3 load generator (SigV4, keep-alive connections, HdrHistogram latencies).
         .target(
             name: "StowageBench",
@@ -148,6 +164,18 @@ let package = Package(
         .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
         .testTarget(name: "StowageNodeTests", dependencies: ["StowageNode"], swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DriveConformanceTests",
+            dependencies: [
+                "Cluster", "Storage", "StowageCore", "StowageTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "S3ProtocolTests",
             dependencies: ["S3Protocol", "StowageCore", .product(name: "NIOCore", package: "swift-nio")],

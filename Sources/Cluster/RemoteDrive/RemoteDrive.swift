@@ -1,0 +1,287 @@
+package import AsyncHTTPClient
+internal import FoundationEssentials
+internal import NIOFoundationCompat
+package import NIOCore
+internal import NIOHTTP1
+package import StowageCore
+
+/// A drive of another node, reached over the internode protocol (`DriveRPC`): the same `Drive`
+/// contract as a local folder, so an erasure set spans nodes without knowing it.
+///
+/// Every call is one signed HTTP request with a deadline (`timeout`; shard data gets
+/// `dataTimeout`). A peer that does not answer in time, refuses the connection or answers
+/// something unexpected is `DriveError.io` — never "absent" — so quorum logic counts it as a
+/// failed drive; errors the remote drive raised come back as the same `DriveError`. Identity is
+/// the value (`node` and `slot`), not an object.
+package struct RemoteDrive: Drive {
+    /// `http://host:port` of the node holding the drive.
+    package let node: String
+    /// The drive's slot in the cluster's drive list, as every node numbers it.
+    package let slot: Int
+    package let name: String
+    let client: HTTPClient
+    let signature: InternodeSignature
+    package var timeout: TimeAmount = .seconds(10)
+    package var dataTimeout: TimeAmount = .seconds(30)
+
+    package init(node: String, slot: Int, path: String, client: HTTPClient, signature: InternodeSignature) {
+        self.node = node
+        self.slot = slot
+        self.name = node + path
+        self.client = client
+        self.signature = signature
+    }
+
+    // MARK: Calls
+
+    /// Sends one call and returns its reply; throws the remote `DriveError`, or `.io` for transport failures.
+    func call(_ operation: DriveRPC.Operation, _ arguments: DriveRPC.Call = .init()) async throws -> DriveRPC.Reply {
+        let body = try JSONEncoder().encodeAsByteBuffer(arguments, allocator: .init())
+        let answer = try await send(operation, body: body, timeout: timeout, limit: 64 << 20)
+        do {
+            return try JSONDecoder().decode(DriveRPC.Reply.self, from: answer)
+        } catch {
+            throw DriveError(.io, "\(name): undecodable reply to \(operation.rawValue): \(error)")
+        }
+    }
+
+    /// One request; the response body when the status is 200.
+    func send(
+        _ operation: DriveRPC.Operation, query: String = "", body: ByteBuffer, timeout: TimeAmount, limit: Int
+    ) async throws -> ByteBuffer {
+        let path = DriveRPC.pathPrefix + "\(slot)/" + operation.rawValue
+        var request = HTTPClientRequest(url: node + path + (query.isEmpty ? "" : "?" + query))
+        request.method = .POST
+        for (header, value) in signature.headers(
+            method: "POST", path: path, query: query, now: Int64(Date().timeIntervalSince1970))
+        {
+            request.headers.add(name: header, value: value)
+        }
+        request.body = .bytes(body)
+        let status: HTTPResponseStatus
+        let answer: ByteBuffer
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            status = response.status
+            answer = try await response.body.collect(upTo: limit)
+        } catch {
+            throw DriveError(.io, "\(name): \(operation.rawValue) failed: \(error)")
+        }
+        switch status.code {
+        case 200:
+            return answer
+        case 409:
+            guard let failure = try? JSONDecoder().decode(DriveRPC.Failure.self, from: answer)
+            else { throw DriveError(.io, "\(name): \(operation.rawValue): undecodable failure") }
+            throw failure.error
+        default:
+            let text = String(decoding: answer.readableBytesView.prefix(300), as: UTF8.self)
+            throw DriveError(.io, "\(name): \(operation.rawValue) answered \(status.code): \(text)")
+        }
+    }
+
+    // MARK: Buckets
+
+    package func createBucket(_ bucket: BucketRecord) async throws {
+        var call = DriveRPC.Call()
+        call.bucketRecord = bucket
+        _ = try await self.call(.createBucket, call)
+    }
+
+    package func bucket(named name: String) async throws -> BucketRecord? {
+        var call = DriveRPC.Call()
+        call.bucket = name
+        return try await self.call(.bucket, call).bucket
+    }
+
+    package func listBuckets() async throws -> [BucketRecord] {
+        try await call(.listBuckets).buckets ?? []
+    }
+
+    package func updateBucket(_ bucket: BucketRecord) async throws {
+        var call = DriveRPC.Call()
+        call.bucketRecord = bucket
+        _ = try await self.call(.updateBucket, call)
+    }
+
+    package func deleteBucket(named name: String) async throws {
+        var call = DriveRPC.Call()
+        call.bucket = name
+        _ = try await self.call(.deleteBucket, call)
+    }
+
+    // MARK: Objects
+
+    package func readObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.key = key
+        return try await self.call(.readObject, call).object
+    }
+
+    package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.key = key
+        call.versionID = versionID
+        return try await self.call(.readVersion, call).object
+    }
+
+    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.object = record
+        return try await self.call(.commitObject, call).object
+    }
+
+    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.key = key
+        call.versionID = versionID
+        return try await self.call(.deleteVersion, call).object
+    }
+
+    package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.prefix = prefix
+        call.after = after
+        call.inclusive = inclusive
+        call.limit = limit
+        return try await self.call(.listObjects, call).objects ?? []
+    }
+
+    package func listVersions(bucket: String, prefix: String, after: VersionCursor?, limit: Int) async throws
+        -> [ObjectRecord]
+    {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.prefix = prefix
+        call.cursor = after.map(DriveRPC.Cursor.init)
+        call.limit = limit
+        return try await self.call(.listVersions, call).objects ?? []
+    }
+
+    // MARK: Shard data
+
+    package func createShard(id: ShardID, blockSize: Int) async throws -> any ShardWriter {
+        var call = DriveRPC.Call()
+        call.shard = id
+        call.blockSize = blockSize
+        _ = try await self.call(.shardCreate, call)
+        return RemoteShardWriter(drive: self, id: id)
+    }
+
+    package func openShard(_ id: ShardID) async throws -> any ShardReader {
+        var call = DriveRPC.Call()
+        call.shard = id
+        let size = try await self.call(.shardOpen, call).bytes ?? 0
+        return RemoteShardReader(drive: self, id: id, size: size)
+    }
+
+    // MARK: Multipart uploads
+
+    package func createUpload(_ upload: UploadRecord) async throws {
+        var call = DriveRPC.Call()
+        call.uploadRecord = upload
+        _ = try await self.call(.createUpload, call)
+    }
+
+    package func upload(id: String) async throws -> UploadRecord? {
+        var call = DriveRPC.Call()
+        call.uploadID = id
+        return try await self.call(.upload, call).upload
+    }
+
+    package func listUploads(bucket: String, prefix: String, afterKey: String?, afterUploadID: String?, limit: Int)
+        async throws -> [UploadRecord]
+    {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.prefix = prefix
+        call.afterKey = afterKey
+        call.afterUploadID = afterUploadID
+        call.limit = limit
+        return try await self.call(.listUploads, call).uploads ?? []
+    }
+
+    package func commitPart(_ part: PartRecord) async throws {
+        var call = DriveRPC.Call()
+        call.part = part
+        _ = try await self.call(.commitPart, call)
+    }
+
+    package func listParts(uploadID: String) async throws -> [PartRecord] {
+        var call = DriveRPC.Call()
+        call.uploadID = uploadID
+        return try await self.call(.listParts, call).parts ?? []
+    }
+
+    package func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.uploadID = uploadID
+        call.object = object
+        return try await self.call(.completeUpload, call).object
+    }
+
+    package func abortUpload(uploadID: String) async throws {
+        var call = DriveRPC.Call()
+        call.uploadID = uploadID
+        _ = try await self.call(.abortUpload, call)
+    }
+
+    // MARK: Space and health
+
+    package func availableBytes() async throws -> Int64 {
+        try await call(.availableBytes).bytes ?? 0
+    }
+
+    package func healthCheck() async throws {
+        _ = try await call(.healthCheck)
+    }
+}
+
+/// Appends to a shard staged on a remote drive: one request per `write`, so at most one
+/// buffer is in flight. The remote side aborts a staged shard left idle by a writer that died.
+struct RemoteShardWriter: ShardWriter {
+    let drive: RemoteDrive
+    let id: ShardID
+
+    func write(_ buffer: ByteBuffer) async throws {
+        _ = try await drive.send(.shardAppend, query: "shard=\(id.value)", body: buffer, timeout: drive.dataTimeout, limit: 1024)
+    }
+
+    func finish() async throws {
+        var call = DriveRPC.Call()
+        call.shard = id
+        _ = try await drive.call(.shardFinish, call)
+    }
+
+    func abort() async {
+        var call = DriveRPC.Call()
+        call.shard = id
+        _ = try? await drive.call(.shardAbort, call)
+    }
+}
+
+/// Reads a committed shard of a remote drive, one request per `read`; the remote side verifies
+/// every block's checksum before answering.
+struct RemoteShardReader: ShardReader {
+    let drive: RemoteDrive
+    let id: ShardID
+    let size: Int64
+
+    func read(offset: Int64, length: Int) async throws -> ByteBuffer {
+        let answer = try await drive.send(
+            .shardRead, query: "shard=\(id.value)&offset=\(offset)&length=\(length)", body: ByteBuffer(),
+            timeout: drive.dataTimeout, limit: length)
+        guard answer.readableBytes == length else {
+            throw DriveError(.io, "\(drive.name): shard \(id) read \(answer.readableBytes) of \(length) bytes")
+        }
+        return answer
+    }
+
+    func close() async {}
+}

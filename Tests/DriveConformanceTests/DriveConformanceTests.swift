@@ -1,0 +1,270 @@
+import AsyncHTTPClient
+import Cluster
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOPosix
+import Storage
+import StowageCore
+import StowageTesting
+import Testing
+
+/// One suite, every `Drive`: a local folder, and the same folder served by `DriveRPCServer` and
+/// reached through `RemoteDrive` over loopback. What the object layer relies on must hold for both.
+@Suite("Drive conformance")
+struct DriveConformanceTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case local, remote
+        var testDescription: String { rawValue }
+    }
+
+    static let signature = InternodeSignature(rootUser: "root", rootPassword: "conformance-secret")
+
+    /// Runs `body` with a fresh drive of `kind` (and the RPC server behind it, for `.remote`).
+    static func withDrive(
+        _ kind: Kind, _ body: @Sendable (any Drive, DriveRPCServer?) async throws -> Void
+    ) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let local = try await TestStores.openDrive(root: dir.path, pool: TestThreadPool.shared)
+        switch kind {
+        case .local:
+            try await body(local, nil)
+        case .remote:
+            let server = DriveRPCServer(signature: signature) { slot in slot == 7 ? local : nil }
+            try await withRPCServer(server) { node in
+                let drive = RemoteDrive(
+                    node: node, slot: 7, path: dir.path, client: HTTPClient.shared, signature: signature)
+                try await body(drive, server)
+            }
+        }
+    }
+
+    /// Serves `server` on a loopback port for the duration of `body`, which gets `http://127.0.0.1:PORT`.
+    static func withRPCServer(_ server: DriveRPCServer, _ body: @Sendable (String) async throws -> Void) async throws {
+        let router = Router()
+        router.post("**") { request, _ -> Response in
+            let target = request.uri.string
+            let mark = target.firstIndex(of: "?")
+            let path = String(target[..<(mark ?? target.endIndex)])
+            let query = mark.map { String(target[target.index(after: $0)...]) } ?? ""
+            return await server.respond(to: request, rawPath: path, rawQuery: query)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)")
+        }
+    }
+
+    static func bytes(_ count: Int, seed: UInt8 = 3) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
+    }
+
+    static func bucket(_ name: String = "b") -> BucketRecord {
+        BucketRecord(name: name, created: 1, region: "us-east-1")
+    }
+
+    static func record(_ key: String, version: String = "null", stamp: Int64 = 1, data: [UInt8]? = [1, 2, 3])
+        -> ObjectRecord
+    {
+        ObjectRecord(
+            bucket: "b", key: key, versionID: version, size: Int64(data?.count ?? 0), etag: "e-\(key)",
+            lastModified: 5, userMetadata: ["owner": "\u{e9}l\u{e8}ve"], inlineData: data, versionStamp: stamp)
+    }
+
+    static func code(_ body: () async throws -> Void) async -> DriveError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as DriveError {
+            return error.code
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("buckets: create, read, list, update, delete, with the same errors", arguments: Kind.allCases)
+    func buckets(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket("a"))
+            try await drive.createBucket(Self.bucket("b"))
+            #expect(await Self.code { try await drive.createBucket(Self.bucket("a")) } == .bucketExists)
+            #expect(try await drive.bucket(named: "a") == Self.bucket("a"))
+            #expect(try await drive.bucket(named: "missing") == nil)
+            #expect(try await drive.listBuckets().map(\.name) == ["a", "b"])
+            var updated = Self.bucket("a")
+            updated.versioning = .enabled
+            try await drive.updateBucket(updated)
+            #expect(try await drive.bucket(named: "a")?.versioning == .enabled)
+            _ = try await drive.commitObject(Self.record("k"))
+            #expect(await Self.code { try await drive.deleteBucket(named: "b") } == .bucketNotEmpty)
+            try await drive.deleteBucket(named: "a")
+            #expect(await Self.code { try await drive.deleteBucket(named: "a") } == .bucketNotFound)
+        }
+    }
+
+    @Test("objects: versions by stamp, reads, deletes and listings", arguments: Kind.allCases)
+    func objects(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            #expect(try await drive.commitObject(Self.record("k", version: "v1", stamp: 10)) == nil)
+            _ = try await drive.commitObject(Self.record("k", version: "v2", stamp: 20, data: [9]))
+            _ = try await drive.commitObject(Self.record("a/x", stamp: 5))
+            _ = try await drive.commitObject(Self.record("a/y", stamp: 5))
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.versionID == "v2")
+            #expect(try await drive.readVersion(bucket: "b", key: "k", versionID: "v1")?.inlineData == [1, 2, 3])
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.userMetadata == ["owner": "\u{e9}l\u{e8}ve"])
+            #expect(try await drive.readObject(bucket: "b", key: "none") == nil)
+            let all = try await drive.listObjects(bucket: "b", prefix: "", after: nil, inclusive: false, limit: 10)
+            #expect(all.map(\.key) == ["a/x", "a/y", "k"])
+            let after = try await drive.listObjects(
+                bucket: "b", prefix: "a/", after: Array("a/x".utf8), inclusive: false, limit: 10)
+            #expect(after.map(\.key) == ["a/y"])
+            let inclusive = try await drive.listObjects(
+                bucket: "b", prefix: "", after: Array("a/y".utf8), inclusive: true, limit: 1)
+            #expect(inclusive.map(\.key) == ["a/y"])
+            let versions = try await drive.listVersions(bucket: "b", prefix: "k", after: nil, limit: 10)
+            #expect(versions.map(\.versionID) == ["v2", "v1"])
+            let rest = try await drive.listVersions(
+                bucket: "b", prefix: "", after: VersionCursor(after: versions[0]), limit: 10)
+            #expect(rest.map(\.versionID) == ["v1"])
+            #expect(try await drive.deleteVersion(bucket: "b", key: "k", versionID: "v2")?.versionID == "v2")
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.versionID == "v1")
+        }
+    }
+
+    @Test("shards: written in pieces, named by a commit, read back at any range", arguments: Kind.allCases)
+    func shards(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            let data = Self.bytes(5000)
+            let writer = try await drive.createShard(id: .random(), blockSize: 1024)
+            for start in stride(from: 0, to: data.count, by: 1500) {
+                try await writer.write(ByteBuffer(bytes: data[start..<min(start + 1500, data.count)]))
+            }
+            try await writer.finish()
+            var record = Self.record("big", data: nil)
+            record.size = 5000
+            record.parts = [PartLayout(number: 1, size: 5000, etag: "e", shardID: writer.id)]
+            _ = try await drive.commitObject(record)
+            let reader = try await drive.openShard(writer.id)
+            #expect(reader.size == 5000)
+            for (offset, length) in [(0, 5000), (1023, 2), (4999, 1), (2048, 1000), (7, 0)] {
+                let read = try await reader.read(offset: Int64(offset), length: length)
+                #expect(Array(read.readableBytesView) == Array(data[offset..<(offset + length)]))
+            }
+            await reader.close()
+            let aborted = try await drive.createShard(id: .random(), blockSize: 1024)
+            try await aborted.write(ByteBuffer(bytes: [1, 2, 3]))
+            await aborted.abort()
+            #expect(await Self.code { _ = try await drive.openShard(aborted.id) } != nil)
+        }
+    }
+
+    @Test("multipart uploads: parts, listing, completion and abort", arguments: Kind.allCases)
+    func uploads(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            func upload(_ id: String, _ key: String) -> UploadRecord {
+                UploadRecord(
+                    uploadID: id, bucket: "b", key: key, initiated: 3, systemMetadata: [:], userMetadata: [:],
+                    checksumAlgorithm: nil, checksumType: nil, storageClass: "STANDARD")
+            }
+            try await drive.createUpload(upload("u1", "m"))
+            try await drive.createUpload(upload("u2", "n"))
+            #expect(try await drive.upload(id: "u1")?.key == "m")
+            #expect(try await drive.upload(id: "none") == nil)
+            let listed = try await drive.listUploads(bucket: "b", prefix: "", afterKey: nil, afterUploadID: nil, limit: 10)
+            #expect(listed.map(\.uploadID) == ["u1", "u2"])
+            let writer = try await drive.createShard(id: .random(), blockSize: 1024)
+            try await writer.write(ByteBuffer(bytes: [7, 8, 9]))
+            try await writer.finish()
+            let part = PartRecord(
+                uploadID: "u1", number: 1, size: 3, etag: "p1", lastModified: 5, shardID: writer.id, checksums: [:])
+            try await drive.commitPart(part)
+            #expect(try await drive.listParts(uploadID: "u1") == [part])
+            var object = Self.record("m", data: nil)
+            object.etag = "x-1"
+            object.size = 3
+            object.parts = [PartLayout(number: 1, size: 3, etag: "p1", shardID: writer.id)]
+            #expect(try await drive.completeUpload(uploadID: "u1", object: object) == nil)
+            #expect(try await drive.upload(id: "u1") == nil)
+            #expect(try await drive.readObject(bucket: "b", key: "m")?.etag == "x-1")
+            let reader = try await drive.openShard(writer.id)
+            #expect(Array(try await reader.read(offset: 0, length: 3).readableBytesView) == [7, 8, 9])
+            await reader.close()
+            try await drive.abortUpload(uploadID: "u2")
+            #expect(try await drive.upload(id: "u2") == nil)
+        }
+    }
+
+    @Test("space and health answer", arguments: Kind.allCases)
+    func spaceAndHealth(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            #expect(try await drive.availableBytes() > 0)
+            try await drive.healthCheck()
+        }
+    }
+
+    // MARK: The network
+
+    @Test("a request signed with another key is refused, and read as a drive failure, never as absence")
+    func wrongKeyIsRefused() async throws {
+        try await Self.withDrive(.remote) { drive, _ in
+            let remote = drive as! RemoteDrive
+            let impostor = RemoteDrive(
+                node: remote.node, slot: 7, path: "/x", client: HTTPClient.shared,
+                signature: InternodeSignature(rootUser: "root", rootPassword: "guessed"))
+            let error = await #expect(throws: DriveError.self) { _ = try await impostor.bucket(named: "b") }
+            #expect(error?.code == .io)
+            #expect(error?.detail.contains("403") == true)
+        }
+    }
+
+    @Test("a slot this node does not serve answers 503, a drive failure")
+    func unknownSlot() async throws {
+        try await Self.withDrive(.remote) { drive, _ in
+            let remote = drive as! RemoteDrive
+            let elsewhere = RemoteDrive(node: remote.node, slot: 3, path: "/x", client: HTTPClient.shared, signature: Self.signature)
+            let error = await #expect(throws: DriveError.self) { try await elsewhere.listBuckets() }
+            #expect(error?.code == .io)
+            #expect(error?.detail.contains("503") == true)
+        }
+    }
+
+    @Test("a peer that accepts but never answers fails the call within its deadline")
+    func hangingPeer() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { listener.close(promise: nil) }
+        var drive = RemoteDrive(
+            node: "http://127.0.0.1:\(listener.localAddress!.port!)", slot: 0, path: "/x", client: HTTPClient.shared,
+            signature: Self.signature)
+        drive.timeout = .milliseconds(500)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: DriveError.self) { try await drive.healthCheck() }
+        #expect(error?.code == .io)
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test("a shard whose writer went silent is aborted by age")
+    func staleStagedShardsAreSwept() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let local = try await TestStores.openDrive(root: dir.path, pool: TestThreadPool.shared)
+        let server = DriveRPCServer(signature: Self.signature, stagedShardMaxIdle: .milliseconds(200)) { _ in local }
+        try await Self.withRPCServer(server) { node in
+            let drive = RemoteDrive(node: node, slot: 0, path: dir.path, client: HTTPClient.shared, signature: Self.signature)
+            let abandoned = try await drive.createShard(id: .random(), blockSize: 1024)
+            try await abandoned.write(ByteBuffer(bytes: Self.bytes(100)))
+            #expect(server.stagedShardCount == 1)
+            try await Task.sleep(for: .milliseconds(300))
+            let next = try await drive.createShard(id: .random(), blockSize: 1024)
+            #expect(server.stagedShardCount == 1)
+            let error = await #expect(throws: DriveError.self) { try await abandoned.finish() }
+            #expect(error?.code == .notFound)
+            await next.abort()
+            #expect(server.stagedShardCount == 0)
+        }
+    }
+}
