@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "StowageBench",
             dependencies: [
-                "S3Protocol",
+                "S3Protocol", "StowageCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -157,14 +157,25 @@ let package = Package(
         // Tools for tests: temporary folders, a shared IO pool (fault-injecting drives come here next).
         .target(
             name: "StowageTesting",
-            dependencies: ["StowageCore", "Storage", "ObjectLayer", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "StowageCore", "Storage", "ObjectLayer", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
 
         .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
         .testTarget(name: "StowageNodeTests", dependencies: ["StowageNode"], swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "Cluster", "StowageTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DriveConformanceTests",
             dependencies: [

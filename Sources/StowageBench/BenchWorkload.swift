@@ -1,6 +1,7 @@
 internal import Crypto
 internal import NIOCore
 internal import S3Protocol
+internal import StowageCore
 
 /// The requests one connection sends in one phase of a run, and how it judges the answers.
 ///

@@ -1,4 +1,5 @@
 internal import Crypto
+internal import StowageCore
 
 /// The cryptography of AWS Signature Version 2: HMAC-SHA1 of the string to sign, base64-encoded.
 ///

@@ -1,6 +1,7 @@
 internal import Crypto
 internal import ErasureCode
 package import NIOCore
+internal import StowageCore
 
 /// An incremental checksum of one `ChecksumAlgorithm`, in the byte form S3 transmits.
 ///

@@ -1,4 +1,5 @@
 import NIOCore
+internal import StowageCore
 
 /// The COMPOSITE checksum of a multipart object: the algorithm applied to the concatenated raw
 /// part digests, in base64, suffixed `-<number of parts>` (e.g. `…==-3`).
