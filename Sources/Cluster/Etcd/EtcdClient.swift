@@ -1,0 +1,253 @@
+package import AsyncHTTPClient
+internal import FoundationEssentials
+package import NIOCore
+internal import NIOFoundationCompat
+internal import NIOHTTP1
+internal import StowageCore
+
+/// A client of etcd v3's JSON gateway (`POST /v3/kv/...`, `/v3/lease/...`; etcd 3.4 as Debian
+/// ships it): the few calls Stowage's coordination needs — reads, writes, a create-if-absent and
+/// a compare-and-swap on one key's revision, leases.
+///
+/// Endpoints are tried in order; a transport failure or a 5xx moves on to the next, and when
+/// none answers the call throws `EtcdError.unavailable` (the caller answers 503). Every request
+/// has a deadline. Keys and values are bytes (base64 on the wire, as the gateway wants).
+package struct EtcdClient: Sendable {
+    /// `http://host:port` of each member.
+    package let endpoints: [String]
+    let client: HTTPClient
+    package var timeout: TimeAmount = .seconds(5)
+
+    package init(endpoints: [String], client: HTTPClient) {
+        self.endpoints = endpoints
+        self.client = client
+    }
+
+    /// One stored key.
+    package struct KeyValue: Sendable, Equatable {
+        package var key: String
+        package var value: [UInt8]
+        package var createRevision: Int64
+        package var modRevision: Int64
+    }
+
+    // MARK: Keys
+
+    /// The value of `key`, nil when absent.
+    package func get(_ key: String) async throws -> KeyValue? {
+        let reply: RangeReply = try await call("/v3/kv/range", RangeRequest(key: Self.encode(key)))
+        return try reply.kvs?.first.map(Self.keyValue)
+    }
+
+    /// Every key starting with `prefix`, in key order.
+    package func list(prefix: String) async throws -> [KeyValue] {
+        let reply: RangeReply = try await call(
+            "/v3/kv/range", RangeRequest(key: Self.encode(prefix), range_end: Self.encode(Self.prefixEnd(prefix))))
+        return try (reply.kvs ?? []).map(Self.keyValue)
+    }
+
+    /// Writes `value` under `key`; returns the store's revision after the write.
+    @discardableResult
+    package func put(_ key: String, value: [UInt8], lease: Int64? = nil) async throws -> Int64 {
+        let reply: Header = try await call(
+            "/v3/kv/put", PutRequest(key: Self.encode(key), value: Self.encode(value), lease: lease.map(String.init)))
+        return Int64(reply.header?.revision ?? "0") ?? 0
+    }
+
+    /// Writes `value` under `key` only if no value is stored there. Returns nil when it wrote,
+    /// else the value already there (which is left unchanged).
+    package func createIfAbsent(_ key: String, value: [UInt8]) async throws -> KeyValue? {
+        let encoded = Self.encode(key)
+        let reply: TxnReply = try await call(
+            "/v3/kv/txn",
+            TxnRequest(
+                compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
+                success: [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value)))],
+                failure: [Operation(request_range: RangeRequest(key: encoded))]))
+        if reply.succeeded == true { return nil }
+        guard let existing = reply.responses?.first?.response_range?.kvs?.first else {
+            throw EtcdError.unexpected("create-if-absent of \(key) neither wrote nor found a value")
+        }
+        return try Self.keyValue(existing)
+    }
+
+    /// Writes `value` under `key` only if the key was last modified at `modRevision` (0: only
+    /// if absent). Returns whether it wrote.
+    package func compareAndSwap(_ key: String, modRevision: Int64, value: [UInt8]) async throws -> Bool {
+        let encoded = Self.encode(key)
+        let compare =
+            modRevision == 0
+            ? Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")
+            : Compare(key: encoded, target: "MOD", result: "EQUAL", mod_revision: String(modRevision))
+        let reply: TxnReply = try await call(
+            "/v3/kv/txn",
+            TxnRequest(
+                compare: [compare], success: [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value)))],
+                failure: []))
+        return reply.succeeded == true
+    }
+
+    /// Removes `key`; returns how many keys were removed (0 or 1).
+    @discardableResult
+    package func delete(_ key: String) async throws -> Int {
+        let reply: DeleteReply = try await call("/v3/kv/deleterange", RangeRequest(key: Self.encode(key)))
+        return Int(reply.deleted ?? "0") ?? 0
+    }
+
+    // MARK: Leases
+
+    /// A new lease of `ttlSeconds`; keys written with it vanish when it expires.
+    package func grantLease(ttlSeconds: Int64) async throws -> Int64 {
+        let reply: LeaseReply = try await call("/v3/lease/grant", LeaseGrant(TTL: String(ttlSeconds)))
+        guard let id = reply.ID.flatMap({ Int64($0) }) else { throw EtcdError.unexpected("lease grant without an id") }
+        return id
+    }
+
+    /// Renews a lease; returns its remaining TTL (0 or less: it has expired).
+    package func keepAlive(lease: Int64) async throws -> Int64 {
+        let reply: KeepAliveReply = try await call("/v3/lease/keepalive", LeaseID(ID: String(lease)))
+        return Int64(reply.result?.TTL ?? "0") ?? 0
+    }
+
+    // MARK: Transport
+
+    private func call<Request: Encodable, Reply: Decodable>(_ path: String, _ body: Request) async throws -> Reply {
+        let bytes = try JSONEncoder().encodeAsByteBuffer(body, allocator: .init())
+        var failures: [String] = []
+        for endpoint in endpoints {
+            var request = HTTPClientRequest(url: endpoint + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(bytes)
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let answer = try await response.body.collect(upTo: 16 << 20)
+                guard response.status.code < 500 else {
+                    failures.append("\(endpoint): \(response.status.code)")
+                    continue
+                }
+                guard response.status.code == 200 else {
+                    throw EtcdError.unexpected(
+                        "\(path) answered \(response.status.code): \(String(buffer: answer).prefix(300))")
+                }
+                return try JSONDecoder().decode(Reply.self, from: answer)
+            } catch let error as EtcdError {
+                throw error
+            } catch let error as DecodingError {
+                throw EtcdError.unexpected("\(path): undecodable reply: \(error)")
+            } catch {
+                failures.append("\(endpoint): \(error)")
+            }
+        }
+        throw EtcdError.unavailable(failures.joined(separator: "; "))
+    }
+
+    private static func encode(_ text: String) -> String { encode(Array(text.utf8)) }
+
+    private static func encode(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
+
+    private static func keyValue(_ kv: WireKeyValue) throws -> KeyValue {
+        guard let key = Base64.decode(kv.key), let value = Base64.decode(kv.value ?? "") else {
+            throw EtcdError.unexpected("undecodable key or value")
+        }
+        return KeyValue(
+            key: String(decoding: key, as: UTF8.self), value: value, createRevision: Int64(kv.create_revision ?? "0") ?? 0,
+            modRevision: Int64(kv.mod_revision ?? "0") ?? 0)
+    }
+
+    /// The first key after every key that starts with `prefix` (etcd's `range_end` for a prefix).
+    static func prefixEnd(_ prefix: String) -> [UInt8] {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0xFF {
+                bytes[bytes.count - 1] = last + 1
+                return bytes
+            }
+            bytes.removeLast()
+        }
+        return [0]  // every key
+    }
+
+    // MARK: Wire types (the gateway writes 64-bit integers as strings and omits default values)
+
+    private struct RangeRequest: Codable {
+        var key: String
+        var range_end: String?
+    }
+    private struct PutRequest: Codable {
+        var key: String
+        var value: String
+        var lease: String?
+    }
+    private struct Compare: Codable {
+        var key: String
+        var target: String
+        var result: String
+        var create_revision: String?
+        var mod_revision: String?
+    }
+    private struct Operation: Codable {
+        var request_put: PutRequest?
+        var request_range: RangeRequest?
+    }
+    private struct TxnRequest: Codable {
+        var compare: [Compare]
+        var success: [Operation]
+        var failure: [Operation]
+    }
+    private struct LeaseGrant: Codable {
+        var TTL: String
+    }
+    private struct LeaseID: Codable {
+        var ID: String
+    }
+    private struct ResponseHeader: Codable {
+        var revision: String?
+    }
+    private struct Header: Codable {
+        var header: ResponseHeader?
+    }
+    private struct WireKeyValue: Codable {
+        var key: String
+        var value: String?
+        var create_revision: String?
+        var mod_revision: String?
+    }
+    private struct RangeReply: Codable {
+        var kvs: [WireKeyValue]?
+    }
+    private struct DeleteReply: Codable {
+        var deleted: String?
+    }
+    private struct TxnResponse: Codable {
+        var response_range: RangeReply?
+    }
+    private struct TxnReply: Codable {
+        var succeeded: Bool?
+        var responses: [TxnResponse]?
+    }
+    private struct LeaseReply: Codable {
+        var ID: String?
+    }
+    private struct KeepAliveResult: Codable {
+        var TTL: String?
+    }
+    private struct KeepAliveReply: Codable {
+        var result: KeepAliveResult?
+    }
+}
+
+/// Why an etcd call failed.
+package enum EtcdError: Error, Equatable, CustomStringConvertible {
+    /// No member answered (each one's failure is listed): coordination is unavailable.
+    case unavailable(String)
+    /// A member answered something this client does not understand.
+    case unexpected(String)
+
+    package var description: String {
+        switch self {
+        case .unavailable(let detail): "etcd is unavailable: \(detail)"
+        case .unexpected(let detail): "etcd answered unexpectedly: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Cluster
+import NIOCore
+import StowageTesting
+import Testing
+
+/// The etcd client against a real etcd (Debian's etcd-server) on loopback.
+@Suite("etcd client")
+struct EtcdClientTests {
+    static func withEtcd(_ body: @Sendable (EtcdClient, EtcdProcess) async throws -> Void) async throws {
+        let etcd = try await EtcdProcess.start()
+        defer { etcd.stop() }
+        try await body(EtcdClient(endpoints: [etcd.clientURL], client: HTTPClient.shared), etcd)
+    }
+
+    @Test("put, get, list by prefix and delete, with revisions")
+    func keys() async throws {
+        try await Self.withEtcd { etcd, _ in
+            #expect(try await etcd.get("/a/1") == nil)
+            let first = try await etcd.put("/a/1", value: Array("one".utf8))
+            try await etcd.put("/a/2", value: [0, 255, 10])
+            try await etcd.put("/b", value: [])
+            let one = try #require(try await etcd.get("/a/1"))
+            #expect(one.value == Array("one".utf8))
+            #expect(one.modRevision == first && one.createRevision == first)
+            #expect(try await etcd.list(prefix: "/a/").map(\.key) == ["/a/1", "/a/2"])
+            #expect(try await etcd.list(prefix: "/a/").last?.value == [0, 255, 10])
+            #expect(try await etcd.delete("/a/1") == 1)
+            #expect(try await etcd.delete("/a/1") == 0)
+            #expect(try await etcd.list(prefix: "/").map(\.key) == ["/a/2", "/b"])
+        }
+    }
+
+    @Test("of clients racing to create one key, exactly one creates it; the others see its value")
+    func createIfAbsent() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let outcomes = try await withThrowingTaskGroup(of: (Int, EtcdClient.KeyValue?).self) { group in
+                for index in 0..<8 {
+                    group.addTask { (index, try await etcd.createIfAbsent("/once", value: [UInt8(index)])) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = outcomes.filter { $0.1 == nil }.map(\.0)
+            #expect(winners.count == 1)
+            for (_, existing) in outcomes where existing != nil { #expect(existing?.value == [UInt8(winners[0])]) }
+            #expect(try await etcd.get("/once")?.value == [UInt8(winners[0])])
+        }
+    }
+
+    @Test("compare-and-swap writes only over the revision it read")
+    func compareAndSwap() async throws {
+        try await Self.withEtcd { etcd, _ in
+            #expect(try await etcd.compareAndSwap("/k", modRevision: 0, value: [1]))
+            #expect(try await !etcd.compareAndSwap("/k", modRevision: 0, value: [2]))
+            let read = try #require(try await etcd.get("/k"))
+            #expect(try await etcd.compareAndSwap("/k", modRevision: read.modRevision, value: [3]))
+            #expect(try await !etcd.compareAndSwap("/k", modRevision: read.modRevision, value: [4]))
+            #expect(try await etcd.get("/k")?.value == [3])
+        }
+    }
+
+    @Test("leases are granted and renewed")
+    func leases() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let lease = try await etcd.grantLease(ttlSeconds: 10)
+            try await etcd.put("/leased", value: [1], lease: lease)
+            #expect(try await etcd.keepAlive(lease: lease) > 0)
+            #expect(try await etcd.get("/leased")?.value == [1])
+        }
+    }
+
+    @Test("a member that does not answer is skipped; none answering is unavailable")
+    func failover() async throws {
+        try await Self.withEtcd { _, process in
+            let dead = "http://127.0.0.1:1"
+            var both = EtcdClient(endpoints: [dead, process.clientURL], client: HTTPClient.shared)
+            both.timeout = .seconds(2)
+            try await both.put("/k", value: [7])
+            #expect(try await both.get("/k")?.value == [7])
+            var none = EtcdClient(endpoints: [dead], client: HTTPClient.shared)
+            none.timeout = .seconds(2)
+            await #expect {
+                _ = try await none.get("/k")
+            } throws: { error in
+                if case .unavailable = error as? EtcdError { return true }
+                return false
+            }
+        }
+    }
+
+    // MARK: Layout
+
+    static let drives = (1...4).flatMap { node in (1...2).map { "http://127.0.0.1:900\(node)/srv/n\(node)/d\($0)" } }
+
+    static func layout(_ deploymentID: String, drives: [String] = drives, parity: Int = 4) throws -> ClusterLayout {
+        let topology = try ClusterTopology(endpoints: drives, address: "127.0.0.1:9001")
+        return ClusterLayout(
+            deploymentID: deploymentID, topology: topology, setCount: 1, drivesPerSet: drives.count, parity: parity)
+    }
+
+    @Test("the first node records the layout; the others get it back, racing or not")
+    func layoutRecordedOnce() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let registry = LayoutRegistry(etcd: etcd)
+            let results = try await withThrowingTaskGroup(of: ClusterLayout.self) { group in
+                for node in 1...4 { group.addTask { try await registry.establish(try Self.layout("deployment-\(node)")) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.deploymentID)).count == 1)
+            let later = try await registry.establish(try Self.layout("deployment-late"))
+            #expect(later.deploymentID == results[0].deploymentID)
+            // In slot order: the nodes interleaved.
+            #expect(later.drives.prefix(3) == [
+                "http://127.0.0.1:9001/srv/n1/d1", "http://127.0.0.1:9002/srv/n2/d1", "http://127.0.0.1:9003/srv/n3/d1",
+            ])
+            #expect(Set(later.drives) == Set(Self.drives))
+        }
+    }
+
+    @Test("a node whose drives or parity disagree with the record is refused, saying how")
+    func layoutMismatchRefused() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let registry = LayoutRegistry(etcd: etcd)
+            _ = try await registry.establish(try Self.layout("first"))
+            var moved = Self.drives
+            moved[7] = "http://127.0.0.1:9004/srv/n4/other"
+            let error = await #expect(throws: LayoutRegistry.Mismatch.self) {
+                _ = try await registry.establish(try Self.layout("second", drives: moved))
+            }
+            #expect(error?.description.contains("not given: http://127.0.0.1:9004/srv/n4/d2") == true)
+            #expect(error?.description.contains("not recorded: http://127.0.0.1:9004/srv/n4/other") == true)
+            let parity = await #expect(throws: LayoutRegistry.Mismatch.self) {
+                _ = try await registry.establish(try Self.layout("third", parity: 2))
+            }
+            #expect(parity?.differences == ["parity: recorded 4, given 2"])
+        }
+    }
+}
