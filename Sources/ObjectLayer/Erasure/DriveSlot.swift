@@ -6,13 +6,15 @@ internal import Synchronization
 /// Drive health as a small state machine: a slot is `online` with a drive, or `offline` with a
 /// reason; the health monitor takes a drive offline when its check fails and puts a drive back
 /// (reopened, or freshly formatted in place of a lost one) when it can. Requests only ever see
-/// a snapshot: the drive they were handed, or none.
+/// a snapshot: the drive they were handed, or none. Each coming online starts a new generation,
+/// so a failed check takes the drive offline only if it is still the drive that was checked —
+/// without comparing drives by object identity, which a value (a remote drive) does not have.
 package final class DriveSlot: Sendable {
     package let setIndex: Int
     package let position: Int
     /// Where the drive lives (a folder today; a node and folder in a cluster).
     package let location: String
-    private let state: Mutex<State>
+    private let state: Mutex<(current: State, generation: UInt64)>
 
     package enum State: Sendable {
         case online(any Drive)
@@ -23,46 +25,48 @@ package final class DriveSlot: Sendable {
         self.setIndex = setIndex
         self.position = position
         self.location = location
-        self.state = Mutex(state)
+        self.state = Mutex((state, 0))
     }
 
     /// The drive, when online.
-    package var drive: (any Drive)? {
+    package var drive: (any Drive)? { onlineDrive?.drive }
+
+    /// The drive, when online, with the generation it came online in (for `markOffline`).
+    package var onlineDrive: (drive: any Drive, generation: UInt64)? {
         state.withLock { state in
-            if case .online(let drive) = state { return drive }
+            if case .online(let drive) = state.current { return (drive, state.generation) }
             return nil
         }
     }
 
     package var offlineReason: String? {
         state.withLock { state in
-            if case .offline(let reason) = state { return reason }
+            if case .offline(let reason) = state.current { return reason }
             return nil
         }
     }
 
-    /// Takes the drive offline unless it was already replaced. Returns true if this call did it.
+    /// Takes the drive of `generation` offline, unless it was already taken offline or replaced
+    /// since. Returns true if this call did it.
     @discardableResult
-    package func markOffline(_ drive: any Drive, reason: String) -> Bool {
+    package func markOffline(generation: UInt64, reason: String) -> Bool {
         state.withLock { state in
-            guard case .online(let current) = state, current === drive else { return false }
-            state = .offline(reason: reason)
+            guard case .online = state.current, state.generation == generation else { return false }
+            state.current = .offline(reason: reason)
             return true
         }
     }
 
     package func setOffline(reason: String) {
-        state.withLock { $0 = .offline(reason: reason) }
+        state.withLock { $0.current = .offline(reason: reason) }
     }
 
     package func setOnline(_ drive: any Drive) {
-        state.withLock { $0 = .online(drive) }
+        state.withLock { state in
+            state.current = .online(drive)
+            state.generation &+= 1
+        }
     }
 
     package var label: String { "set \(setIndex) drive \(position) (\(location))" }
-}
-
-/// Identity comparison for drives (they are reference types in every implementation).
-func === (lhs: any Drive, rhs: any Drive) -> Bool {
-    ObjectIdentifier(lhs as AnyObject) == ObjectIdentifier(rhs as AnyObject)
 }

@@ -32,7 +32,7 @@ package final class Healer: AdminService {
         var restored: [String] = []
         var fresh = false
         for slot in store.sets.allSlots {
-            if let drive = slot.drive {
+            if let (drive, generation) = slot.onlineDrive {
                 do {
                     try await drive.healthCheck()
                 } catch let error as DriveError where error.code == .resourcesExhausted {
@@ -41,7 +41,7 @@ package final class Healer: AdminService {
                         "drive check skipped: the process is out of resources",
                         metadata: ["drive": "\(slot.label)", "error": "\(error)"])
                 } catch {
-                    if slot.markOffline(drive, reason: "\(error)") {
+                    if slot.markOffline(generation: generation, reason: "\(error)") {
                         logger.error("drive taken offline", metadata: ["drive": "\(slot.label)", "reason": "\(error)"])
                     }
                 }
