@@ -2,6 +2,8 @@ internal import HTTPTypes
 internal import FoundationEssentials
 package import Hummingbird
 internal import Logging
+internal import NIOCore
+internal import NIOHTTPTypes
 package import ObjectLayer
 internal import S3Protocol
 internal import StowageCore
@@ -72,6 +74,7 @@ package struct S3Responder: HTTPResponder {
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
         let auth = try authenticate(
             route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        try await continueIfExpected(request, context: context)
         let call = S3Call(
             request: request, route: route, auth: auth, requestID: requestID, logger: context.logger, headers: headers)
         return try await handlers.dispatch(call)
@@ -95,6 +98,16 @@ package struct S3Responder: HTTPResponder {
         }
         if let authority = head.authority { list.append((name: "host", value: authority)) }
         return list
+    }
+
+    /// Answers `Expect: 100-continue` with an interim `100 Continue`, now that the request is
+    /// routed and authenticated: a client is invited to send its body only then, and a refused
+    /// one gets its final status at once (as S3 does) instead of sending a body to be discarded.
+    private func continueIfExpected(_ request: Request, context: S3RequestContext) async throws {
+        guard request.headers[.expect]?.lowercased() == "100-continue",
+            request.headers[.contentLength].map({ $0 != "0" }) ?? (request.headers[.transferEncoding] != nil)
+        else { return }
+        try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
     }
 
     /// Checks the signature of a routed request: the step the full path and the GET fast path

@@ -52,7 +52,7 @@ package enum Node {
             let fastGet = responder.fastGet
             let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
             let http = HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ExpectContinueHandler()],
+                additionalChannelHandlers: [],
                 idleTimeout: nil,
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))

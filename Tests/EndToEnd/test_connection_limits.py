@@ -6,11 +6,14 @@ Specifies:
 - running out of file descriptors takes no drive offline (a drive check that fails with EMFILE is skipped);
 - a response to a request whose body was not read says `Connection: close` and the connection closes
   soon after, however slowly the client keeps sending;
-- a body must keep an average pace: a signed upload trickled a byte at a time is cut off.
+- a body must keep an average pace: a signed upload trickled a byte at a time is cut off;
+- `Expect: 100-continue` is answered only after authentication: a refused client gets its final status
+  at once, an authenticated one `100 Continue` and then its answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import re
@@ -182,3 +185,45 @@ def test_a_signed_body_trickled_below_the_minimum_pace_is_cut_off(start_server):
 
     assert 1.5 < elapsed < 6
     assert s3.list_objects_v2(Bucket="slow").get("KeyCount") == 0
+
+
+def read_status_line(sock: socket.socket) -> bytes:
+    """The first response line and its headers, up to the blank line."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_expect_continue_is_answered_only_after_authentication(server, s3, bucket):
+    body = os.urandom(200_000)
+    path = raw_http.object_path(bucket, "expected")
+
+    refused = raw_http.open_socket(server)
+    refused.sendall(
+        raw_http.request_head_bytes(
+            server, "PUT", path, {"Content-Length": str(len(body)), "Expect": "100-continue"}
+        )
+    )
+    head = read_status_line(refused)
+    assert head.startswith(b"HTTP/1.1 403 "), head
+    assert b"connection: close" in head.lower()
+    refused.close()
+
+    headers = raw_http.signed_headers(
+        server, "PUT", path, headers={"Content-Length": str(len(body)), "Expect": "100-continue"},
+        payload_hash=raw_http.UNSIGNED_PAYLOAD,
+    )
+    accepted = raw_http.open_socket(server)
+    accepted.sendall(raw_http.request_head_bytes(server, "PUT", path, headers))
+    interim = read_status_line(accepted)
+    assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+    accepted.sendall(body)
+    status, response_headers = read_response_head(accepted)
+    accepted.close()
+    assert status == 200
+    assert response_headers["etag"] == '"' + hashlib.md5(body).hexdigest() + '"'
+    assert s3.get_object(Bucket=bucket, Key="expected")["Body"].read() == body
