@@ -27,3 +27,18 @@ struct DriveSlotTests {
         #expect(slot.offlineReason == "check failed")
     }
 }
+
+/// What `stowage admin status` says about a drive that stays offline.
+@Suite("Offline reasons")
+struct OfflineReasonTests {
+    @Test("the cause a drive went offline for stays first; the latest reopening failure follows it once")
+    func causeStaysFirst() {
+        let cause = "DriveError.io(open /d/tmp/.health-probe: Read-only file system)"
+        let first = Healer.offlineReason(keeping: cause, reopening: "SQLite error 5: database is locked")
+        #expect(first == cause + "; reopening: SQLite error 5: database is locked")
+        let later = Healer.offlineReason(keeping: first, reopening: "SQLite error 14: unable to open database file")
+        #expect(later == cause + "; reopening: SQLite error 14: unable to open database file")
+        #expect(Healer.offlineReason(keeping: "folder is missing", reopening: "folder is missing") == "folder is missing")
+        #expect(Healer.offlineReason(keeping: nil, reopening: "folder is missing") == "folder is missing")
+    }
+}

@@ -55,7 +55,8 @@ package final class Healer: AdminService {
                 logger.notice(
                     isFresh ? "empty drive adopted; healing will rebuild it" : "drive back online",
                     metadata: ["drive": "\(slot.label)"])
-            case .offline(let reason):
+            case .offline(let failure):
+                let reason = Self.offlineReason(keeping: slot.offlineReason, reopening: failure)
                 if slot.offlineReason != reason {
                     logger.warning("drive offline", metadata: ["drive": "\(slot.label)", "reason": "\(reason)"])
                 }
@@ -63,6 +64,16 @@ package final class Healer: AdminService {
             }
         }
         return (restored, fresh)
+    }
+
+    /// The reason a slot stays offline after a failed attempt to reopen it: the cause it went
+    /// offline for stays first (a read-only filesystem, say, rather than the "database is locked"
+    /// that reopening it then meets), with the latest reopening failure after it when different.
+    package static func offlineReason(keeping current: String?, reopening failure: String) -> String {
+        let separator = "; reopening: "
+        guard let current else { return failure }
+        let cause = current.firstRange(of: separator).map { String(current[..<$0.lowerBound]) } ?? current
+        return cause == failure ? cause : cause + separator + failure
     }
 
     /// Creates on every online drive the buckets a majority of drives have.
