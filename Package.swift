@@ -97,7 +97,8 @@ let package = Package(
         .target(
             name: "StowageNode",
             dependencies: [
-                "S3Server", "ObjectLayer", "Storage", "StowageCore", "CMalloc",
+                "S3Server", "ObjectLayer", "Storage", "StowageCore", "CMalloc", "Cluster",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,7 +113,8 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "StowageCore",
+                "StowageCore", "ObjectLayer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

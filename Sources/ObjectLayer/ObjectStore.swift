@@ -20,16 +20,21 @@ package struct ObjectStore: Sendable {
     package let heal: HealState
     /// Current small objects in memory (see `InlineObjectCache`); capacity 0 turns it off.
     package let inlineCache: InlineObjectCache
+    /// This node's own locks (healing one key once at a time).
     let locks: KeyLocks
+    /// Key locks and bucket records: this node alone, or the cluster through etcd.
+    package let coordination: any Coordination
 
     package init(
-        sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState(), inlineCacheBytes: Int = 64 << 20
+        sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState(), inlineCacheBytes: Int = 64 << 20,
+        coordination: any Coordination = LocalCoordination()
     ) {
-        self.sets = sets
+        self.sets = sets.reportingMissedWrites(to: heal)
         self.inlineThreshold = inlineThreshold
         self.heal = heal
         self.inlineCache = InlineObjectCache(capacity: inlineCacheBytes)
         self.locks = KeyLocks()
+        self.coordination = coordination
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -46,13 +51,17 @@ package struct ObjectStore: Sendable {
             case .uploadNotFound: throw ObjectLayerError(.noSuchUpload, error.detail)
             case .full: throw ObjectLayerError(.storageFull, error.detail)
             case .corrupt: throw ObjectLayerError(.corrupt, error.detail)
+            case .fenced:
+                throw ObjectLayerError(.coordinationUnavailable, "the write lost its lock to another writer: \(error.detail)")
             case .notFound, .io, .resourcesExhausted: throw error
             }
         }
     }
 
     func requireBucket(_ bucket: String) async throws {
-        guard try await sets.bucket(named: bucket) != nil else { throw ObjectLayerError(.noSuchBucket, bucket) }
+        guard try await coordination.bucket(named: bucket, sets: sets) != nil else {
+            throw ObjectLayerError(.noSuchBucket, bucket)
+        }
     }
 
     /// Like `requireBucket`, for a write to `set`: drives of the set that missed the bucket's
@@ -60,7 +69,9 @@ package struct ObjectStore: Sendable {
     /// versioning state decides the write's version id).
     @discardableResult
     func requireBucket(_ bucket: String, writingTo set: ErasureSet) async throws -> BucketRecord {
-        guard let record = try await sets.bucket(named: bucket) else { throw ObjectLayerError(.noSuchBucket, bucket) }
+        guard let record = try await coordination.bucket(named: bucket, sets: sets) else {
+            throw ObjectLayerError(.noSuchBucket, bucket)
+        }
         await sets.repairBucket(record, on: set)
         return record
     }

@@ -56,6 +56,11 @@ package enum S3ErrorMapping {
         case .insufficientDrives:
             logger?.warning("quorum not met", metadata: ["error": "\(error)"])
             return S3Error(.serviceUnavailable, "Not enough drives are available to serve this request; try again later.")
+        case .coordinationUnavailable:
+            logger?.warning("cluster coordination unavailable", metadata: ["error": "\(error)"])
+            return S3Error(
+                .serviceUnavailable,
+                "The cluster cannot coordinate this change now (\(error.detail)); reads of stored data go on. Try again later.")
         case .invalidRequest: return S3Error(.invalidRequest, error.detail.isEmpty ? nil : error.detail)
         case .invalidArgument: return S3Error(.invalidArgument, error.detail.isEmpty ? nil : error.detail)
         case .corrupt:

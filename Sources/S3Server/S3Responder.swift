@@ -9,6 +9,12 @@ internal import S3Protocol
 internal import StowageCore
 internal import Synchronization
 
+/// The other nodes' way into this one (the cluster's drive protocol): requests under
+/// `/_stowage/internode/`, authenticated by the endpoint itself.
+package protocol InternodeEndpoint: Sendable {
+    func respond(to request: Request, rawPath: String, rawQuery: String) async -> Response
+}
+
 /// The S3 front: routes, authenticates and dispatches every request, and turns every error
 /// into an S3 error document. Every response carries `x-amz-request-id`.
 package struct S3Responder: HTTPResponder {
@@ -20,10 +26,17 @@ package struct S3Responder: HTTPResponder {
     let verifier: SigV4Verifier
     let handlers: S3Handlers
     let adminHandler: AdminHandler
+    let internode: (any InternodeEndpoint)?
 
-    /// - Parameter admin: what `/_stowage/admin/v1/…` and `/_stowage/metrics` answer from; when
-    ///   nil, those endpoints answer `NotImplemented`.
-    package init(store: ObjectStore, configuration: S3ServerConfiguration, admin: (any AdminService)? = nil) {
+    /// - Parameters:
+    ///   - admin: what `/_stowage/admin/v1/…` and `/_stowage/metrics` answer from; when nil,
+    ///     those endpoints answer `NotImplemented`.
+    ///   - internode: what answers other nodes of a cluster (`/_stowage/internode/…`); nil on one node.
+    package init(
+        store: ObjectStore, configuration: S3ServerConfiguration, admin: (any AdminService)? = nil,
+        internode: (any InternodeEndpoint)? = nil
+    ) {
+        self.internode = internode
         self.store = store
         self.configuration = configuration
         self.router = S3Router(virtualHostDomains: configuration.virtualHostDomains)
@@ -65,6 +78,9 @@ package struct S3Responder: HTTPResponder {
             if let existing = headers[name] { headers[name] = existing + "," + value } else { headers[name] = value }
         }
         // Stowage's own endpoints, before S3 routing: no bucket name starts with `_`.
+        if let internode, rawPath.hasPrefix(Self.internodePrefix) {
+            return await internode.respond(to: request, rawPath: rawPath, rawQuery: rawQuery)
+        }
         if try adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
             return try await adminHandler.respond(
                 method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
@@ -122,6 +138,8 @@ package struct S3Responder: HTTPResponder {
 
     /// The GET fast path, routing and authenticating as this responder does (see `FastGetHandler`).
     package var fastGet: FastGetResponder { FastGetResponder(responder: self) }
+
+    static let internodePrefix = "/_stowage/internode/"
 
     static func split(_ target: String) -> (path: String, query: String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }

@@ -54,9 +54,16 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
     @Option(help: "Most objects the background scanner verifies per second.")
     var scannerRate: Double = 50
 
+    @Option(
+        help: "etcd members of a cluster, comma-separated URLs (http://host:2379,...); needed when the drives are URLs.")
+    var etcd: String?
+
+    @Option(help: "Seconds an internode call may take before the other node's drive counts as failed (shard data: three times as long).")
+    var internodeTimeout: Int64 = 10
+
     @Argument(
         help: ArgumentHelp(
-            "Folders to store data in: one folder, or several drives (a list, or expansion notation such as /mnt/disk{1...8}) that form erasure sets.",
+            "Folders to store data in: one folder, or several drives (a list, or expansion notation such as /mnt/disk{1...8}) that form erasure sets. For a cluster, every node's drives as URLs, the same on every node: http://node{1...4}:9000/srv/disk{1...2}.",
             valueName: "drive"))
     var drives: [String]
 
@@ -99,8 +106,31 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         configuration.smallObjectCacheBytes = smallObjectCache
         configuration.maxConnections = maxConnections
         configuration.metricsAccess = MetricsAccess(mode: metricsMode, bearerToken: environment("STOWAGE_METRICS_TOKEN"))
+        if paths.contains(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
+            guard let etcd, !etcd.isEmpty else {
+                throw ValidationError("drives given as URLs form a cluster, which needs --etcd http://host:2379[,...]")
+            }
+            let endpoints = etcd.split(separator: ",").map { String($0).trimmingSuffix("/") }
+            guard endpoints.allSatisfy({ $0.hasPrefix("http://") }) else {
+                throw ValidationError("--etcd takes http://host:port URLs, comma-separated")
+            }
+            guard internodeTimeout > 0 else { throw ValidationError("--internode-timeout must be positive") }
+            var cluster = ClusterSettings(etcdEndpoints: endpoints, address: address)
+            cluster.internodeTimeoutSeconds = internodeTimeout
+            configuration.cluster = cluster
+        } else if etcd != nil {
+            throw ValidationError("--etcd is for a cluster, whose drives are URLs (http://host:port/path)")
+        }
         var logger = Logger(label: "stowage")
         logger.logLevel = environment("STOWAGE_LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
         try await Node.run(configuration, logger: logger)
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        var text = self
+        while text.hasSuffix(suffix) { text.removeLast(suffix.count) }
+        return text
     }
 }

@@ -1,3 +1,5 @@
+internal import AsyncHTTPClient
+internal import Cluster
 internal import Hummingbird
 internal import HummingbirdCore
 package import Logging
@@ -14,8 +16,11 @@ internal import UnixSignals
 package enum Node {
     package static func run(_ configuration: NodeConfiguration, logger: Logger) async throws {
         MemoryTuning.keepLargeBuffersInHeap()
+        let localDriveCount =
+            configuration.cluster.map { _ in configuration.drivePaths.count { !$0.hasPrefix("http") } }
+            ?? configuration.drivePaths.count
         let budget = ConnectionBudget(
-            descriptorLimit: ConnectionBudget.raiseSoftLimit(), driveCount: configuration.drivePaths.count)
+            descriptorLimit: ConnectionBudget.raiseSoftLimit(), driveCount: max(localDriveCount, 1))
         let maxConnections = configuration.maxConnections ?? budget.defaultMaxConnections
         if maxConnections > budget.connectionsBeforeReserve {
             logger.warning(
@@ -28,25 +33,28 @@ package enum Node {
         let plan = try ErasureSetPlan.plan(driveCount: configuration.drivePaths.count, parity: configuration.parity)
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
+        let client = configuration.cluster.map { _ in HTTPClient(eventLoopGroupProvider: .singleton) }
         do {
-            let bootstrap = DriveBootstrap(
-                paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
-            let (deploymentID, slots) = try await bootstrap.start()
+            let drives = try await Self.openDrives(configuration, plan: plan, pool: pool, client: client, logger: logger)
+            let slots = drives.slots
             let sets = (0..<plan.setCount).map { index in
                 ErasureSet(
                     index: index, slots: Array(slots[(index * plan.drivesPerSet)..<((index + 1) * plan.drivesPerSet)]),
                     parity: plan.parity, reducedParity: plan.reducedParity)
             }
+            // In a cluster another node may change any key, so this node's cache of small
+            // objects could serve an old version: it is off there.
             let store = ObjectStore(
-                sets: ErasureSets(deploymentID: deploymentID, sets: sets), inlineCacheBytes: configuration.smallObjectCacheBytes)
-            let healer = Healer(store: store, logger: logger) { slot in
-                await bootstrap.connect(slot, deploymentID: deploymentID)
-            }
+                sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets),
+                inlineCacheBytes: drives.cluster == nil ? configuration.smallObjectCacheBytes : 0,
+                coordination: drives.cluster?.coordination ?? LocalCoordination())
+            let healer = Healer(store: store, logger: logger, connect: drives.connect)
             var serverConfiguration = S3ServerConfiguration(
                 region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
                 credentials: [configuration.rootUser: configuration.rootPassword])
             serverConfiguration.metricsAccess = configuration.metricsAccess
-            let responder = S3Responder(store: store, configuration: serverConfiguration, admin: healer)
+            let responder = S3Responder(
+                store: store, configuration: serverConfiguration, admin: healer, internode: drives.cluster?.rpcServer)
             // FastGetHandler answers cached small GETs on the event loop and keeps the idle
             // timeout for every request (so Hummingbird's is off).
             let fastGet = responder.fastGet
@@ -57,7 +65,8 @@ package enum Node {
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
             let wake = ScannerWake()
-            let background = BackgroundWork(healer: healer, wake: wake, configuration: configuration)
+            let background = BackgroundWork(
+                healer: healer, wake: wake, configuration: configuration, lease: drives.cluster?.lease, logger: logger)
             let app = Application(
                 responder: responder,
                 server: .http1(configuration: http, fastGet: fastGet, idleTimeout: idleTimeout),
@@ -67,28 +76,65 @@ package enum Node {
                 services: [background],
                 onServerRunning: { channel in
                     let endpoint = "http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
-                    Self.announce(configuration, plan: plan, slots: slots, endpoint: endpoint, maxConnections: maxConnections)
+                    Self.announce(
+                        configuration, plan: plan, slots: slots, endpoint: endpoint, maxConnections: maxConnections,
+                        cluster: drives.cluster)
                 },
                 logger: logger
             )
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
+            try? await client?.shutdown()
             try? await pool.shutdownGracefully()
             throw error
         }
+        try? await client?.shutdown()
         try await pool.shutdownGracefully()
     }
 
+    /// The node's drive slots: its folders on one node; in a cluster, every node's drives.
+    static func openDrives(
+        _ configuration: NodeConfiguration, plan: ErasureSetPlan, pool: NIOThreadPool, client: HTTPClient?, logger: Logger
+    ) async throws -> OpenedDrives {
+        if let settings = configuration.cluster, let client {
+            let started = try await ClusterBootstrap(
+                configuration: configuration, settings: settings, plan: plan, pool: pool, logger: logger
+            ).start(client: client)
+            return OpenedDrives(
+                deploymentID: started.layout.deploymentID, slots: started.slots, connect: started.connect, cluster: started)
+        }
+        let bootstrap = DriveBootstrap(
+            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
+        let (deploymentID, slots) = try await bootstrap.start()
+        return OpenedDrives(
+            deploymentID: deploymentID, slots: slots,
+            connect: { slot in await bootstrap.connect(slot, deploymentID: deploymentID) }, cluster: nil)
+    }
+
+    struct OpenedDrives {
+        let deploymentID: String
+        let slots: [DriveSlot]
+        let connect: @Sendable (DriveSlot) async -> DriveConnection
+        let cluster: ClusterBootstrap.Started?
+    }
+
     static func announce(
-        _ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String, maxConnections: Int
+        _ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String, maxConnections: Int,
+        cluster: ClusterBootstrap.Started?
     ) {
         var lines = ["Stowage is serving S3 at \(endpoint)"]
-        if slots.count == 1 {
+        if let cluster {
+            let layout = cluster.layout
+            lines.append(
+                "  cluster: node \(configuration.cluster?.address ?? "?") of \(layout.nodes.count), deployment \(layout.deploymentID), layout version \(layout.layoutVersion)")
+            lines.append("  drives: \(slots.count) (\(cluster.topology.localSlots.count) here), \(plan.summary)")
+            lines.append("  etcd: \(configuration.cluster?.etcdEndpoints.joined(separator: ",") ?? "")")
+        } else if slots.count == 1 {
             lines.append("  data:   \(slots[0].location)")
         } else {
             lines.append("  drives: \(slots.count), \(plan.summary)")
         }
-        for slot in slots {
+        for slot in slots where cluster == nil || !slot.location.hasPrefix("http") {
             if let reason = slot.offlineReason { lines.append("  OFFLINE \(slot.label): \(reason)") }
         }
         lines.append("  region: \(configuration.region)")
@@ -116,10 +162,14 @@ struct BackgroundWork: Service {
     let healer: Healer
     let wake: ScannerWake
     let configuration: NodeConfiguration
+    /// A cluster node's etcd lease, renewed while the node runs.
+    let lease: NodeLease?
+    let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                if let lease { group.addTask { await lease.runKeepAlive(logger: logger) } }
                 group.addTask {
                     await healer.runMonitor(interval: configuration.driveCheckInterval) { wake.wake() }
                 }

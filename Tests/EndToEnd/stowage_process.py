@@ -49,7 +49,10 @@ class StowageServer:
         extra_args: list[str] | None = None,
         command_prefix: list[str] | None = None,
         extra_env: dict[str, str] | None = None,
+        drive_arguments: list[str] | None = None,
     ) -> None:
+        # Drive arguments given as they are (a cluster's drive URLs), instead of folders.
+        self.drive_arguments = list(drive_arguments) if drive_arguments else None
         self.data_dir = Path(data_dir)
         # Several drive folders (an erasure-coded node) instead of the one data folder.
         self.drives = [Path(d) for d in drives] if drives else None
@@ -84,6 +87,8 @@ class StowageServer:
         if self.domain:
             command += ["--domain", self.domain]
         command += self.extra_args
+        if self.drive_arguments:
+            return command + self.drive_arguments
         if self.drives:
             return command + [str(d) for d in self.drives]
         return command + [str(self.data_dir)]

@@ -87,6 +87,37 @@ package struct EtcdClient: Sendable {
         return reply.succeeded == true
     }
 
+    /// Creates `key` bound to `lease` if no value is stored there: a lock. Returns the revision
+    /// of the write — larger than that of every earlier write to the store, so it serves as the
+    /// lock's fencing token — or nil when the key is held.
+    package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64) async throws -> Int64? {
+        let encoded = Self.encode(key)
+        let reply: TxnReply = try await call(
+            "/v3/kv/txn",
+            TxnRequest(
+                compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
+                success: [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease)))],
+                failure: []))
+        guard reply.succeeded == true else { return nil }
+        guard let revision = reply.header?.revision.flatMap({ Int64($0) }) else {
+            throw EtcdError.unexpected("a create of \(key) answered no revision")
+        }
+        return revision
+    }
+
+    /// Removes `key` if it is still the one created at `createRevision` (a lock released by its
+    /// holder, never by a later holder's release). Returns whether it removed it.
+    @discardableResult
+    package func delete(_ key: String, createRevision: Int64) async throws -> Bool {
+        let encoded = Self.encode(key)
+        let reply: TxnReply = try await call(
+            "/v3/kv/txn",
+            TxnRequest(
+                compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: String(createRevision))],
+                success: [Operation(request_delete_range: RangeRequest(key: encoded))], failure: []))
+        return reply.succeeded == true
+    }
+
     /// Removes `key`; returns how many keys were removed (0 or 1).
     @discardableResult
     package func delete(_ key: String) async throws -> Int {
@@ -189,6 +220,7 @@ package struct EtcdClient: Sendable {
     private struct Operation: Codable {
         var request_put: PutRequest?
         var request_range: RangeRequest?
+        var request_delete_range: RangeRequest?
     }
     private struct TxnRequest: Codable {
         var compare: [Compare]
@@ -223,6 +255,7 @@ package struct EtcdClient: Sendable {
         var response_range: RangeReply?
     }
     private struct TxnReply: Codable {
+        var header: ResponseHeader?
         var succeeded: Bool?
         var responses: [TxnResponse]?
     }

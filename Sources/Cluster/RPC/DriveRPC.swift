@@ -44,6 +44,8 @@ package enum DriveRPC {
         package var blockSize: Int?
         package var offset: Int64?
         package var length: Int?
+        /// The lock token of a fenced change (see `Drive`).
+        package var fence: Int64?
 
         package init() {}
     }

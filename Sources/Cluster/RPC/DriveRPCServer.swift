@@ -89,11 +89,11 @@ package final class DriveRPCServer: Sendable {
             reply.object = try await drive.readVersion(
                 bucket: try Self.required(call.bucket), key: try Self.required(call.key),
                 versionID: try Self.required(call.versionID))
-        case .commitObject: reply.object = try await drive.commitObject(try Self.required(call.object))
+        case .commitObject: reply.object = try await drive.commitObject(try Self.required(call.object), fence: call.fence)
         case .deleteVersion:
             reply.object = try await drive.deleteVersion(
                 bucket: try Self.required(call.bucket), key: try Self.required(call.key),
-                versionID: try Self.required(call.versionID))
+                versionID: try Self.required(call.versionID), fence: call.fence)
         case .listObjects:
             reply.objects = try await drive.listObjects(
                 bucket: try Self.required(call.bucket), prefix: call.prefix ?? "", after: call.after,
@@ -135,7 +135,7 @@ package final class DriveRPCServer: Sendable {
         case .listParts: reply.parts = try await drive.listParts(uploadID: try Self.required(call.uploadID))
         case .completeUpload:
             reply.object = try await drive.completeUpload(
-                uploadID: try Self.required(call.uploadID), object: try Self.required(call.object))
+                uploadID: try Self.required(call.uploadID), object: try Self.required(call.object), fence: call.fence)
         case .abortUpload: try await drive.abortUpload(uploadID: try Self.required(call.uploadID))
         case .availableBytes: reply.bytes = try await drive.availableBytes()
         case .healthCheck: try await drive.healthCheck()

@@ -127,17 +127,21 @@ package struct RemoteDrive: Drive {
         return try await self.call(.readVersion, call).object
     }
 
-    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+    package func commitObject(_ record: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
         var call = DriveRPC.Call()
         call.object = record
+        call.fence = fence
         return try await self.call(.commitObject, call).object
     }
 
-    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+    package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64?) async throws
+        -> ObjectRecord?
+    {
         var call = DriveRPC.Call()
         call.bucket = bucket
         call.key = key
         call.versionID = versionID
+        call.fence = fence
         return try await self.call(.deleteVersion, call).object
     }
 
@@ -219,10 +223,11 @@ package struct RemoteDrive: Drive {
         return try await self.call(.listParts, call).parts ?? []
     }
 
-    package func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord? {
+    package func completeUpload(uploadID: String, object: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
         var call = DriveRPC.Call()
         call.uploadID = uploadID
         call.object = object
+        call.fence = fence
         return try await self.call(.completeUpload, call).object
     }
 

@@ -3,17 +3,18 @@ package import StowageCore
 extension ObjectStore {
     package func createBucket(_ name: String, region: String) async throws {
         try await translate {
-            try await sets.createBucket(BucketRecord(name: name, created: Self.nowMilliseconds(), region: region))
+            try await coordination.createBucket(
+                BucketRecord(name: name, created: Self.nowMilliseconds(), region: region), sets: sets)
         }
     }
 
     package func bucket(_ name: String) async throws -> BucketRecord {
-        guard let record = try await sets.bucket(named: name) else { throw ObjectLayerError(.noSuchBucket, name) }
+        guard let record = try await coordination.bucket(named: name, sets: sets) else { throw ObjectLayerError(.noSuchBucket, name) }
         return record
     }
 
     package func listBuckets() async throws -> [BucketRecord] {
-        try await sets.listBuckets()
+        try await coordination.listBuckets(sets: sets)
     }
 
     package func deleteBucket(_ name: String) async throws {
@@ -25,6 +26,6 @@ extension ObjectStore {
         }
         guard objects.isEmpty, uploads.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
         defer { inlineCache.clear() }
-        try await translate { try await sets.deleteBucket(named: name) }
+        try await translate { try await coordination.deleteBucket(named: name, sets: sets) }
     }
 }

@@ -42,10 +42,11 @@ extension ErasureSet {
     /// drives that took it are put back as they were and the write fails. Returns the version
     /// with the same id that it replaced on the first drive that reported one.
     @discardableResult
-    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
-        let answers = await fanOut { try await $0.commitObject(record) }
+    package func commitObject(_ record: ObjectRecord, fence: Int64? = nil) async throws -> ObjectRecord? {
+        let answers = await fanOut { try await $0.commitObject(record, fence: fence) }
         do {
             let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
+            notePartial(successes, bucket: record.bucket, key: record.key)
             return successes.lazy.compactMap(\.value).first
         } catch {
             await rollBack(answers, record: record)
@@ -69,9 +70,12 @@ extension ErasureSet {
     /// Removes one version on every online drive (write quorum of the set's default layout).
     /// Returns the removed version as the first drive that had it reported it.
     @discardableResult
-    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
-        let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID) }
+    package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64? = nil) async throws
+        -> ObjectRecord?
+    {
+        let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence) }
         let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
+        notePartial(successes, bucket: bucket, key: key)
         return successes.lazy.compactMap(\.value).first
     }
 

@@ -69,9 +69,12 @@ extension ErasureSet {
 
     /// Makes the completed object current on every drive; returns the version it replaced.
     @discardableResult
-    package func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord? {
-        let answers = await fanOut { try await $0.completeUpload(uploadID: uploadID, object: object) }
+    package func completeUpload(uploadID: String, object: ObjectRecord, fence: Int64? = nil) async throws
+        -> ObjectRecord?
+    {
+        let answers = await fanOut { try await $0.completeUpload(uploadID: uploadID, object: object, fence: fence) }
         let successes = try requireQuorum(answers, object.layout.writeQuorum, "complete upload")
+        notePartial(successes, bucket: object.bucket, key: object.key)
         return successes.lazy.compactMap(\.value).first
     }
 

@@ -27,6 +27,8 @@ package struct ErasureSet: Sendable {
     package let reducedParity: Int
     /// Object bytes per erasure block.
     package let blockSize: Int
+    /// Where writes that some drive of the set missed are queued for repair (set by `ObjectStore`).
+    var partialWrites: HealState?
 
     package init(index: Int, slots: [DriveSlot], parity: Int, reducedParity: Int, blockSize: Int = 1 << 20) {
         precondition(!slots.isEmpty && parity >= 0 && parity <= slots.count / 2, "parity must be at most half the set")
@@ -107,9 +109,15 @@ package struct ErasureSet: Sendable {
 
     static func isMeaningful(_ code: DriveError.Code) -> Bool {
         switch code {
-        case .bucketExists, .bucketNotFound, .bucketNotEmpty, .uploadNotFound, .full: return true
+        case .bucketExists, .bucketNotFound, .bucketNotEmpty, .uploadNotFound, .full, .fenced: return true
         case .corrupt, .notFound, .io, .resourcesExhausted: return false
         }
+    }
+
+    /// Queues `bucket/key` for repair when fewer than all drives took a change to it, so a drive
+    /// that was away (a node down) gets it once it is back.
+    func notePartial<T>(_ successes: [(position: Int, value: T)], bucket: String, key: String) {
+        if successes.count < slots.count { partialWrites?.enqueueMissed(bucket: bucket, key: key) }
     }
 
     /// The online drives and their positions.

@@ -11,6 +11,17 @@ package struct ErasureSets: Sendable {
         self.sets = sets
     }
 
+    /// These sets, queueing changes a drive missed on `heal` (see `HealState.enqueueMissed`).
+    func reportingMissedWrites(to heal: HealState) -> ErasureSets {
+        ErasureSets(
+            deploymentID: deploymentID,
+            sets: sets.map { set in
+                var reporting = set
+                reporting.partialWrites = heal
+                return reporting
+            })
+    }
+
     /// The set that owns `key` of `bucket`.
     package func set(bucket: String, key: String) -> ErasureSet {
         if sets.count == 1 { return sets[0] }
@@ -50,8 +61,10 @@ package struct ErasureSets: Sendable {
     /// or were replaced), so that writes to the set can reach their quorum.
     /// Returns the failures, one line per drive.
     @discardableResult
-    package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet) async -> [String] {
-        guard set.size > 1 else { return [] }
+    /// A set of one drive is left alone unless `evenAlone` (its drive is where the bucket was
+    /// created, on one node).
+    package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet, evenAlone: Bool = false) async -> [String] {
+        guard set.size > 1 || evenAlone else { return [] }
         var failures: [String] = []
         for (position, drive) in set.onlineDrives {
             let held = try? await drive.bucket(named: bucket.name)

@@ -2,14 +2,16 @@ internal import Synchronization
 
 /// A lock per key name on this node: read-modify-write steps on one key (a commit against a
 /// concurrent heal) run one at a time. Waiters are resumed in arrival order.
-final class KeyLocks: Sendable {
+package final class KeyLocks: Sendable {
     private struct Waiting {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let held = Mutex<[String: Waiting]>([:])
 
-    func withLock<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+    package init() {}
+
+    package func withLock<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
         await acquire(name)
         defer { release(name) }
         return try await body()

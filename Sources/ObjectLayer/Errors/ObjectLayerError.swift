@@ -14,6 +14,9 @@ package struct ObjectLayerError: Error, Sendable, CustomStringConvertible {
         /// Too few drives answered or took a write (read or write quorum not met); retryable.
         case insufficientDrives
         case corrupt
+        /// A decision the cluster makes together (a key's lock, a bucket change) could not be
+        /// made now: etcd is unreachable, or the write lost its lock. Retryable.
+        case coordinationUnavailable
         case invalidRequest, invalidArgument
     }
 

@@ -14,6 +14,9 @@ package final class HealState: Sendable {
     private let queue = Mutex<[HealTarget]>([])
     private let queued = Mutex<Set<HealTarget>>([])
     private let counters = Mutex(Counters())
+    /// Changes some drive missed (it was offline or failed), kept until their set has all its
+    /// drives again: healing them earlier could not reach the drive that needs them.
+    private let missed = Mutex<(targets: [HealTarget], queued: Set<HealTarget>, overflowed: Bool)>(([], [], false))
 
     package struct Counters: Sendable, Equatable {
         package var shardsHealed = 0
@@ -40,6 +43,46 @@ package final class HealState: Sendable {
         }
         if added { queue.withLock { $0.append(target) } }
     }
+
+    /// Remembers a change that some drive of the key's set missed (once per key). Beyond
+    /// `capacity` keys, notes the overflow instead: the scanner then finds the rest.
+    func enqueueMissed(bucket: String, key: String) {
+        let target = HealTarget(bucket: bucket, key: key)
+        missed.withLock { missed in
+            guard !missed.queued.contains(target) else { return }
+            guard missed.queued.count < capacity else {
+                missed.overflowed = true
+                return
+            }
+            missed.queued.insert(target)
+            missed.targets.append(target)
+        }
+    }
+
+    /// Takes up to `limit` missed changes for which `ready` is true (their set is whole again).
+    func dequeueMissed(limit: Int, ready: (HealTarget) -> Bool) -> [HealTarget] {
+        missed.withLock { missed in
+            var taken: [HealTarget] = []
+            var kept: [HealTarget] = []
+            for target in missed.targets {
+                if taken.count < limit && ready(target) { taken.append(target) } else { kept.append(target) }
+            }
+            missed.targets = kept
+            for target in taken { missed.queued.remove(target) }
+            return taken
+        }
+    }
+
+    /// Whether missed changes were dropped for lack of room since the last call (then a full
+    /// scan is the way to find them).
+    func takeMissedOverflow() -> Bool {
+        missed.withLock { missed in
+            defer { missed.overflowed = false }
+            return missed.overflowed
+        }
+    }
+
+    package var missedCount: Int { missed.withLock { $0.targets.count } }
 
     /// Takes up to `limit` queued objects.
     func dequeue(limit: Int) -> [HealTarget] {

@@ -78,7 +78,7 @@ package final class Healer: AdminService {
 
     /// Creates on every online drive the buckets a majority of drives have.
     func healBuckets() async {
-        guard let buckets = try? await store.sets.listBuckets() else { return }
+        guard let buckets = try? await store.listBuckets() else { return }
         for bucket in buckets {
             for set in store.sets.sets {
                 for failure in await store.sets.repairBucket(bucket, on: set) {
@@ -100,7 +100,7 @@ package final class Healer: AdminService {
             _ = try await store.bucket(bucket)
             buckets = [bucket]
         } else {
-            buckets = try await store.sets.listBuckets().map(\.name)
+            buckets = try await store.listBuckets().map(\.name)
         }
         for name in buckets {
             try await walk(bucket: name, prefix: prefix, deep: true) { key, outcome in
@@ -138,7 +138,11 @@ package final class Healer: AdminService {
 
     /// Repairs up to `limit` objects that reads found damaged.
     package func drainQueue(limit: Int = 100) async {
-        for target in store.heal.dequeue(limit: limit) {
+        let sets = store.sets
+        let whole = store.heal.dequeueMissed(limit: limit) { target in
+            sets.set(bucket: target.bucket, key: target.key).slots.allSatisfy { $0.drive != nil }
+        }
+        for target in store.heal.dequeue(limit: limit) + whole {
             let outcome = await store.healObject(bucket: target.bucket, key: target.key, deep: false)
             if let failure = outcome.failure {
                 logger.warning("heal failed", metadata: ["object": "\(target.bucket)/\(target.key)", "error": "\(failure)"])
@@ -158,7 +162,7 @@ package final class Healer: AdminService {
             if !restored.isEmpty {
                 // A drive that was away may have missed bucket changes; a fresh one has none.
                 await healBuckets()
-                if fresh { onFreshDrive() }
+                if fresh || store.heal.takeMissedOverflow() { onFreshDrive() }
             }
             await drainQueue()
             do { try await Task.sleep(for: .seconds(interval)) } catch { return }
@@ -183,7 +187,7 @@ package final class Healer: AdminService {
     func scanOnce(objectsPerSecond: Double) async throws {
         await healBuckets()
         let gap = objectsPerSecond > 0 ? 1 / objectsPerSecond : 0
-        for bucket in try await store.sets.listBuckets() {
+        for bucket in try await store.listBuckets() {
             try await walk(bucket: bucket.name, prefix: "", deep: true, pace: {
                 try Task.checkCancellation()
                 if gap > 0 { try await Task.sleep(for: .seconds(gap)) }

@@ -112,7 +112,7 @@ extension ObjectStore {
             throw error
         }
         // Commit only if the key still holds the version that was rebuilt.
-        try await locks.withLock(record.bucket + "/" + record.key) {
+        try await coordination.withKeyLock(record.bucket + "/" + record.key) { fence in
             let now = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: record.versionID)
             guard let current = now.record, current.isSameVersion(as: record) else {
                 for writers in staged.values { for writer in writers { await writer.abort() } }
@@ -121,7 +121,7 @@ extension ObjectStore {
             for position in targets.sorted() {
                 guard let drive = set.slots[position].drive else { continue }
                 do {
-                    _ = try await drive.commitObject(record)
+                    _ = try await drive.commitObject(record, fence: fence.token)
                     outcome.recordsHealed += stale.contains(position) ? 1 : 0
                     outcome.shardsHealed += record.parts.count
                     outcome.healed = true
@@ -164,12 +164,12 @@ extension ObjectStore {
     private func removeStale(
         bucket: String, key: String, versionID: String, set: ErasureSet, positions: Set<Int>, outcome: inout ObjectHealOutcome
     ) async throws {
-        try await locks.withLock(bucket + "/" + key) {
+        try await coordination.withKeyLock(bucket + "/" + key) { fence in
             let now = try await set.readVersion(bucket: bucket, key: key, versionID: versionID)
             guard now.record == nil else { return }
             for position in positions.sorted() {
                 guard let drive = set.slots[position].drive else { continue }
-                _ = try await drive.deleteVersion(bucket: bucket, key: key, versionID: versionID)
+                _ = try await drive.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence.token)
                 outcome.recordsHealed += 1
                 outcome.healed = true
             }

@@ -146,8 +146,8 @@ extension ObjectStore {
         )
         let versioning = try await requireBucket(bucket, writingTo: set).versioning
         // A failed condition keeps the upload, so the client may retry without it.
-        return try await commit(record, set: set, versioning: versioning, discarding: nil, condition: condition) { versioned in
-            _ = try await set.completeUpload(uploadID: uploadID, object: versioned)
+        return try await commit(record, set: set, versioning: versioning, discarding: nil, condition: condition) { versioned, fence in
+            _ = try await set.completeUpload(uploadID: uploadID, object: versioned, fence: fence.token)
         }
     }
 }

@@ -92,10 +92,10 @@ extension ObjectStore {
     func commit(
         _ record: ObjectRecord, set: ErasureSet, versioning: BucketVersioning?, discarding ingested: Ingested?,
         condition: WriteCondition? = nil, sharing source: ObjectRecord? = nil,
-        write: ((ObjectRecord) async throws -> Void)? = nil
+        write: ((ObjectRecord, KeyFence) async throws -> Void)? = nil
     ) async throws -> ObjectRecord {
         do {
-            return try await locks.withLock(record.bucket + "/" + record.key) {
+            return try await coordination.withKeyLock(record.bucket + "/" + record.key) { fence in
                 if let source {
                     let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
                     guard versioning != .enabled, let null, null.isSameVersion(as: source) else {
@@ -104,10 +104,14 @@ extension ObjectStore {
                 }
                 try await check(condition, set: set, bucket: record.bucket, key: record.key)
                 var versioned = record
-                versioned.assignVersion(versioning)
+                versioned.assignVersion(versioning, fence: fence)
                 do {
                     try await translate {
-                        if let write { try await write(versioned) } else { _ = try await set.commitObject(versioned) }
+                        if let write {
+                            try await write(versioned, fence)
+                        } else {
+                            _ = try await set.commitObject(versioned, fence: fence.token)
+                        }
                     }
                 } catch {
                     // Some drives may have taken it before the write failed and was rolled back.

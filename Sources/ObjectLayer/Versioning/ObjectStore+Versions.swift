@@ -32,7 +32,7 @@ extension ObjectStore {
         record.versioning = state
         record.updated = Self.nowMilliseconds()
         defer { inlineCache.clear() }
-        try await translate { try await sets.updateBucket(record) }
+        try await translate { try await coordination.updateBucket(record, sets: sets) }
     }
 
     // MARK: Reads
@@ -69,9 +69,11 @@ extension ObjectStore {
         }
         // A named version, or the only one a never-versioned bucket has, is removed outright.
         if let target = versionID ?? (record.versioning == nil ? "null" : nil) {
-            let removed = try await locks.withLock(bucket + "/" + key) {
+            let removed = try await coordination.withKeyLock(bucket + "/" + key) { fence in
                 defer { inlineCache.invalidate(bucket: bucket, key: key) }
-                return try await translate { try await set.deleteVersion(bucket: bucket, key: key, versionID: target) }
+                return try await translate {
+                    try await set.deleteVersion(bucket: bucket, key: key, versionID: target, fence: fence.token)
+                }
             }
             // (A never-versioned bucket holds no delete markers.)
             return DeleteOutcome(versionID: versionID, deleteMarker: removed?.isDeleteMarker ?? false)

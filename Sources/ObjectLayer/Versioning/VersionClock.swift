@@ -47,10 +47,11 @@ package enum VersionClock {
 }
 
 extension ObjectRecord {
-    /// Gives the record a new stamp and the id the bucket's versioning state calls for: a fresh
-    /// id when versioning is enabled, "null" otherwise (replacing the key's null version).
-    package mutating func assignVersion(_ versioning: BucketVersioning?) {
-        versionStamp = VersionClock.nextStamp()
+    /// Gives the record a new stamp (from the lock it is written under) and the id the bucket's
+    /// versioning state calls for: a fresh id when versioning is enabled, "null" otherwise
+    /// (replacing the key's null version).
+    package mutating func assignVersion(_ versioning: BucketVersioning?, fence: KeyFence = .local) {
+        versionStamp = fence.versionStamp()
         versionID = versioning == .enabled ? VersionClock.newVersionID(stamp: versionStamp) : "null"
     }
 }

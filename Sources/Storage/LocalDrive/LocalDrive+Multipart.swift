@@ -72,11 +72,12 @@ extension LocalDrive {
         return try rows.map { try RecordCodec.decode(PartRecord.self, from: $0) }
     }
 
-    package func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord? {
+    package func completeUpload(uploadID: String, object: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
         let bytes = try RecordCodec.encode(object)
         return try await commit { db in
             guard try Self.uploadBytes(db, uploadID) != nil else { throw DriveError(.uploadNotFound, uploadID) }
             guard try Self.bucketExists(db, object.bucket) else { throw DriveError(.bucketNotFound, object.bucket) }
+            try Self.checkFence(db, object.bucket, object.key, fence)
             var partShards: [ShardID] = []
             try db.query("SELECT record FROM parts WHERE upload_id = ?", [.text(uploadID)]) {
                 partShards.append(try RecordCodec.decode(PartRecord.self, from: $0.blob(0)).shardID)

@@ -45,6 +45,7 @@ extension LocalDrive {
             try db.query("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in inUse = true }
             if inUse { throw DriveError(.bucketNotEmpty, name) }
             try db.query("DELETE FROM buckets WHERE name = ?", [.text(name)])
+            try db.query("DELETE FROM fences WHERE bucket = ?", [.text(name)])
             return ((), [], [])
         }
         bucketCache.withLock { _ = $0.removeValue(forKey: name) }
@@ -80,10 +81,11 @@ extension LocalDrive {
         try await readSnapshot { db in try Self.version(db, bucket, key, versionID) }
     }
 
-    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+    package func commitObject(_ record: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
         let bytes = try RecordCodec.encode(record)
         return try await commit { db in
             guard try Self.bucketExists(db, record.bucket) else { throw DriveError(.bucketNotFound, record.bucket) }
+            try Self.checkFence(db, record.bucket, record.key, fence)
             let replaced = try Self.place(db, record, bytes: bytes)
             let previouslyOwned = Set(replaced?.shardIDs ?? [])
             // A shard the record already owned is staged again when healing rewrote it.
@@ -92,8 +94,11 @@ extension LocalDrive {
         }
     }
 
-    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+    package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64?) async throws
+        -> ObjectRecord?
+    {
         try await commit { db in
+            try Self.checkFence(db, bucket, key, fence)
             let removed = try Self.removeVersion(db, bucket, key, versionID)
             if removed != nil { try Self.normalize(db, bucket, key) }
             return (removed, [], Self.freedShards(removed, keeping: nil))
@@ -133,6 +138,26 @@ extension LocalDrive {
     }
 
     // MARK: Helpers inside transactions
+
+    /// Refuses a change whose lock token is older than the newest seen for the key, and
+    /// otherwise remembers its token (see the fencing contract of `Drive`). Kept per key even
+    /// after the key's last version goes, so a stalled writer cannot bring back a deleted key
+    /// on a stale condition.
+    static func checkFence(_ db: SQLiteConnection, _ bucket: String, _ key: String, _ fence: Int64?) throws {
+        guard let fence else { return }
+        var seen: Int64?
+        try db.query("SELECT token FROM fences WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
+            seen = $0.integer(0)
+        }
+        if let seen, seen > fence {
+            throw DriveError(.fenced, "\(bucket)/\(key): lock token \(fence) is older than \(seen)")
+        }
+        if seen != fence {
+            try db.query(
+                "INSERT OR REPLACE INTO fences(bucket, key, token) VALUES(?, ?, ?)",
+                [.text(bucket), .blob(Array(key.utf8)), .integer(fence)])
+        }
+    }
 
     static func bucketExists(_ db: SQLiteConnection, _ bucket: String) throws -> Bool {
         var exists = false

@@ -54,6 +54,8 @@ final class MetadataIndex: Sendable {
                 PRIMARY KEY(upload_id, number)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS pending_shards(shard TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS garbage_shards(shard TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS fences(bucket TEXT NOT NULL, key BLOB NOT NULL, token INTEGER NOT NULL,
+                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
             """
         )
         var version: Int64?

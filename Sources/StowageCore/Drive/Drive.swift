@@ -9,6 +9,12 @@ public import NIOCore
 /// - Shards written through a `ShardWriter` are invisible and owned by no one until a commit
 ///   names them; uncommitted shards are removed at the next start.
 /// - Shards that a commit replaces or deletes are freed by the drive; callers never delete shards.
+/// - Fencing: `commitObject`, `deleteVersion` and `completeUpload` take an optional `fence`, the
+///   token of the cluster-wide lock its caller holds on the key. The drive keeps the largest
+///   token it has seen per key and refuses (`DriveError.fenced`) a change carrying a smaller
+///   one, in the same atomic step as the change: a writer whose lock expired while it stalled
+///   cannot overwrite what the lock's next holder wrote. nil (one node, a local lock) checks
+///   nothing.
 package protocol Drive: Sendable {
     /// A human-readable identity (the folder, or node and folder).
     var name: String { get }
@@ -33,9 +39,9 @@ package protocol Drive: Sendable {
     func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
     /// Stores `record` in its key's version stack by its stamp, replacing the version with the
     /// same id (returned; its shards that `record` does not name are freed).
-    func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord?
+    func commitObject(_ record: ObjectRecord, fence: Int64?) async throws -> ObjectRecord?
     /// Removes one version (freeing its shards); the next newest becomes current. Returns it.
-    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
+    func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64?) async throws -> ObjectRecord?
     /// Current versions that are not delete markers, with the given prefix in UTF-8 binary key
     /// order, starting after the key bytes `after` (or at them when `inclusive`), or from the
     /// start of the prefix when nil.
@@ -65,7 +71,7 @@ package protocol Drive: Sendable {
     func listParts(uploadID: String) async throws -> [PartRecord]
     /// Atomically writes the object (as `commitObject` does), removes the upload and its parts,
     /// and frees the shards of parts the object does not use. Returns the version it replaced.
-    func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord?
+    func completeUpload(uploadID: String, object: ObjectRecord, fence: Int64?) async throws -> ObjectRecord?
     /// Removes the upload and frees all its parts.
     func abortUpload(uploadID: String) async throws
 
@@ -75,6 +81,21 @@ package protocol Drive: Sendable {
     /// Throws unless the drive is usable: its format record is present and unchanged, its index
     /// answers, and a small file can be written and synced.
     func healthCheck() async throws
+}
+
+extension Drive {
+    /// `commitObject` without a fence (one node, healing, roll-back).
+    package func commitObject(_ record: ObjectRecord) async throws -> ObjectRecord? {
+        try await commitObject(record, fence: nil)
+    }
+
+    package func deleteVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        try await deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: nil)
+    }
+
+    package func completeUpload(uploadID: String, object: ObjectRecord) async throws -> ObjectRecord? {
+        try await completeUpload(uploadID: uploadID, object: object, fence: nil)
+    }
 }
 
 /// Appends the bytes of one new shard. Not thread-safe: one writer, one task.

@@ -14,6 +14,9 @@ package struct DriveError: Error, Sendable, CustomStringConvertible {
         /// It says nothing about the drive: never a reason to take one offline, nor to read a
         /// folder as empty.
         case resourcesExhausted
+        /// A fenced change carried a lock token older than one the drive has seen for the key:
+        /// its writer lost the lock (see `Drive`).
+        case fenced
         /// Any other IO failure.
         case io
     }

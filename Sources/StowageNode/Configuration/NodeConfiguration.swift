@@ -35,6 +35,8 @@ package struct NodeConfiguration: Sendable {
     package var maxConnections: Int?
     /// Who reads `/_stowage/metrics` without a signature.
     package var metricsAccess = MetricsAccess()
+    /// Set when the drives are URLs of a cluster's nodes (then `drivePaths` holds those URLs).
+    package var cluster: ClusterSettings?
 
     package init(
         host: String, port: Int, region: String, virtualHostDomains: [String], drivePaths: [String], parity: Int? = nil,
@@ -51,5 +53,21 @@ package struct NodeConfiguration: Sendable {
         self.rootPassword = rootPassword ?? Self.defaultRootPassword
         self.reserveBytes = reserveBytes
         self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+}
+
+/// How a node joins a cluster.
+package struct ClusterSettings: Sendable {
+    /// `http://host:port` of each etcd member.
+    package var etcdEndpoints: [String]
+    /// This node's `host:port` as the drive URLs name it.
+    package var address: String
+    /// Seconds an internode call for metadata may take before the peer's drive counts as failed
+    /// (shard data gets three times as long).
+    package var internodeTimeoutSeconds: Int64 = 10
+
+    package init(etcdEndpoints: [String], address: String) {
+        self.etcdEndpoints = etcdEndpoints
+        self.address = address
     }
 }

@@ -1,0 +1,163 @@
+internal import FoundationEssentials
+internal import NIOCore
+internal import NIOFoundationCompat
+package import ObjectLayer
+package import StowageCore
+
+/// Cluster coordination through etcd: key locks with fencing tokens, and bucket records.
+///
+/// **Locks.** A key's lock is the etcd key `/stowage/v1/locks/<bucket>/<key>`, created only if
+/// absent and bound to this node's lease (`NodeLease`). The revision of that creation is the
+/// lock's token: etcd's revisions only grow, so every later holder of the lock has a larger
+/// one. Writers pass it to the drives, which refuse older tokens (`Drive`'s fencing contract),
+/// and versions are stamped from it, so their order follows the lock's, not the nodes' clocks.
+/// Writers on one node queue on a local lock first and reach etcd one at a time.
+///
+/// **Buckets.** etcd holds the record of every bucket (`/stowage/v1/buckets/<name>`), so
+/// bucket changes are linearizable cluster-wide. The drives keep copies too: commits check that
+/// the bucket exists on the drive, and when etcd is unreachable reads fall back to the copies,
+/// so GETs, HEADs and listings of stored data go on; changes answer `coordinationUnavailable`.
+package final class EtcdCoordination: Coordination {
+    static let lockPrefix = "/stowage/v1/locks/"
+    static let bucketPrefix = "/stowage/v1/buckets/"
+
+    let etcd: EtcdClient
+    let lease: NodeLease
+    let local = KeyLocks()
+    /// How long a writer waits for a lock another node holds before answering 503.
+    package let lockWait: Duration
+
+    package init(etcd: EtcdClient, lease: NodeLease, lockWait: Duration = .seconds(15)) {
+        self.etcd = etcd
+        self.lease = lease
+        self.lockWait = lockWait
+    }
+
+    // MARK: Locks
+
+    package func withKeyLock<T>(_ name: String, _ body: (KeyFence) async throws -> T) async throws -> T {
+        try await local.withLock(name) {
+            let token = try await acquire(Self.lockPrefix + name)
+            let result: T
+            do {
+                result = try await body(KeyFence(token: token))
+            } catch {
+                await release(Self.lockPrefix + name, token: token)
+                throw error
+            }
+            await release(Self.lockPrefix + name, token: token)
+            return result
+        }
+    }
+
+    /// Takes the lock key, waiting while another node holds it; returns the token.
+    func acquire(_ key: String) async throws -> Int64 {
+        let deadline = ContinuousClock.now + lockWait
+        var pause = Duration.milliseconds(2)
+        while true {
+            let leaseID = try await coordinating("lock") { try await lease.id() }
+            do {
+                if let token = try await etcd.createIfAbsent(key, value: [], lease: leaseID) { return token }
+            } catch EtcdError.unexpected(let detail) where detail.contains("lease not found") {
+                lease.drop(leaseID)
+                continue
+            } catch {
+                throw Self.unavailable(error, "lock")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ObjectLayerError(
+                    .coordinationUnavailable, "the key's lock stayed held by another node for \(lockWait)")
+            }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
+        }
+    }
+
+    /// Releases the lock if this holder still has it; if etcd cannot be reached, the lease ends it.
+    func release(_ key: String, token: Int64) async {
+        _ = try? await etcd.delete(key, createRevision: token)
+    }
+
+    // MARK: Buckets
+
+    package func createBucket(_ bucket: BucketRecord, sets: ErasureSets) async throws {
+        let encoded = try Self.encode(bucket)
+        if try await coordinating("create bucket", { try await etcd.createIfAbsent(Self.bucketPrefix + bucket.name, value: encoded) })
+            != nil
+        {
+            throw DriveError(.bucketExists, bucket.name)
+        }
+        await copyToDrives(bucket, sets: sets)
+    }
+
+    package func bucket(named name: String, sets: ErasureSets) async throws -> BucketRecord? {
+        do {
+            guard let stored = try await etcd.get(Self.bucketPrefix + name) else { return nil }
+            return try Self.decode(stored.value)
+        } catch EtcdError.unavailable {
+            return try await sets.bucket(named: name)
+        }
+    }
+
+    package func listBuckets(sets: ErasureSets) async throws -> [BucketRecord] {
+        do {
+            return try await etcd.list(prefix: Self.bucketPrefix).map { try Self.decode($0.value) }
+        } catch EtcdError.unavailable {
+            return try await sets.listBuckets()
+        }
+    }
+
+    package func updateBucket(_ bucket: BucketRecord, sets: ErasureSets) async throws {
+        let key = Self.bucketPrefix + bucket.name
+        let encoded = try Self.encode(bucket)
+        try await coordinating("update bucket") {
+            // Only while the bucket exists: a change must not bring back a deleted bucket.
+            while true {
+                guard let stored = try await etcd.get(key) else { throw DriveError(.bucketNotFound, bucket.name) }
+                if try await etcd.compareAndSwap(key, modRevision: stored.modRevision, value: encoded) { return }
+            }
+        }
+        await copyToDrives(bucket, sets: sets)
+    }
+
+    package func deleteBucket(named name: String, sets: ErasureSets) async throws {
+        let removed = try await coordinating("delete bucket") { try await etcd.delete(Self.bucketPrefix + name) }
+        guard removed > 0 else { throw DriveError(.bucketNotFound, name) }
+        // The drives' copies go too; a drive that misses this keeps a copy that only a read
+        // with etcd unreachable could see.
+        try? await sets.deleteBucket(named: name)
+    }
+
+    /// Puts the record on every drive that lacks it or holds another version of it.
+    private func copyToDrives(_ bucket: BucketRecord, sets: ErasureSets) async {
+        for set in sets.sets { await sets.repairBucket(bucket, on: set, evenAlone: true) }
+    }
+
+    // MARK: Helpers
+
+    /// Runs an etcd step of a change; etcd being unreachable becomes `coordinationUnavailable`.
+    private func coordinating<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as EtcdError {
+            throw Self.unavailable(error, what)
+        }
+    }
+
+    private static func unavailable(_ error: any Error, _ what: String) -> any Error {
+        guard let error = error as? EtcdError else { return error }
+        return ObjectLayerError(.coordinationUnavailable, "\(what): \(error)")
+    }
+
+    static func encode(_ bucket: BucketRecord) throws -> [UInt8] {
+        Array(try JSONEncoder().encodeAsByteBuffer(bucket, allocator: .init()).readableBytesView)
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> BucketRecord {
+        do {
+            return try JSONDecoder().decode(BucketRecord.self, from: ByteBuffer(bytes: bytes))
+        } catch {
+            throw EtcdError.unexpected("a bucket record in etcd is not readable: \(error)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+internal import AsyncHTTPClient
+internal import Cluster
+internal import Hummingbird
+package import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import ObjectLayer
+internal import S3Server
+internal import StowageCore
+
+/// A node of a cluster, as it starts: the layout agreed in etcd, this node's drives opened
+/// (formatted when new) and the other nodes' drives reached over the internode protocol.
+struct ClusterBootstrap {
+    let configuration: NodeConfiguration
+    let settings: ClusterSettings
+    let plan: ErasureSetPlan
+    let pool: NIOThreadPool
+    let logger: Logger
+
+    /// What a started cluster node runs with.
+    struct Started {
+        let layout: ClusterLayout
+        let topology: ClusterTopology
+        let slots: [DriveSlot]
+        let coordination: EtcdCoordination
+        let lease: NodeLease
+        let rpcServer: DriveRPCServer
+        /// Reopens a slot for the drive monitor: this node's drives from their folder, the
+        /// others' by asking their node.
+        let connect: @Sendable (DriveSlot) async -> DriveConnection
+    }
+
+    func start(client: HTTPClient) async throws -> Started {
+        let topology: ClusterTopology
+        do {
+            topology = try ClusterTopology(endpoints: configuration.drivePaths, address: settings.address)
+        } catch {
+            throw DriveBootstrap.StartupError(description: "\(error)")
+        }
+        var etcd = EtcdClient(endpoints: settings.etcdEndpoints, client: client)
+        etcd.timeout = .seconds(5)
+        let proposed = ClusterLayout(
+            deploymentID: ShardID.random().value, topology: topology, setCount: plan.setCount,
+            drivesPerSet: plan.drivesPerSet, parity: plan.parity)
+        let layout = try await establish(proposed, etcd: etcd)
+
+        let signature = InternodeSignature(rootUser: configuration.rootUser, rootPassword: configuration.rootPassword)
+        let timeout = TimeAmount.seconds(settings.internodeTimeoutSeconds)
+        let local = DriveBootstrap(
+            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
+        let deploymentID = layout.deploymentID
+        let connect: @Sendable (DriveSlot) async -> DriveConnection = { slot in
+            let index = slot.setIndex * plan.drivesPerSet + slot.position
+            let endpoint = topology.slots[index]
+            if endpoint.isLocal {
+                return await local.connect(slot, deploymentID: deploymentID, freshDeployment: true)
+            }
+            var drive = RemoteDrive(
+                node: endpoint.nodeURL, slot: index, path: endpoint.path, client: client, signature: signature)
+            drive.timeout = timeout
+            drive.dataTimeout = timeout * 3
+            do {
+                try await drive.healthCheck()
+                return .online(drive, fresh: false)
+            } catch {
+                return .offline(reason: "node \(endpoint.node) does not answer for this drive: \(error)")
+            }
+        }
+        var slots: [DriveSlot] = []
+        for (index, endpoint) in topology.slots.enumerated() {
+            let slot = DriveSlot(
+                setIndex: index / plan.drivesPerSet, position: index % plan.drivesPerSet,
+                location: endpoint.isLocal ? endpoint.path : endpoint.nodeURL + endpoint.path, state: .offline(reason: "not opened yet"))
+            // Only this node's drives are opened now; the others answer once their nodes are up
+            // (the drive monitor reaches them at its next check).
+            if endpoint.isLocal {
+                switch await connect(slot) {
+                case .online(let drive, _): slot.setOnline(drive)
+                case .offline(let reason):
+                    slot.setOffline(reason: reason)
+                    logger.error("drive offline", metadata: ["drive": "\(slot.label)", "reason": "\(reason)"])
+                }
+            } else {
+                slot.setOffline(reason: "node \(endpoint.node) not reached yet")
+            }
+            slots.append(slot)
+        }
+        let localSlots = Dictionary(uniqueKeysWithValues: topology.localSlots.map { ($0, slots[$0]) })
+        let rpcServer = DriveRPCServer(signature: signature) { index in localSlots[index]?.drive }
+        let lease = NodeLease(etcd: etcd)
+        return Started(
+            layout: layout, topology: topology, slots: slots, coordination: EtcdCoordination(etcd: etcd, lease: lease),
+            lease: lease, rpcServer: rpcServer, connect: connect)
+    }
+
+    /// Records the layout or checks this node's against it, waiting up to a minute for etcd
+    /// (members starting alongside the nodes).
+    private func establish(_ proposed: ClusterLayout, etcd: EtcdClient) async throws -> ClusterLayout {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                return try await LayoutRegistry(etcd: etcd).establish(proposed)
+            } catch let error as EtcdError {
+                guard case .unavailable = error, ContinuousClock.now < deadline else {
+                    throw DriveBootstrap.StartupError(description: "cannot record or read the cluster layout: \(error)")
+                }
+                logger.warning("waiting for etcd", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            } catch let mismatch as LayoutRegistry.Mismatch {
+                throw DriveBootstrap.StartupError(description: mismatch.description)
+            }
+        }
+    }
+}
+
+extension DriveRPCServer: InternodeEndpoint {}

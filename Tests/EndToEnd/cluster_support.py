@@ -1,0 +1,180 @@
+"""Real etcd members and real `stowage` cluster nodes on loopback, started and stopped by tests.
+
+`EtcdCluster` runs Debian's `etcd` (one or three members); `StowageCluster` runs N `stowage server`
+processes that share one drive list (`http://127.0.0.1:PORT/folder` per drive) and that etcd. Every
+process is started here, and only processes started here are signalled, by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from e2e_support import ACCESS_KEY, SECRET_KEY, make_client
+from stowage_process import StowageServer, free_loopback_port
+
+
+def etcd_binary() -> str:
+    path = shutil.which("etcd") or "/usr/bin/etcd"
+    if not Path(path).exists():
+        raise RuntimeError("etcd is not installed: run scripts/install-test-deps (Debian's etcd-server)")
+    return path
+
+
+class EtcdMember:
+    def __init__(self, name: str, folder: Path, client_port: int, peer_port: int, initial_cluster: str) -> None:
+        self.name = name
+        self.folder = folder
+        self.client_port = client_port
+        self.peer_port = peer_port
+        self.initial_cluster = initial_cluster
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = folder.parent / f"{name}.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.client_port}"
+
+    def start(self) -> None:
+        state = "existing" if (self.folder / "member").exists() else "new"
+        command = [
+            etcd_binary(), "--name", self.name, "--data-dir", str(self.folder),
+            "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
+            "--listen-peer-urls", f"http://127.0.0.1:{self.peer_port}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer_port}",
+            "--initial-cluster", self.initial_cluster, "--initial-cluster-state", state,
+            "--initial-cluster-token", "stowage-e2e",
+            # A test machine is slow and shared: etcd's defaults (100 ms / 1 s) elect too eagerly.
+            "--heartbeat-interval", "200", "--election-timeout", "2000",
+        ]
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.endpoint + "/health", timeout=2) as response:
+                return b'"true"' in response.read()
+        except OSError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class EtcdCluster:
+    """`size` etcd members on free loopback ports, data under `folder`."""
+
+    def __init__(self, folder: Path, size: int = 1) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        ports = [(free_loopback_port(), free_loopback_port()) for _ in range(size)]
+        initial = ",".join(f"etcd{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
+        self.members = [
+            EtcdMember(f"etcd{i}", folder / f"etcd{i}", client, peer, initial) for i, (client, peer) in enumerate(ports)
+        ]
+
+    @property
+    def endpoints(self) -> str:
+        return ",".join(member.endpoint for member in self.members)
+
+    def start(self) -> "EtcdCluster":
+        for member in self.members:
+            member.start()
+        deadline = time.monotonic() + 30
+        while not all(member.healthy() for member in self.members):
+            if time.monotonic() > deadline:
+                raise RuntimeError("etcd did not become healthy within 30 s")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+
+class StowageCluster:
+    """`nodes` stowage processes with `drives_per_node` drives each, sharing one layout and etcd."""
+
+    def __init__(
+        self, folder: Path, etcd: EtcdCluster, nodes: int = 4, drives_per_node: int = 2, extra_args: list[str] | None = None
+    ) -> None:
+        self.folder = folder
+        self.etcd = etcd
+        ports = [free_loopback_port() for _ in range(nodes)]
+        self.drive_urls = [
+            f"http://127.0.0.1:{port}{folder}/node{n + 1}/drive{d + 1}"
+            for n, port in enumerate(ports)
+            for d in range(drives_per_node)
+        ]
+        arguments = [
+            "--etcd", etcd.endpoints, "--drive-check-interval", "1", "--internode-timeout", "3",
+            *(extra_args or []),
+        ]
+        self.nodes = [
+            StowageServer(
+                folder / f"node{n + 1}", folder / f"node{n + 1}.log", ACCESS_KEY, SECRET_KEY, port=port,
+                extra_args=arguments, drive_arguments=self.drive_urls,
+            )
+            for n, port in enumerate(ports)
+        ]
+
+    def start(self) -> "StowageCluster":
+        for node in self.nodes:
+            node.start()
+        self.wait_until_writable()
+        return self
+
+    def client(self, index: int, **options):
+        return make_client(self.nodes[index], **options)
+
+    def wait_until_writable(self, timeout: float = 60) -> None:
+        """Until every running node can write (it reaches every other node's drives it needs)."""
+        probe = "cluster-probe"
+        deadline = time.monotonic() + timeout
+        running = [node for node in self.nodes if node.is_running()]
+        last: Exception | None = None
+        for node in running:
+            s3 = make_client(node)
+            while True:
+                try:
+                    try:
+                        s3.create_bucket(Bucket=probe)
+                    except ClientError as error:
+                        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+                            raise
+                    s3.put_object(Bucket=probe, Key=f"probe-{node.port}", Body=b"probe")
+                    break
+                except (ClientError, EndpointConnectionError) as error:
+                    last = error
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"node {node.endpoint} could not write within {timeout}s: {last}")
+                    time.sleep(0.2)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {node.endpoint}\n{node.log_tail(30)}" for node in self.nodes)
+
+
+def pause(process: StowageServer) -> None:
+    os.kill(process.pid, signal.SIGSTOP)
+
+
+def resume(process: StowageServer) -> None:
+    os.kill(process.pid, signal.SIGCONT)

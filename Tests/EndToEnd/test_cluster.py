@@ -1,0 +1,221 @@
+"""A cluster of four real `stowage` nodes (two drives each) coordinated by a real etcd.
+
+Any node serves any request; bucket changes and conditional writes are linearizable across nodes;
+versions are ordered by etcd's lock order; a node whose drive arguments disagree with the layout
+recorded in etcd refuses to start. Destructive scenarios (kill -9, SIGSTOP, etcd loss) are in
+test_cluster_faults.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cluster_support import EtcdCluster, StowageCluster
+from e2e_support import error_code, http_status
+from stowage_process import StowageServer, stowage_binary
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cluster")
+    etcd = EtcdCluster(folder / "etcd").start()
+    nodes = StowageCluster(folder, etcd)
+    try:
+        nodes.start()
+    except Exception:
+        nodes.stop()
+        etcd.stop()
+        raise
+    yield nodes
+    nodes.stop()
+    etcd.stop()
+
+
+def test_layout_is_recorded_and_announced(cluster):
+    for node in cluster.nodes:
+        log = node.log_path.read_text()
+        assert "cluster: node 127.0.0.1:" in log and "of 4" in log, log[-2000:]
+        assert "1 set of 8 drives (4 data + 4 parity)" in log
+
+
+def test_any_node_serves_any_request(cluster):
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="anynode")
+    # Usable at once through another node.
+    body = os.urandom(3 * 1024 * 1024 + 17)
+    put = s3[3].put_object(Bucket="anynode", Key="dir/big", Body=body)
+    assert put["ETag"] == '"' + hashlib.md5(body).hexdigest() + '"'
+    s3[1].put_object(Bucket="anynode", Key="dir/small", Body=b"small object", ContentType="text/plain",
+                     Metadata={"color": "blue"})
+    got = s3[2].get_object(Bucket="anynode", Key="dir/big")
+    assert got["Body"].read() == body and got["ETag"] == put["ETag"]
+    ranged = s3[1].get_object(Bucket="anynode", Key="dir/big", Range="bytes=1048570-1048590")
+    assert ranged["Body"].read() == body[1048570:1048591]
+    head = s3[0].head_object(Bucket="anynode", Key="dir/small")
+    assert head["ContentLength"] == 12 and head["ContentType"] == "text/plain" and head["Metadata"] == {"color": "blue"}
+    # List-after-write from every node.
+    for client in s3:
+        listed = client.list_objects_v2(Bucket="anynode", Prefix="dir/")
+        assert [o["Key"] for o in listed["Contents"]] == ["dir/big", "dir/small"]
+    assert [b["Name"] for b in s3[2].list_buckets()["Buckets"] if b["Name"] == "anynode"] == ["anynode"]
+    # Delete through one node, gone through every other.
+    s3[0].delete_object(Bucket="anynode", Key="dir/small")
+    for client in s3[1:]:
+        assert http_status(pytest.raises(ClientError, client.head_object, Bucket="anynode", Key="dir/small").value) == 404
+    s3[2].delete_object(Bucket="anynode", Key="dir/big")
+    s3[3].delete_bucket(Bucket="anynode")
+    for client in s3:
+        error = pytest.raises(ClientError, client.list_objects_v2, Bucket="anynode").value
+        assert error_code(error) == "NoSuchBucket"
+
+
+def test_multipart_upload_spread_over_nodes(cluster):
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="mpu-nodes")
+    upload = s3[0].create_multipart_upload(Bucket="mpu-nodes", Key="spread")["UploadId"]
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024), b"tail" * 1000]
+    etags = []
+    for number, part in enumerate(parts, start=1):
+        answer = s3[number % 4].upload_part(
+            Bucket="mpu-nodes", Key="spread", UploadId=upload, PartNumber=number, Body=part)
+        etags.append({"PartNumber": number, "ETag": answer["ETag"]})
+    listed = s3[3].list_parts(Bucket="mpu-nodes", Key="spread", UploadId=upload)
+    assert [p["PartNumber"] for p in listed["Parts"]] == [1, 2, 3]
+    done = s3[2].complete_multipart_upload(
+        Bucket="mpu-nodes", Key="spread", UploadId=upload, MultipartUpload={"Parts": etags})
+    assert done["ETag"].endswith('-3"')
+    assert s3[1].get_object(Bucket="mpu-nodes", Key="spread")["Body"].read() == b"".join(parts)
+    s3[0].delete_object(Bucket="mpu-nodes", Key="spread")
+    s3[0].delete_bucket(Bucket="mpu-nodes")
+
+
+def test_racing_bucket_creates_give_one_success(cluster):
+    for round_number in range(4):
+        name = f"race-bucket-{round_number}"
+        clients = [cluster.client(i % 4) for i in range(8)]
+        start = threading.Barrier(len(clients))
+
+        def create(client):
+            start.wait()
+            try:
+                client.create_bucket(Bucket=name)
+                return "ok"
+            except ClientError as error:
+                return error_code(error)
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            outcomes = list(pool.map(create, clients))
+        assert sorted(outcomes) == ["BucketAlreadyOwnedByYou"] * 7 + ["ok"], outcomes
+        clients[0].delete_bucket(Bucket=name)
+
+
+def test_conditional_create_is_linearizable_across_nodes(cluster):
+    s3 = cluster.client(0)
+    s3.create_bucket(Bucket="inm-race")
+    for round_number in range(5):
+        key = f"once-{round_number}"
+        clients = [cluster.client(i % 4) for i in range(8)]
+        start = threading.Barrier(len(clients))
+
+        def create(index):
+            start.wait()
+            body = f"writer {index}".encode()
+            try:
+                clients[index].put_object(Bucket="inm-race", Key=key, Body=body, IfNoneMatch="*")
+                return ("ok", body)
+            except ClientError as error:
+                return (error_code(error), body)
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            outcomes = list(pool.map(create, range(len(clients))))
+        winners = [body for code, body in outcomes if code == "ok"]
+        assert len(winners) == 1, outcomes
+        assert sorted(code for code, _ in outcomes if code != "ok") in (
+            ["PreconditionFailed"] * 7,
+        ), outcomes
+        for reader in range(4):
+            assert cluster.client(reader).get_object(Bucket="inm-race", Key=key)["Body"].read() == winners[0]
+
+
+def test_if_match_compare_and_set_across_nodes(cluster):
+    """Concurrent increments by compare-and-set through different nodes: none is lost."""
+    s3 = cluster.client(0)
+    s3.create_bucket(Bucket="cas-race")
+    s3.put_object(Bucket="cas-race", Key="counter", Body=b"0")
+    successes = []
+    lock = threading.Lock()
+
+    def increment(index):
+        client = cluster.client(index % 4)
+        done = 0
+        while done < 3:
+            current = client.get_object(Bucket="cas-race", Key="counter")
+            value = int(current["Body"].read())
+            try:
+                client.put_object(Bucket="cas-race", Key="counter", Body=str(value + 1).encode(), IfMatch=current["ETag"])
+                done += 1
+                with lock:
+                    successes.append(value + 1)
+            except ClientError as error:
+                assert error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"), error.response
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(increment, range(4)))
+    assert sorted(successes) == list(range(1, 13)), successes
+    assert cluster.client(3).get_object(Bucket="cas-race", Key="counter")["Body"].read() == b"12"
+
+
+def test_versions_follow_write_order_across_nodes(cluster):
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="versions-nodes")
+    s3[1].put_bucket_versioning(Bucket="versions-nodes", VersioningConfiguration={"Status": "Enabled"})
+    # The change is visible at once through every node.
+    for client in s3:
+        assert client.get_bucket_versioning(Bucket="versions-nodes")["Status"] == "Enabled"
+    written = []
+    for i in range(8):
+        answer = s3[i % 4].put_object(Bucket="versions-nodes", Key="doc", Body=f"v{i}".encode())
+        written.append(answer["VersionId"])
+    marker = s3[2].delete_object(Bucket="versions-nodes", Key="doc")
+    assert marker["DeleteMarker"] is True
+    for client in s3:
+        listed = client.list_object_versions(Bucket="versions-nodes", Prefix="doc")
+        assert [v["VersionId"] for v in listed["Versions"]] == list(reversed(written))
+        assert [m["VersionId"] for m in listed["DeleteMarkers"]] == [marker["VersionId"]]
+        assert listed["DeleteMarkers"][0]["IsLatest"] is True
+    old = s3[3].get_object(Bucket="versions-nodes", Key="doc", VersionId=written[2])
+    assert old["Body"].read() == b"v2"
+    s3[0].delete_object(Bucket="versions-nodes", Key="doc", VersionId=marker["VersionId"])
+    assert s3[1].get_object(Bucket="versions-nodes", Key="doc")["Body"].read() == b"v7"
+
+
+def test_node_with_a_different_layout_is_refused(cluster, tmp_path):
+    # The same nodes with one drive left out, and the drives in another order.
+    for drives in (cluster.drive_urls[:-1] + [cluster.drive_urls[-1].replace("drive2", "drive9")],
+                   list(reversed(cluster.drive_urls))):
+        own = drives[0].split("/")[2]
+        command = [str(stowage_binary()), "server", "--etcd", cluster.etcd.endpoints, "--address", own, *drives]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STOWAGE_ROOT_")}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert "disagree with the cluster layout recorded in etcd" in output, output
+        assert "start every node with the same drive arguments" in output
+
+
+def test_internode_endpoint_refuses_unsigned_requests(cluster):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{cluster.nodes[0].endpoint}/_stowage/internode/v1/drive/0/list-buckets", data=b"{}", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 403
