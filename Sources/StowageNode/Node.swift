@@ -44,8 +44,13 @@ package enum Node {
             }
             // In a cluster another node may change any key, so this node's cache of small
             // objects could serve an old version: it is off there.
+            // Writes a drive missed are remembered beside this node's first drive, so that they
+            // are repaired when the drive is back even if this node was restarted meanwhile.
+            let journal = slots.count > 1
+                ? slots.first { !$0.location.hasPrefix("http") }.map { MissedWriteFile(path: $0.location + "/missed-writes.journal") }
+                : nil
             let store = ObjectStore(
-                sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets),
+                sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets), heal: HealState(journal: journal),
                 inlineCacheBytes: drives.cluster == nil ? configuration.smallObjectCacheBytes : 0,
                 coordination: drives.cluster?.coordination ?? LocalCoordination())
             let healer = Healer(store: store, logger: logger, connect: drives.connect)

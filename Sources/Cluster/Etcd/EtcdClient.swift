@@ -4,6 +4,7 @@ package import NIOCore
 internal import NIOFoundationCompat
 internal import NIOHTTP1
 internal import StowageCore
+internal import Synchronization
 
 /// A client of etcd v3's JSON gateway (`POST /v3/kv/...`, `/v3/lease/...`; etcd 3.4 as Debian
 /// ships it): the few calls Stowage's coordination needs — reads, writes, a create-if-absent and
@@ -17,6 +18,9 @@ package struct EtcdClient: Sendable {
     package let endpoints: [String]
     let client: HTTPClient
     package var timeout: TimeAmount = .seconds(5)
+    /// The member that answered last: calls start there, so a member that is down costs one
+    /// deadline once, not on every call.
+    private let preferred = PreferredEndpoint()
 
     package init(endpoints: [String], client: HTTPClient) {
         self.endpoints = endpoints
@@ -145,7 +149,10 @@ package struct EtcdClient: Sendable {
     private func call<Request: Encodable, Reply: Decodable>(_ path: String, _ body: Request) async throws -> Reply {
         let bytes = try JSONEncoder().encodeAsByteBuffer(body, allocator: .init())
         var failures: [String] = []
-        for endpoint in endpoints {
+        let first = preferred.index.load(ordering: .relaxed) % endpoints.count
+        for offset in 0..<endpoints.count {
+            let index = (first + offset) % endpoints.count
+            let endpoint = endpoints[index]
             var request = HTTPClientRequest(url: endpoint + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -157,6 +164,7 @@ package struct EtcdClient: Sendable {
                     failures.append("\(endpoint): \(response.status.code)")
                     continue
                 }
+                if index != first { preferred.index.store(index, ordering: .relaxed) }
                 guard response.status.code == 200 else {
                     throw EtcdError.unexpected(
                         "\(path) answered \(response.status.code): \(String(buffer: answer).prefix(300))")
@@ -268,6 +276,10 @@ package struct EtcdClient: Sendable {
     private struct KeepAliveReply: Codable {
         var result: KeepAliveResult?
     }
+}
+
+final class PreferredEndpoint: Sendable {
+    let index = Atomic<Int>(0)
 }
 
 /// Why an etcd call failed.

@@ -29,8 +29,14 @@ package final class HealState: Sendable {
         package var healFailures = 0
     }
 
-    package init(capacity: Int = 10_000) {
+    /// Where missed changes are also written, so a node that is killed and restarted still
+    /// repairs the drives its writes missed; nil keeps them in memory only.
+    let journal: (any MissedWriteJournal)?
+
+    package init(capacity: Int = 10_000, journal: (any MissedWriteJournal)? = nil) {
         self.capacity = capacity
+        self.journal = journal
+        for (bucket, key) in journal?.load() ?? [] { enqueueMissed(bucket: bucket, key: key, journaled: true) }
     }
 
     /// Queues an object for repair (once, however many reads report it).
@@ -46,17 +52,19 @@ package final class HealState: Sendable {
 
     /// Remembers a change that some drive of the key's set missed (once per key). Beyond
     /// `capacity` keys, notes the overflow instead: the scanner then finds the rest.
-    func enqueueMissed(bucket: String, key: String) {
+    func enqueueMissed(bucket: String, key: String, journaled: Bool = false) {
         let target = HealTarget(bucket: bucket, key: key)
-        missed.withLock { missed in
-            guard !missed.queued.contains(target) else { return }
+        let added = missed.withLock { missed -> Bool in
+            guard !missed.queued.contains(target) else { return false }
             guard missed.queued.count < capacity else {
                 missed.overflowed = true
-                return
+                return false
             }
             missed.queued.insert(target)
             missed.targets.append(target)
+            return true
         }
+        if added && !journaled { journal?.append(bucket: bucket, key: key) }
     }
 
     /// Takes up to `limit` missed changes for which `ready` is true (their set is whole again).
@@ -69,6 +77,8 @@ package final class HealState: Sendable {
             }
             missed.targets = kept
             for target in taken { missed.queued.remove(target) }
+            // Entries are only ever taken for healing; once none is left the journal starts over.
+            if kept.isEmpty && !taken.isEmpty { journal?.clear() }
             return taken
         }
     }
@@ -102,4 +112,13 @@ package final class HealState: Sendable {
     func count(_ update: (inout Counters) -> Void) {
         counters.withLock { update(&$0) }
     }
+}
+
+/// A durable list of changes some drive missed (see `HealState.enqueueMissed`), kept by the
+/// composition root in a file of its choosing.
+package protocol MissedWriteJournal: Sendable {
+    /// The entries written since the last `clear`, oldest first.
+    func load() -> [(bucket: String, key: String)]
+    func append(bucket: String, key: String)
+    func clear()
 }

@@ -11,7 +11,7 @@ extension Healer {
         return NodeStatus(
             deploymentID: sets.deploymentID, sets: sets.sets.count, drivesPerSet: sets.sets[0].size,
             defaultParity: sets.sets[0].parity, drives: drives, shardsHealed: counters.shardsHealed,
-            corruptionsFound: counters.corruptionsFound, objectsQueuedForHeal: store.heal.queuedCount)
+            corruptionsFound: counters.corruptionsFound, objectsQueuedForHeal: store.heal.queuedCount + store.heal.missedCount)
     }
 
     package func metricsText() async -> String {
@@ -35,6 +35,9 @@ extension Healer {
         metric("stowage_scanner_objects_scanned_total", "counter", "Objects verified by the background scanner.", counters.objectsScanned)
         metric("stowage_scanner_passes_total", "counter", "Completed background scanner passes.", counters.scannerPasses)
         metric("stowage_heal_queue_length", "gauge", "Objects waiting for repair.", store.heal.queuedCount)
+        metric(
+            "stowage_heal_missed_writes", "gauge", "Changes some drive missed, repaired once every drive of their set is online.",
+            store.heal.missedCount)
         let cache = store.inlineCache.statistics
         metric("stowage_fast_get_responses_total", "counter", "Small GETs answered from the inline-object cache.", cache.served)
         metric("stowage_inline_cache_bytes", "gauge", "Object bytes held by the inline-object cache.", cache.bytes)

@@ -136,20 +136,37 @@ package final class Healer: AdminService {
         }
     }
 
-    /// Repairs up to `limit` objects that reads found damaged.
+    /// Repairs up to `limit` objects that reads found damaged, then every change a drive missed
+    /// whose set has all its drives online again (a missed change that fails to heal waits for
+    /// the next round).
     package func drainQueue(limit: Int = 100) async {
+        for target in store.heal.dequeue(limit: limit) {
+            await heal(target)
+        }
         let sets = store.sets
-        let whole = store.heal.dequeueMissed(limit: limit) { target in
-            sets.set(bucket: target.bucket, key: target.key).slots.allSatisfy { $0.drive != nil }
-        }
-        for target in store.heal.dequeue(limit: limit) + whole {
-            let outcome = await store.healObject(bucket: target.bucket, key: target.key, deep: false)
-            if let failure = outcome.failure {
-                logger.warning("heal failed", metadata: ["object": "\(target.bucket)/\(target.key)", "error": "\(failure)"])
-            } else if outcome.healed {
-                logger.info("healed", metadata: ["object": "\(target.bucket)/\(target.key)", "shards": "\(outcome.shardsHealed)"])
+        var retry: [HealTarget] = []
+        while !Task.isCancelled {
+            let whole = store.heal.dequeueMissed(limit: limit) { target in
+                sets.set(bucket: target.bucket, key: target.key).slots.allSatisfy { $0.drive != nil }
             }
+            if whole.isEmpty { break }
+            for target in whole where await !heal(target) { retry.append(target) }
         }
+        for target in retry { store.heal.enqueueMissed(bucket: target.bucket, key: target.key) }
+    }
+
+    /// Heals one object; false when that failed.
+    @discardableResult
+    private func heal(_ target: HealTarget) async -> Bool {
+        let outcome = await store.healObject(bucket: target.bucket, key: target.key, deep: false)
+        if let failure = outcome.failure {
+            logger.warning("heal failed", metadata: ["object": "\(target.bucket)/\(target.key)", "error": "\(failure)"])
+            return false
+        }
+        if outcome.healed {
+            logger.info("healed", metadata: ["object": "\(target.bucket)/\(target.key)", "shards": "\(outcome.shardsHealed)"])
+        }
+        return true
     }
 
     // MARK: Background work

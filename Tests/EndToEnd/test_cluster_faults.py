@@ -1,0 +1,200 @@
+"""The cluster when nodes die or stall and when etcd goes away, with real processes.
+
+kill -9 of a node during a write load loses no acknowledged object, and the node is healed without an
+operator when it returns; two nodes down keep reads and refuse writes with 503; a SIGSTOPped node does
+not stall requests to the others beyond the internode deadline; with etcd unreachable, stored data is
+still served and changes answer 503 until etcd returns; losing one of three etcd members changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cluster_support import EtcdCluster, StowageCluster, pause, resume
+from e2e_support import error_code, http_status, metrics, wait_until
+
+
+@pytest.fixture
+def make_cluster(tmp_path):
+    started = []
+
+    def make(etcd_members: int = 1, nodes: int = 4, drives_per_node: int = 2):
+        etcd = EtcdCluster(tmp_path / "etcd", size=etcd_members).start()
+        cluster = StowageCluster(tmp_path, etcd, nodes=nodes, drives_per_node=drives_per_node)
+        started.append(cluster)
+        cluster.start()
+        return cluster
+
+    yield make
+    for cluster in started:
+        cluster.stop()
+        cluster.etcd.stop()
+
+
+def read_all(client, bucket, written):
+    """Keys whose bytes do not come back exactly (or at all) through `client`."""
+    wrong = []
+    for key, body in written.items():
+        try:
+            if client.get_object(Bucket=bucket, Key=key)["Body"].read() != body:
+                wrong.append(key)
+        except ClientError as error:
+            wrong.append(f"{key}: {error_code(error)}")
+    return wrong
+
+
+def test_node_killed_during_writes_loses_nothing_and_is_healed_when_back(make_cluster):
+    cluster = make_cluster()
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="kill-load")
+    written: dict[str, bytes] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(index):
+        client = s3[index]  # nodes 1-3; node 4 is the one killed
+        n = 0
+        while not stop.is_set():
+            key = f"w{index}/{n:05d}"
+            body = os.urandom(1000 + (n % 5) * 70_000)  # inline records and erasure-coded shards
+            try:
+                client.put_object(Bucket="kill-load", Key=key, Body=body)
+                with lock:
+                    written[key] = body
+            except ClientError as error:
+                with lock:
+                    failures.append(f"{key}: {error_code(error)}")
+            n += 1
+
+    with ThreadPoolExecutor(3) as pool:
+        runs = [pool.submit(writer, i) for i in range(3)]
+        time.sleep(2)
+        cluster.nodes[3].kill()
+        killed_at = len(written)
+        time.sleep(4)
+        stop.set()
+        for run in runs:
+            run.result()
+    assert len(written) > killed_at > 0, (killed_at, len(written))
+    # One node of four down: every write still reached its quorum.
+    assert failures == [], failures[:10]
+    assert read_all(s3[1], "kill-load", written) == []
+
+    # Two nodes down: 4 of 8 drives left; reads go on, writes answer 503.
+    cluster.nodes[2].kill()
+    wait_until(lambda: read_all(s3[0], "kill-load", dict(list(written.items())[:20])) == [], 30, "reads with two nodes down")
+    assert read_all(s3[0], "kill-load", written) == []
+    error = pytest.raises(ClientError, s3[1].put_object, Bucket="kill-load", Key="refused", Body=b"x").value
+    assert http_status(error) == 503 and error_code(error) == "ServiceUnavailable", error.response
+
+    # Both come back; the writes node 4 missed are rebuilt on it without an operator.
+    cluster.nodes[2].start()
+    cluster.nodes[3].start()
+    cluster.wait_until_writable()
+
+    def healed():
+        values = [metrics(node) for node in cluster.nodes]
+        return all(v["stowage_heal_missed_writes"] == 0 and v["stowage_heal_queue_length"] == 0 for v in values)
+
+    wait_until(healed, 120, "every node to repair the writes its peers missed", interval=0.5)
+    # Proof: with nodes 1 and 2 down, nodes 3 and 4 alone (4 drives, the read quorum) hold every object.
+    cluster.nodes[0].kill()
+    cluster.nodes[1].kill()
+    survivors = [cluster.client(2), cluster.client(3)]
+    wait_until(lambda: read_all(survivors[1], "kill-load", written) == [], 60, "every object readable from nodes 3 and 4")
+    assert read_all(survivors[0], "kill-load", written) == []
+
+
+def test_paused_node_does_not_stall_the_others(make_cluster):
+    cluster = make_cluster()
+    s3 = cluster.client(0)
+    s3.create_bucket(Bucket="paused")
+    s3.put_object(Bucket="paused", Key="before", Body=b"stored before the pause")
+    pause(cluster.nodes[1])
+    try:
+        # The first requests wait at most the internode deadline (3 s here) for the stalled node's
+        # drives; once the drive monitor has taken them offline, requests do not wait at all.
+        for attempt in range(3):
+            started = time.monotonic()
+            s3.put_object(Bucket="paused", Key=f"during-{attempt}", Body=b"written during the pause")
+            assert s3.get_object(Bucket="paused", Key="before")["Body"].read() == b"stored before the pause"
+            assert time.monotonic() - started < 15
+        time.sleep(5)
+        for attempt in range(5):
+            started = time.monotonic()
+            s3.put_object(Bucket="paused", Key=f"later-{attempt}", Body=b"x" * 200_000)
+            assert cluster.client(2).get_object(Bucket="paused", Key=f"later-{attempt}")["Body"].read() == b"x" * 200_000
+            assert time.monotonic() - started < 2.5, "requests still wait for the paused node"
+    finally:
+        resume(cluster.nodes[1])
+    cluster.wait_until_writable()
+    assert cluster.client(1).get_object(Bucket="paused", Key="during-0")["Body"].read() == b"written during the pause"
+
+
+def test_etcd_unreachable_keeps_reads_and_refuses_changes_until_it_returns(make_cluster):
+    cluster = make_cluster(nodes=4, drives_per_node=1)
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="no-etcd")
+    s3[1].put_object(Bucket="no-etcd", Key="kept", Body=b"stored while etcd was up")
+    cluster.etcd.stop()
+
+    for client in s3:
+        assert client.get_object(Bucket="no-etcd", Key="kept")["Body"].read() == b"stored while etcd was up"
+        assert client.head_object(Bucket="no-etcd", Key="kept")["ContentLength"] == 24
+        assert [o["Key"] for o in client.list_objects_v2(Bucket="no-etcd")["Contents"]] == ["kept"]
+        assert "no-etcd" in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    for call, arguments in (
+        (s3[2].put_object, dict(Bucket="no-etcd", Key="new", Body=b"x")),
+        (s3[3].delete_object, dict(Bucket="no-etcd", Key="kept")),
+        (s3[0].create_bucket, dict(Bucket="no-etcd-new")),
+    ):
+        error = pytest.raises(ClientError, call, **arguments).value
+        assert http_status(error) == 503 and error_code(error) == "ServiceUnavailable", error.response
+        assert "etcd" in error.response["Error"]["Message"]
+    assert s3[0].get_object(Bucket="no-etcd", Key="kept")["Body"].read() == b"stored while etcd was up"
+
+    cluster.etcd.start()
+    wait_until(lambda: _put_succeeds(s3[2], "no-etcd", "new"), 30, "writes after etcd returned")
+    assert s3[3].get_object(Bucket="no-etcd", Key="new")["Body"].read() == b"after"
+
+
+def _put_succeeds(client, bucket, key):
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=b"after")
+        return True
+    except ClientError:
+        return False
+
+
+def test_losing_one_of_three_etcd_members_changes_nothing(make_cluster):
+    cluster = make_cluster(etcd_members=3, nodes=4, drives_per_node=1)
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="etcd-three")
+    # The member every node asks first goes away.
+    cluster.etcd.members[0].stop()
+    started = time.monotonic()
+    s3[1].create_bucket(Bucket="etcd-three-more")
+    s3[2].put_object(Bucket="etcd-three", Key="k", Body=b"one")
+    s3[3].put_object(Bucket="etcd-three", Key="k", Body=b"two")
+    error = pytest.raises(ClientError, s3[0].put_object, Bucket="etcd-three", Key="k", Body=b"3", IfNoneMatch="*").value
+    assert error_code(error) == "PreconditionFailed"
+    assert s3[0].get_object(Bucket="etcd-three", Key="k")["Body"].read() == b"two"
+    assert time.monotonic() - started < 20
+    outcomes = []
+    def create(index):
+        try:
+            s3[index].create_bucket(Bucket="etcd-three-race")
+            return "ok"
+        except ClientError as error:
+            return error_code(error)
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(create, range(4)))
+    assert outcomes == ["BucketAlreadyOwnedByYou"] * 3 + ["ok"]
