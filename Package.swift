@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Cluster", "StowageTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "Cluster", "StowageTesting", "ObjectLayer", "StowageCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -133,6 +133,37 @@ struct DriveConformanceTests {
         }
     }
 
+    @Test("fencing: a change with a lock token older than one seen for the key is refused, also after the key is gone", arguments: Kind.allCases)
+    func fencing(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            _ = try await drive.commitObject(Self.record("k", version: "v5", stamp: 5 << 16), fence: 5)
+            // The lock's next holder (token 9) writes; the old holder (token 5) wakes up.
+            _ = try await drive.commitObject(Self.record("k", version: "v9", stamp: 9 << 16), fence: 9)
+            #expect(await Self.code { _ = try await drive.commitObject(Self.record("k", version: "v6", stamp: 6 << 16), fence: 5) } == .fenced)
+            #expect(await Self.code { _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "v9", fence: 8) } == .fenced)
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.versionID == "v9")
+            // The same token again (one holder, several changes) and newer ones pass.
+            _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "v5", fence: 9)
+            _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "v9", fence: 12)
+            #expect(try await drive.readObject(bucket: "b", key: "k") == nil)
+            // The key has no version left, but its token is remembered.
+            #expect(await Self.code { _ = try await drive.commitObject(Self.record("k", stamp: 11 << 16), fence: 11) } == .fenced)
+            // Other keys have their own tokens; no fence (one node, healing) checks nothing.
+            _ = try await drive.commitObject(Self.record("other", stamp: 1 << 16), fence: 1)
+            _ = try await drive.commitObject(Self.record("k", version: "v1", stamp: 1))
+            #expect(try await drive.readVersion(bucket: "b", key: "k", versionID: "v1") != nil)
+            // A multipart completion is fenced the same way.
+            try await drive.createUpload(
+                UploadRecord(
+                    uploadID: "u1", bucket: "b", key: "k", initiated: 1, systemMetadata: [:], userMetadata: [:],
+                    checksumAlgorithm: nil, checksumType: nil, storageClass: "STANDARD"))
+            #expect(await Self.code { _ = try await drive.completeUpload(uploadID: "u1", object: Self.record("k", version: "m"), fence: 3) } == .fenced)
+            _ = try await drive.completeUpload(uploadID: "u1", object: Self.record("k", version: "m", stamp: 13 << 16), fence: 13)
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.versionID == "m")
+        }
+    }
+
     @Test("shards: written in pieces, named by a commit, read back at any range", arguments: Kind.allCases)
     func shards(kind: Kind) async throws {
         try await Self.withDrive(kind) { drive, _ in
