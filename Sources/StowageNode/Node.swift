@@ -7,6 +7,7 @@ internal import NIOCore
 internal import NIOPosix
 internal import ObjectLayer
 internal import S3Server
+internal import Storage
 internal import ServiceLifecycle
 internal import UnixSignals
 
@@ -47,7 +48,7 @@ package enum Node {
             // Writes a drive missed are remembered beside this node's first drive, so that they
             // are repaired when the drive is back even if this node was restarted meanwhile.
             let journal = slots.count > 1
-                ? slots.first { !$0.location.hasPrefix("http") }.map { MissedWriteFile(path: $0.location + "/missed-writes.journal") }
+                ? slots.first { !$0.location.hasPrefix("http") }.map { MissedWriteFile(path: $0.location + "/" + DriveFormatFile.missedWriteJournalName) }
                 : nil
             let store = ObjectStore(
                 sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets), heal: HealState(journal: journal),

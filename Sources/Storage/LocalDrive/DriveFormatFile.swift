@@ -23,6 +23,10 @@ package enum DriveFormatState: Sendable, Equatable {
 /// version 1 `{format, version, driveID}` (single folder, before erasure sets);
 /// version 2 adds `identity`: deployment id, set index, position, set count and set size.
 package enum DriveFormatFile {
+    /// The node's journal of writes a drive missed (kept beside its first drive, see
+    /// `MissedWriteFile`); a folder holding only it still counts as empty.
+    package static let missedWriteJournalName = "missed-writes.journal"
+
     static let fileName = "stowage.format"
     static let currentVersion = 2
 
@@ -54,7 +58,8 @@ package enum DriveFormatFile {
         let path = root + "/" + fileName
         guard try POSIXFile.checkedExists(path) else {
             let entries = try POSIXFile.listDirectory(root)
-            return entries.allSatisfy({ $0 == "lost+found" }) ? .empty : .unformattedWithData
+            let ignored: Set<String> = ["lost+found", missedWriteJournalName]
+            return entries.allSatisfy({ ignored.contains($0) }) ? .empty : .unformattedWithData
         }
         let fd = try POSIXFile.open(path, O_RDONLY)
         defer { close(fd) }
