@@ -72,7 +72,14 @@ package struct ObjectStore: Sendable {
         guard let record = try await coordination.bucket(named: bucket, sets: sets) else {
             throw ObjectLayerError(.noSuchBucket, bucket)
         }
-        await sets.repairBucket(record, on: set)
+        // Once every online drive of the set holds this record, writes skip the check until a
+        // drive of the set comes (back) online: with remote drives it is a round trip each.
+        let generations = set.slots.map { $0.onlineDrive?.generation }
+        if !sets.bucketRepairs.isCurrent(set: set.index, record, generations: generations) {
+            if await sets.repairBucket(record, on: set).isEmpty {
+                sets.bucketRepairs.remember(set: set.index, record, generations: generations)
+            }
+        }
         return record
     }
 

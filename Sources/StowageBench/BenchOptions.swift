@@ -5,6 +5,9 @@
 package struct BenchOptions: Sendable {
     package var profile: BenchProfile
     package var endpoint = BenchEndpoint(host: "127.0.0.1", port: 9000)
+    /// Further endpoints (other nodes of a cluster): connection i goes to endpoint i mod count,
+    /// `endpoint` first.
+    package var moreEndpoints: [BenchEndpoint] = []
     package var accessKey = "stowageadmin"
     package var secretKey = "stowageadmin"
     package var region = "us-east-1"

@@ -76,10 +76,11 @@ package enum BenchRunner {
         payload: ByteBuffer, signer: SigV4Signer, deadline: ContinuousClock.Instant?
     ) async -> BenchStatistics {
         await withTaskGroup(of: BenchStatistics.self) { tasks in
-            for _ in 0..<max(1, connections) {
+            let endpoints = [options.endpoint] + options.moreEndpoints
+            for index in 0..<max(1, connections) {
                 tasks.addTask {
                     await BenchWorker.run(
-                        workload, endpoint: options.endpoint, group: group, payload: payload, signer: signer,
+                        workload, endpoint: endpoints[index % endpoints.count], group: group, payload: payload, signer: signer,
                         deadline: deadline)
                 }
             }

@@ -86,7 +86,8 @@ struct AdminCommand: ParsableCommand {
     struct Status: ParsableCommand, AsyncSubcommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Show the node's drives, erasure sets and healing counters."
+            abstract: "Show the drives (with free space), erasure sets and healing counters; in a cluster also every node (up or down, version, uptime), the layout version and etcd's health.",
+            aliases: ["info"]
         )
 
         @OptionGroup var options: Options

@@ -27,11 +27,27 @@ enum AdminText {
             "erasure sets: \(status.sets) x \(status.drivesPerSet) drives per set",
             "default parity: \(status.defaultParity)",
         ]
+        if let cluster = status.cluster {
+            lines.append("cluster layout version: \(cluster.layoutVersion) (answered by \(cluster.thisNode))")
+            for node in cluster.nodes {
+                var line = "node \(node.address)  \(node.state)"
+                if let version = node.version { line += "  version \(version)" }
+                if let uptime = node.uptimeSeconds { line += "  uptime \(uptime)s" }
+                if let reason = node.reason { line += "  (\(reason))" }
+                lines.append(line)
+            }
+            for member in cluster.etcd {
+                lines.append(
+                    "etcd \(member.endpoint)  \(member.healthy ? "healthy" : "unhealthy")"
+                        + (member.detail.map { "  (\($0))" } ?? ""))
+            }
+        }
         let drives = status.drives.sorted { ($0.set, $0.position) < ($1.set, $1.position) }
         let stateWidth = drives.map(\.state.count).max() ?? 0
         for drive in drives {
             var line = "set \(drive.set) drive \(drive.position)  "
             line += drive.state + String(repeating: " ", count: stateWidth - drive.state.count) + "  " + drive.path
+            if let free = drive.freeBytes { line += "  free \(free / (1 << 20)) MiB" }
             if let reason = drive.reason, !reason.isEmpty { line += "  (\(reason))" }
             lines.append(line)
         }

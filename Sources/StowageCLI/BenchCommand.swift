@@ -25,8 +25,8 @@ struct BenchCommand: ParsableCommand, AsyncSubcommand {
     @Argument(help: ArgumentHelp("The workload to run.", valueName: BenchProfile.allCases.map(\.rawValue).joined(separator: "|")))
     var profile: String
 
-    @Option(help: "The S3 endpoint, http://host:port.")
-    var endpoint: String = "http://127.0.0.1:9000"
+    @Option(help: "The S3 endpoint, http://host:port (default http://127.0.0.1:9000); repeat it to spread the connections over several nodes of a cluster.")
+    var endpoint: [String] = []
 
     @Option(help: "Access key (default: $STOWAGE_ROOT_USER, else stowageadmin).")
     var accessKey: String?
@@ -73,11 +73,15 @@ struct BenchCommand: ParsableCommand, AsyncSubcommand {
                 "unknown profile '\(profile)'; choose one of: "
                     + BenchProfile.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        guard let endpoint = BenchEndpoint(parsing: endpoint) else {
-            throw ValidationError("--endpoint must be http://host:port (TLS is not supported)")
+        let endpoints = try (endpoint.isEmpty ? ["http://127.0.0.1:9000"] : endpoint).map { text in
+            guard let parsed = BenchEndpoint(parsing: text) else {
+                throw ValidationError("--endpoint must be http://host:port (TLS is not supported)")
+            }
+            return parsed
         }
         var options = BenchOptions(profile: profile, smoke: smoke)
-        options.endpoint = endpoint
+        options.endpoint = endpoints[0]
+        options.moreEndpoints = Array(endpoints.dropFirst())
         options.accessKey = accessKey ?? ProcessEnvironment.value("STOWAGE_ROOT_USER") ?? NodeConfiguration.defaultRootUser
         options.secretKey = secretKey ?? ProcessEnvironment.value("STOWAGE_ROOT_PASSWORD") ?? NodeConfiguration.defaultRootPassword
         options.region = region

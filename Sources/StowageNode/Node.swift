@@ -43,24 +43,26 @@ package enum Node {
                     index: index, slots: Array(slots[(index * plan.drivesPerSet)..<((index + 1) * plan.drivesPerSet)]),
                     parity: plan.parity, reducedParity: plan.reducedParity)
             }
-            // In a cluster another node may change any key, so this node's cache of small
-            // objects could serve an old version: it is off there.
             // Writes a drive missed are remembered beside this node's first drive, so that they
             // are repaired when the drive is back even if this node was restarted meanwhile.
             let journal = slots.count > 1
                 ? slots.first { !$0.location.hasPrefix("http") }.map { MissedWriteFile(path: $0.location + "/" + DriveFormatFile.missedWriteJournalName) }
                 : nil
+            // In a cluster another node may change any key, so this node's cache of small
+            // objects could serve an old version: it is off there.
             let store = ObjectStore(
                 sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets), heal: HealState(journal: journal),
                 inlineCacheBytes: drives.cluster == nil ? configuration.smallObjectCacheBytes : 0,
                 coordination: drives.cluster?.coordination ?? LocalCoordination())
-            let healer = Healer(store: store, logger: logger, connect: drives.connect)
+            var clusterStatus: (@Sendable () async -> ClusterStatus)?
+            if let cluster = drives.cluster { clusterStatus = { await cluster.status() } }
+            let healer = Healer(store: store, logger: logger, connect: drives.connect, clusterStatus: clusterStatus)
             var serverConfiguration = S3ServerConfiguration(
                 region: configuration.region, virtualHostDomains: configuration.virtualHostDomains,
                 credentials: [configuration.rootUser: configuration.rootPassword])
             serverConfiguration.metricsAccess = configuration.metricsAccess
             let responder = S3Responder(
-                store: store, configuration: serverConfiguration, admin: healer, internode: drives.cluster?.rpcServer)
+                store: store, configuration: serverConfiguration, admin: healer, internode: drives.cluster?.router)
             // FastGetHandler answers cached small GETs on the event loop and keeps the idle
             // timeout for every request (so Hummingbird's is off).
             let fastGet = responder.fastGet

@@ -9,6 +9,7 @@ test_cluster_faults.py.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import threading
@@ -18,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cluster_support import EtcdCluster, StowageCluster
-from e2e_support import error_code, http_status
+from e2e_support import admin_heal, error_code, http_status, run_admin, shard_inventory
 from stowage_process import StowageServer, stowage_binary
 
 
@@ -219,3 +220,43 @@ def test_internode_endpoint_refuses_unsigned_requests(cluster):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 403
+
+
+def test_admin_info_shows_every_node_drive_and_etcd(cluster):
+    result = run_admin(cluster.nodes[1], "info", "--json", timeout=60)
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    info = status["cluster"]
+    assert info["thisNode"] == f"127.0.0.1:{cluster.nodes[1].port}"
+    assert info["layoutVersion"] == 1
+    assert [n["address"] for n in info["nodes"]] == [f"127.0.0.1:{node.port}" for node in cluster.nodes]
+    for node in info["nodes"]:
+        assert node["state"] == "up" and node["version"] and node["uptimeSeconds"] >= 0, node
+    assert [m["healthy"] for m in info["etcd"]] == [True]
+    assert len(status["drives"]) == 8 and all(d["state"] == "online" for d in status["drives"])
+    assert all(d["freeBytes"] > 0 for d in status["drives"])
+    text = run_admin(cluster.nodes[0], "info", timeout=60).stdout
+    assert "cluster layout version: 1" in text and text.count("  up  version ") == 4 and "healthy" in text
+
+
+def test_admin_heal_through_one_node_rebuilds_another_nodes_drive(cluster):
+    s3 = cluster.client(0)
+    s3.create_bucket(Bucket="heal-cluster")
+    bodies = {f"obj{i}": os.urandom(300_000 + i) for i in range(4)}
+    for key, body in bodies.items():
+        s3.put_object(Bucket="heal-cluster", Key=key, Body=body)
+    drive = cluster.folder / "node3" / "drive1"
+    before = shard_inventory([drive])[str(drive)]
+    assert before, "node 3's first drive holds shards"
+    for path in (drive / "shards").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    code, report = admin_heal(cluster.nodes[0], "heal-cluster")
+    assert code == 0 and report["failures"] == [], report
+    assert report["shardsHealed"] >= len(bodies), report
+    after = shard_inventory([drive])[str(drive)]
+    assert {k: v for k, v in after.items() if k in before} == before
+    _, again = admin_heal(cluster.nodes[2], "heal-cluster")
+    assert again["shardsHealed"] == 0 and again["objectsHealed"] == 0, again
+    for key, body in bodies.items():
+        assert cluster.client(3).get_object(Bucket="heal-cluster", Key=key)["Body"].read() == body

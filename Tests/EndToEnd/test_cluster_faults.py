@@ -9,6 +9,7 @@ nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -18,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cluster_support import EtcdCluster, StowageCluster, pause, resume
-from e2e_support import error_code, http_status, metrics, wait_until
+from e2e_support import error_code, http_status, metrics, run_admin, wait_until
 
 
 @pytest.fixture
@@ -87,6 +88,9 @@ def test_node_killed_during_writes_loses_nothing_and_is_healed_when_back(make_cl
     # One node of four down: every write still reached its quorum.
     assert failures == [], failures[:10]
     assert read_all(s3[1], "kill-load", written) == []
+    # The admin view from another node says which node is down and why its drives are offline.
+    status = wait_until(lambda: _status_with_node_down(cluster, 0, cluster.nodes[3]), 30, "node 4 reported down")
+    assert [d["state"] for d in status["drives"] if f":{cluster.nodes[3].port}/" in d["path"]] == ["offline", "offline"]
 
     # Two nodes down: 4 of 8 drives left; reads go on, writes answer 503.
     cluster.nodes[2].kill()
@@ -167,6 +171,18 @@ def test_etcd_unreachable_keeps_reads_and_refuses_changes_until_it_returns(make_
     cluster.etcd.start()
     wait_until(lambda: _put_succeeds(s3[2], "no-etcd", "new"), 30, "writes after etcd returned")
     assert s3[3].get_object(Bucket="no-etcd", Key="new")["Body"].read() == b"after"
+
+
+def _status_with_node_down(cluster, asked, down):
+    result = run_admin(cluster.nodes[asked], "info", "--json", timeout=60)
+    if result.returncode != 0:
+        return None
+    status = json.loads(result.stdout)
+    states = {n["address"]: n["state"] for n in status["cluster"]["nodes"]}
+    if states.get(f"127.0.0.1:{down.port}") != "down":
+        return None
+    drives = [d for d in status["drives"] if f":{down.port}/" in d["path"]]
+    return status if drives and all(d["state"] == "offline" for d in drives) else None
 
 
 def _put_succeeds(client, bucket, key):

@@ -144,6 +144,24 @@ package struct EtcdClient: Sendable {
         return Int64(reply.result?.TTL ?? "0") ?? 0
     }
 
+    // MARK: Health
+
+    /// Each member's `/health` answer (etcd 3.4: `{"health":"true"}` when it has a leader).
+    package func memberHealth(timeout: TimeAmount = .seconds(2)) async -> [(endpoint: String, healthy: Bool, detail: String?)] {
+        var answers: [(endpoint: String, healthy: Bool, detail: String?)] = []
+        for endpoint in endpoints {
+            do {
+                let response = try await client.execute(HTTPClientRequest(url: endpoint + "/health"), timeout: timeout)
+                let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
+                let healthy = response.status.code == 200 && body.contains("\"true\"")
+                answers.append((endpoint, healthy, healthy ? nil : "answered \(response.status.code): \(body.prefix(200))"))
+            } catch {
+                answers.append((endpoint, false, "\(error)"))
+            }
+        }
+        return answers
+    }
+
     // MARK: Transport
 
     private func call<Request: Encodable, Reply: Decodable>(_ path: String, _ body: Request) async throws -> Reply {

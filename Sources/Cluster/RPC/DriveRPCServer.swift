@@ -36,12 +36,7 @@ package final class DriveRPCServer: Sendable {
     /// Answers one internode request (`rawPath` without the query).
     package func respond(to request: Request, rawPath: String, rawQuery: String) async -> Response {
         do {
-            try signature.verify(
-                method: request.method.rawValue, path: rawPath, query: rawQuery,
-                date: request.headers[HTTPField.Name(InternodeSignature.dateHeader)!],
-                nonce: request.headers[HTTPField.Name(InternodeSignature.nonceHeader)!],
-                signature: request.headers[HTTPField.Name(InternodeSignature.signatureHeader)!],
-                now: Int64(Date().timeIntervalSince1970))
+            try signature.verify(request, rawPath: rawPath, rawQuery: rawQuery)
         } catch {
             return Self.text(.forbidden, "\(error)")
         }

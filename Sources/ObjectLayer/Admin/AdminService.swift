@@ -38,13 +38,63 @@ package struct DriveStatus: Codable, Sendable, Equatable {
     package var state: String
     /// Why the drive is offline (or nil when online).
     package var reason: String?
+    /// Bytes a write may still use on it (nil when it did not answer).
+    package var freeBytes: Int64?
 
-    package init(set: Int, position: Int, path: String, state: String, reason: String?) {
+    package init(set: Int, position: Int, path: String, state: String, reason: String?, freeBytes: Int64? = nil) {
         self.set = set
         self.position = position
         self.path = path
         self.state = state
         self.reason = reason
+        self.freeBytes = freeBytes
+    }
+}
+
+/// A cluster as one of its nodes sees it (absent on a single node).
+package struct ClusterStatus: Codable, Sendable, Equatable {
+    package struct Node: Codable, Sendable, Equatable {
+        /// `host:port` as the drive URLs name it.
+        package var address: String
+        /// "up" when it answered, else "down".
+        package var state: String
+        package var version: String?
+        package var uptimeSeconds: Int?
+        /// Why it counts as down.
+        package var reason: String?
+
+        package init(address: String, state: String, version: String?, uptimeSeconds: Int?, reason: String?) {
+            self.address = address
+            self.state = state
+            self.version = version
+            self.uptimeSeconds = uptimeSeconds
+            self.reason = reason
+        }
+    }
+
+    package struct EtcdMember: Codable, Sendable, Equatable {
+        package var endpoint: String
+        package var healthy: Bool
+        package var detail: String?
+
+        package init(endpoint: String, healthy: Bool, detail: String?) {
+            self.endpoint = endpoint
+            self.healthy = healthy
+            self.detail = detail
+        }
+    }
+
+    /// The node answering.
+    package var thisNode: String
+    package var layoutVersion: Int
+    package var nodes: [Node]
+    package var etcd: [EtcdMember]
+
+    package init(thisNode: String, layoutVersion: Int, nodes: [Node], etcd: [EtcdMember]) {
+        self.thisNode = thisNode
+        self.layoutVersion = layoutVersion
+        self.nodes = nodes
+        self.etcd = etcd
     }
 }
 
@@ -58,6 +108,8 @@ package struct NodeStatus: Codable, Sendable, Equatable {
     package var shardsHealed: Int
     package var corruptionsFound: Int
     package var objectsQueuedForHeal: Int
+    /// Nodes, layout version and etcd's health, in a cluster.
+    package var cluster: ClusterStatus?
 
     package init(
         deploymentID: String, sets: Int, drivesPerSet: Int, defaultParity: Int, drives: [DriveStatus],

@@ -1,9 +1,12 @@
 package import StowageCore
+internal import Synchronization
 
 /// All erasure sets of the node: where each key lives, and the bucket records every drive keeps.
 package struct ErasureSets: Sendable {
     package let deploymentID: String
     package let sets: [ErasureSet]
+    /// Bucket records known to be on every online drive of a set (see `ObjectStore.requireBucket`).
+    let bucketRepairs = BucketRepairMemo()
 
     package init(deploymentID: String, sets: [ErasureSet]) {
         precondition(!sets.isEmpty, "at least one erasure set")
@@ -208,5 +211,25 @@ package struct ErasureSets: Sendable {
         }
         merged.sort(by: ErasureSet.uploadPrecedes)
         return Array(merged.prefix(limit))
+    }
+}
+
+/// Which bucket record every online drive of a set was last found (or made) to hold, and the
+/// drive generations of the set at that time: while they are unchanged, nothing needs checking.
+final class BucketRepairMemo: Sendable {
+    private let known = Mutex<[String: (record: BucketRecord, generations: [UInt64?])]>([:])
+
+    func isCurrent(set: Int, _ record: BucketRecord, generations: [UInt64?]) -> Bool {
+        known.withLock { known in
+            guard let entry = known["\(set)/\(record.name)"] else { return false }
+            return entry.record == record && entry.generations == generations
+        }
+    }
+
+    func remember(set: Int, _ record: BucketRecord, generations: [UInt64?]) {
+        known.withLock { known in
+            if known.count > 100_000 { known.removeAll() }
+            known["\(set)/\(record.name)"] = (record, generations)
+        }
     }
 }

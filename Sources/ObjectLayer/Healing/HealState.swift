@@ -16,7 +16,15 @@ package final class HealState: Sendable {
     private let counters = Mutex(Counters())
     /// Changes some drive missed (it was offline or failed), kept until their set has all its
     /// drives again: healing them earlier could not reach the drive that needs them.
-    private let missed = Mutex<(targets: [HealTarget], queued: Set<HealTarget>, overflowed: Bool)>(([], [], false))
+    private let missed = Mutex<MissedWrites>(MissedWrites())
+
+    private struct MissedWrites {
+        var targets: [HealTarget] = []
+        var queued: Set<HealTarget> = []
+        /// Taken for healing and not finished yet: still counted, still in the journal.
+        var inFlight = 0
+        var overflowed = false
+    }
 
     package struct Counters: Sendable, Equatable {
         package var shardsHealed = 0
@@ -67,7 +75,8 @@ package final class HealState: Sendable {
         if added && !journaled { journal?.append(bucket: bucket, key: key) }
     }
 
-    /// Takes up to `limit` missed changes for which `ready` is true (their set is whole again).
+    /// Takes up to `limit` missed changes for which `ready` is true (their set is whole again);
+    /// the caller heals them and then calls `finishedMissed` with their count.
     func dequeueMissed(limit: Int, ready: (HealTarget) -> Bool) -> [HealTarget] {
         missed.withLock { missed in
             var taken: [HealTarget] = []
@@ -77,9 +86,17 @@ package final class HealState: Sendable {
             }
             missed.targets = kept
             for target in taken { missed.queued.remove(target) }
-            // Entries are only ever taken for healing; once none is left the journal starts over.
-            if kept.isEmpty && !taken.isEmpty { journal?.clear() }
+            missed.inFlight += taken.count
             return taken
+        }
+    }
+
+    /// Ends the healing of `count` dequeued changes (failed ones were queued again before).
+    /// Once nothing is left, queued or in flight, the journal starts over.
+    func finishedMissed(count: Int) {
+        missed.withLock { missed in
+            missed.inFlight -= count
+            if missed.targets.isEmpty && missed.inFlight == 0 { journal?.clear() }
         }
     }
 
@@ -92,7 +109,8 @@ package final class HealState: Sendable {
         }
     }
 
-    package var missedCount: Int { missed.withLock { $0.targets.count } }
+    /// Missed changes waiting, or being healed now.
+    package var missedCount: Int { missed.withLock { $0.targets.count + $0.inFlight } }
 
     /// Takes up to `limit` queued objects.
     func dequeue(limit: Int) -> [HealTarget] {

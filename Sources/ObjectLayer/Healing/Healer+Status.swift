@@ -1,17 +1,22 @@
+internal import StowageCore
 extension Healer {
     package func status() async -> NodeStatus {
         let sets = store.sets
         let counters = store.heal.snapshot
-        let drives = sets.allSlots.map { slot in
+        var free: [Int64?] = []
+        for set in sets.sets { free += await set.fanOut { try await $0.availableBytes() }.map(\.value) }
+        let drives = sets.allSlots.enumerated().map { index, slot in
             let reason = slot.offlineReason
             return DriveStatus(
                 set: slot.setIndex, position: slot.position, path: slot.location, state: reason == nil ? "online" : "offline",
-                reason: reason)
+                reason: reason, freeBytes: free[index])
         }
-        return NodeStatus(
+        var status = NodeStatus(
             deploymentID: sets.deploymentID, sets: sets.sets.count, drivesPerSet: sets.sets[0].size,
             defaultParity: sets.sets[0].parity, drives: drives, shardsHealed: counters.shardsHealed,
             corruptionsFound: counters.corruptionsFound, objectsQueuedForHeal: store.heal.queuedCount + store.heal.missedCount)
+        status.cluster = await clusterStatus?()
+        return status
     }
 
     package func metricsText() async -> String {

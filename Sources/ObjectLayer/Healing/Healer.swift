@@ -14,13 +14,19 @@ package final class Healer: AdminService {
     package let store: ObjectStore
     private let connect: @Sendable (DriveSlot) async -> DriveConnection
     private let logger: Logger
+    /// The cluster's nodes and etcd as this node sees them; nil on a single node.
+    let clusterStatus: (@Sendable () async -> ClusterStatus)?
 
     /// - Parameter connect: opens (or formats, when empty) the drive of a slot; supplied by the
     ///   composition root, which knows what a drive is made of.
-    package init(store: ObjectStore, logger: Logger, connect: @escaping @Sendable (DriveSlot) async -> DriveConnection) {
+    package init(
+        store: ObjectStore, logger: Logger, connect: @escaping @Sendable (DriveSlot) async -> DriveConnection,
+        clusterStatus: (@Sendable () async -> ClusterStatus)? = nil
+    ) {
         self.store = store
         self.logger = logger
         self.connect = connect
+        self.clusterStatus = clusterStatus
     }
 
     // MARK: Drives
@@ -145,14 +151,17 @@ package final class Healer: AdminService {
         }
         let sets = store.sets
         var retry: [HealTarget] = []
+        var taken = 0
         while !Task.isCancelled {
             let whole = store.heal.dequeueMissed(limit: limit) { target in
                 sets.set(bucket: target.bucket, key: target.key).slots.allSatisfy { $0.drive != nil }
             }
             if whole.isEmpty { break }
+            taken += whole.count
             for target in whole where await !heal(target) { retry.append(target) }
         }
         for target in retry { store.heal.enqueueMissed(bucket: target.bucket, key: target.key) }
+        store.heal.finishedMissed(count: taken)
     }
 
     /// Heals one object; false when that failed.

@@ -24,7 +24,10 @@ struct ClusterBootstrap {
         let slots: [DriveSlot]
         let coordination: EtcdCoordination
         let lease: NodeLease
-        let rpcServer: DriveRPCServer
+        let router: InternodeRouter
+        let etcd: EtcdClient
+        let client: HTTPClient
+        let signature: InternodeSignature
         /// Reopens a slot for the drive monitor: this node's drives from their folder, the
         /// others' by asking their node.
         let connect: @Sendable (DriveSlot) async -> DriveConnection
@@ -88,9 +91,11 @@ struct ClusterBootstrap {
         let localSlots = Dictionary(uniqueKeysWithValues: topology.localSlots.map { ($0, slots[$0]) })
         let rpcServer = DriveRPCServer(signature: signature) { index in localSlots[index]?.drive }
         let lease = NodeLease(etcd: etcd)
+        let router = InternodeRouter(
+            drives: rpcServer, signature: signature, address: settings.address, started: ContinuousClock.now)
         return Started(
             layout: layout, topology: topology, slots: slots, coordination: EtcdCoordination(etcd: etcd, lease: lease),
-            lease: lease, rpcServer: rpcServer, connect: connect)
+            lease: lease, router: router, etcd: etcd, client: client, signature: signature, connect: connect)
     }
 
     /// Records the layout or checks this node's against it, waiting up to a minute for etcd
@@ -113,4 +118,30 @@ struct ClusterBootstrap {
     }
 }
 
-extension DriveRPCServer: InternodeEndpoint {}
+extension ClusterBootstrap.Started {
+    /// Every node (asked at once, 2 s each), the layout version and each etcd member's health.
+    func status() async -> ClusterStatus {
+        let own = router.info()
+        let nodes = await withTaskGroup(of: (Int, ClusterStatus.Node).self) { group in
+            for (index, address) in topology.nodes.enumerated() {
+                group.addTask { [client, signature] in
+                    if address == own.address {
+                        return (index, .init(address: address, state: "up", version: own.version, uptimeSeconds: own.uptimeSeconds, reason: nil))
+                    }
+                    do {
+                        let info = try await NodeInfo.fetch(
+                            from: "http://" + address, client: client, signature: signature, timeout: .seconds(2))
+                        return (index, .init(address: address, state: "up", version: info.version, uptimeSeconds: info.uptimeSeconds, reason: nil))
+                    } catch {
+                        return (index, .init(address: address, state: "down", version: nil, uptimeSeconds: nil, reason: "\(error)"))
+                    }
+                }
+            }
+            var nodes: [(Int, ClusterStatus.Node)] = []
+            for await answer in group { nodes.append(answer) }
+            return nodes.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let etcdHealth = await etcd.memberHealth().map { ClusterStatus.EtcdMember(endpoint: $0.endpoint, healthy: $0.healthy, detail: $0.detail) }
+        return ClusterStatus(thisNode: own.address, layoutVersion: layout.layoutVersion, nodes: nodes, etcd: etcdHealth)
+    }
+}

@@ -1,0 +1,31 @@
+internal import Cluster
+internal import Hummingbird
+internal import HTTPTypes
+internal import NIOCore
+internal import S3Server
+internal import StowageCore
+
+/// Everything other nodes ask this one, under `/_stowage/internode/`: its drives (`DriveRPCServer`)
+/// and what it says about itself (`NodeInfo`).
+struct InternodeRouter: InternodeEndpoint {
+    let drives: DriveRPCServer
+    let signature: InternodeSignature
+    let address: String
+    let started: ContinuousClock.Instant
+
+    func respond(to request: Request, rawPath: String, rawQuery: String) async -> Response {
+        if DriveRPCServer.handles(rawPath: rawPath) {
+            return await drives.respond(to: request, rawPath: rawPath, rawQuery: rawQuery)
+        }
+        if rawPath == NodeInfo.path {
+            return NodeInfo.respond(to: request, rawPath: rawPath, rawQuery: rawQuery, signature: signature, info: info())
+        }
+        return Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: "unknown internode path \(rawPath)")))
+    }
+
+    func info() -> NodeInfo {
+        NodeInfo(
+            address: address, version: StowageVersion.current,
+            uptimeSeconds: Int((ContinuousClock.now - started).components.seconds))
+    }
+}
