@@ -7,7 +7,6 @@ internal import NIOCore
 internal import NIOPosix
 internal import ObjectLayer
 internal import S3Server
-internal import Storage
 internal import ServiceLifecycle
 internal import UnixSignals
 
@@ -45,9 +44,9 @@ package enum Node {
             }
             // Writes a drive missed are remembered beside this node's first drive, so that they
             // are repaired when the drive is back even if this node was restarted meanwhile.
-            let journal = slots.count > 1
-                ? slots.first { !$0.location.hasPrefix("http") }.map { MissedWriteFile(path: $0.location + "/" + DriveFormatFile.missedWriteJournalName) }
-                : nil
+            let localSlots = slots.filter { !$0.location.hasPrefix("http") }
+            let journal =
+                slots.count > 1 ? MissedWriteFile { localSlots.filter { $0.drive != nil }.map(\.location) } : nil
             // In a cluster another node may change any key, so this node's cache of small
             // objects could serve an old version: it is off there.
             let store = ObjectStore(

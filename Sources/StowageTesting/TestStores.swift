@@ -20,14 +20,16 @@ package enum TestStores {
         return try await LocalDrive.open(root: root, identity: identity, pool: pool, reserveBytes: reserveBytes)
     }
 
-    /// One erasure set over `roots` (one drive each) with the given parity and block size.
+    /// One erasure set over `roots` (one drive each) with the given parity and block size;
+    /// `wrap` puts something between the store and each drive (a `FaultyDrive`).
     package static func store(
-        roots: [String], pool: NIOThreadPool, parity: Int? = nil, blockSize: Int = 1 << 20, inlineThreshold: Int = 64 << 10
+        roots: [String], pool: NIOThreadPool, parity: Int? = nil, blockSize: Int = 1 << 20, inlineThreshold: Int = 64 << 10,
+        wrap: (LocalDrive) -> any Drive = { $0 }
     ) async throws -> (store: ObjectStore, slots: [DriveSlot]) {
         var slots: [DriveSlot] = []
         for (position, root) in roots.enumerated() {
             let drive = try await openDrive(root: root, pool: pool, position: position, drivesPerSet: roots.count)
-            slots.append(DriveSlot(setIndex: 0, position: position, location: root, state: .online(drive)))
+            slots.append(DriveSlot(setIndex: 0, position: position, location: root, state: .online(wrap(drive))))
         }
         let plan = try ErasureSetPlan.plan(driveCount: roots.count, parity: parity)
         let set = ErasureSet(index: 0, slots: slots, parity: plan.parity, reducedParity: plan.reducedParity, blockSize: blockSize)

@@ -14,7 +14,8 @@ import Testing
 @Suite("Drive conformance")
 struct DriveConformanceTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case local, remote
+        /// `faulty`: a local drive behind a `FaultyDrive` with no fault set (it must change nothing).
+        case local, remote, faulty
         var testDescription: String { rawValue }
     }
 
@@ -30,6 +31,8 @@ struct DriveConformanceTests {
         switch kind {
         case .local:
             try await body(local, nil)
+        case .faulty:
+            try await body(FaultyDrive(local), nil)
         case .remote:
             let server = DriveRPCServer(signature: signature) { slot in slot == 7 ? local : nil }
             try await withRPCServer(server) { node in

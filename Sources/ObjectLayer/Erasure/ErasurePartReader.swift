@@ -54,7 +54,7 @@ final class ErasurePartReader: @unchecked Sendable {
                         expectedSize: layout.shardSize(partSize: part.size))
                     readers[position] = reader
                 }
-                return [try await reader.read(offset: shardOffset + Int64(from), length: to - from)]
+                return [try Self.exact(try await reader.read(offset: shardOffset + Int64(from), length: to - from), to - from)]
             } catch {
                 await noteDamage(position, error)
             }
@@ -161,7 +161,8 @@ final class ErasurePartReader: @unchecked Sendable {
                             reader = try await Self.openShard(shardID, on: drive, label: label, expectedSize: expected)
                             opened = reader
                         }
-                        return ChunkRead(position: position, bytes: try await reader.read(offset: offset, length: length), opened: opened)
+                        let bytes = try Self.exact(try await reader.read(offset: offset, length: length), length)
+                        return ChunkRead(position: position, bytes: bytes, opened: opened)
                     } catch {
                         return ChunkRead(position: position, error: error, opened: opened)
                     }
@@ -175,6 +176,15 @@ final class ErasurePartReader: @unchecked Sendable {
             if let opened = read.opened { readers[read.position] = opened }
         }
         return results + reads
+    }
+
+    /// `bytes` when it is as long as was asked; a drive that answers a short (or long) read is
+    /// damaged, and the chunk is rebuilt from the others instead.
+    private static func exact(_ bytes: ByteBuffer, _ length: Int) throws -> ByteBuffer {
+        guard bytes.readableBytes == length else {
+            throw DriveError(.corrupt, "asked for \(length) bytes, the drive returned \(bytes.readableBytes)")
+        }
+        return bytes
     }
 
     /// Opens the shard on `drive`, checking its size against the layout.

@@ -123,6 +123,11 @@ extension ObjectStore {
                 // insert what it read, since the generation moved.
                 inlineCache.invalidate(bucket: record.bucket, key: record.key)
                 inlineCache.insert(versioned, bucketVersioned: versioning != nil, readAt: inlineCache.generation)
+                // A drive dropped while the shards were written took the record without its
+                // shard: repair it like a write that drive missed.
+                if let writer = ingested?.writer, !writer.failures.isEmpty {
+                    heal.enqueueMissed(bucket: record.bucket, key: record.key)
+                }
                 return versioned
             }
         } catch {

@@ -1,0 +1,108 @@
+import Logging
+import NIOCore
+import ObjectLayer
+import StowageCore
+import StowageTesting
+import Synchronization
+import Testing
+
+/// The object layer over drives that fail, hang, return short reads or tear writes (`FaultyDrive`).
+@Suite("Faulty drives")
+struct FaultyDriveTests {
+    struct Fixture {
+        let dir: TemporaryDirectory
+        let store: ObjectStore
+        let drives: [FaultyDrive]
+
+        static func make() async throws -> Fixture {
+            let dir = TemporaryDirectory()
+            let roots = (0..<4).map { "\(dir.path)/d\($0)" }
+            let made = Shared<[FaultyDrive]>([])
+            let (store, _) = try await TestStores.store(
+                roots: roots, pool: TestThreadPool.shared, blockSize: 4096, inlineThreshold: 100
+            ) { local in
+                let drive = FaultyDrive(local)
+                made.update { $0.append(drive) }
+                return drive
+            }
+            try await store.createBucket("b", region: "us-east-1")
+            return Fixture(dir: dir, store: store, drives: made.update { $0 })
+        }
+
+        func put(_ key: String, _ data: [UInt8]) async throws {
+            _ = try await store.putObject(
+                bucket: "b", key: key, body: Pieces(data: data, piece: 1500), size: Int64(data.count),
+                options: ObjectWriteOptions())
+        }
+
+        func get(_ key: String) async throws -> [UInt8] {
+            let record = try await store.headObject(bucket: "b", key: key)
+            var out: [UInt8] = []
+            for try await buffer in store.objectBytes(record, range: nil) { out += buffer.readableBytesView }
+            return out
+        }
+    }
+
+    @Test("a drive answering short reads is treated as damaged: the bytes come back exact from the others")
+    func shortReads() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        let data = pattern(30_000)
+        try await fixture.put("k", data)
+        // The two drives holding the data shards answer short: the bytes must come from parity.
+        let layout = try await fixture.store.headObject(bucket: "b", key: "k").layout
+        for shard in 0..<2 { fixture.drives[layout.position(ofShard: shard)!].set(.shortRead, on: .shardRead) }
+        #expect(try await fixture.get("k") == data)
+        #expect(fixture.store.heal.queuedCount == 1, "the damage was reported for healing")
+    }
+
+    @Test("a torn shard write on one drive leaves the write acknowledged by the others, and queued for that drive")
+    func tornWrite() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        fixture.drives[1].set(.tornWrite, on: .shardWrite)
+        let data = pattern(20_000, seed: 9)
+        try await fixture.put("torn", data)
+        fixture.drives[1].clearAll()
+        #expect(try await fixture.get("torn") == data)
+        // The drive without the object reads it from the others; the write is remembered for it.
+        #expect(fixture.store.heal.missedCount == 1)
+    }
+
+    @Test("commits refused by more drives than parity allows fail the write and leave the old version")
+    func failedCommits() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        for drive in fixture.drives.prefix(2) { drive.set(.error(.io), on: .commit) }
+        await #expect(throws: ObjectLayerError.self) { try await fixture.put("k", pattern(6_000, seed: 4)) }
+        for drive in fixture.drives { drive.clearAll() }
+        #expect(try await fixture.get("k") == pattern(5_000))
+    }
+
+    @Test("a read waits for a hanging drive only until the fault clears, then completes exactly")
+    func hang() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(3_000))
+        fixture.drives[3].set(.hang, on: .readRecord)
+        let read = Task { try await fixture.get("k") }
+        try await Task.sleep(for: .milliseconds(200))
+        fixture.drives[3].clearAll()
+        #expect(try await read.value == pattern(3_000))
+    }
+}
+
+/// A value tasks share in a test.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) {
+        self.value = Mutex(value)
+    }
+
+    @discardableResult
+    func update<T: Sendable>(_ body: (inout Value) -> T) -> T {
+        value.withLock { body(&$0) }
+    }
+}
