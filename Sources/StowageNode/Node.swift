@@ -42,8 +42,8 @@ package enum Node {
                     index: index, slots: Array(slots[(index * plan.drivesPerSet)..<((index + 1) * plan.drivesPerSet)]),
                     parity: plan.parity, reducedParity: plan.reducedParity)
             }
-            // Writes a drive missed are remembered beside this node's first drive, so that they
-            // are repaired when the drive is back even if this node was restarted meanwhile.
+            // Writes a drive missed are journaled in this node's first online drive folder, so
+            // that they are repaired when the drive is back even if this node restarted meanwhile.
             let localSlots = slots.filter { !$0.location.hasPrefix("http") }
             let journal =
                 slots.count > 1 ? MissedWriteFile { localSlots.filter { $0.drive != nil }.map(\.location) } : nil

@@ -23,7 +23,7 @@ package enum DriveFormatState: Sendable, Equatable {
 /// version 1 `{format, version, driveID}` (single folder, before erasure sets);
 /// version 2 adds `identity`: deployment id, set index, position, set count and set size.
 package enum DriveFormatFile {
-    /// The node's journal of writes a drive missed (kept beside its first drive, see
+    /// The node's journal of writes a drive missed (in its first online drive folder, see
     /// `MissedWriteFile`); a folder holding only it still counts as empty.
     package static let missedWriteJournalName = "missed-writes.journal"
 
