@@ -119,10 +119,10 @@ package struct S3Responder: HTTPResponder {
     /// Answers `Expect: 100-continue` with an interim `100 Continue`, now that the request is
     /// routed and authenticated: a client is invited to send its body only then, and a refused
     /// one gets its final status at once (as S3 does) instead of sending a body to be discarded.
+    /// Also for an empty body: a final status without the interim one makes the connection close
+    /// (`FastGetHandler`), which an accepted request should not cost.
     private func continueIfExpected(_ request: Request, context: S3RequestContext) async throws {
-        guard request.headers[.expect]?.lowercased() == "100-continue",
-            request.headers[.contentLength].map({ $0 != "0" }) ?? (request.headers[.transferEncoding] != nil)
-        else { return }
+        guard request.headers[.expect]?.lowercased() == "100-continue" else { return }
         try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
     }
 

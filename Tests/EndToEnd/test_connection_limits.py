@@ -227,3 +227,38 @@ def test_expect_continue_is_answered_only_after_authentication(server, s3, bucke
     assert status == 200
     assert response_headers["etag"] == '"' + hashlib.md5(body).hexdigest() + '"'
     assert s3.get_object(Bucket=bucket, Key="expected")["Body"].read() == body
+
+
+def test_empty_body_with_expect_continue_keeps_the_next_request_on_the_connection_fast(s3, bucket, server):
+    """botocore sends `Expect: 100-continue` with every PutObject, empty ones too. An empty PUT answered
+    without the interim 100 left botocore reading the next response on that connection as a
+    continuation of the last one, until the server's idle timeout closed it (60 s per empty object)."""
+    objects = (("empty", b""), ("one", b"x"), ("empty-again", b""), ("larger", os.urandom(100_000)))
+    for key, body in objects:  # back to back, as a sync of many files sends them
+        started = time.monotonic()
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        assert time.monotonic() - started < 5, f"PUT of {key} waited for the idle timeout"
+    for key, body in objects:
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+
+    # Accepted: the interim 100 comes even for an empty body, then the answer; the connection stays open.
+    path = raw_http.object_path(bucket, "raw-empty")
+    headers = raw_http.signed_headers(
+        server, "PUT", path, headers={"Content-Length": "0", "Expect": "100-continue"},
+        payload_hash=raw_http.UNSIGNED_PAYLOAD,
+    )
+    accepted = raw_http.open_socket(server)
+    accepted.sendall(raw_http.request_head_bytes(server, "PUT", path, headers))
+    assert read_status_line(accepted).startswith(b"HTTP/1.1 100 Continue")
+    status, response_headers = read_response_head(accepted)
+    accepted.close()
+    assert status == 200 and response_headers["etag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+    assert "close" not in response_headers.get("connection", "")
+
+    # Refused before any 100: the final status says the connection closes.
+    refused = raw_http.open_socket(server)
+    refused.sendall(raw_http.request_head_bytes(server, "PUT", path, {"Content-Length": "0", "Expect": "100-continue"}))
+    head = read_status_line(refused)
+    refused.close()
+    assert head.startswith(b"HTTP/1.1 403 "), head
+    assert b"connection: close" in head.lower()

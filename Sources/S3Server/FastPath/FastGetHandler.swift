@@ -46,6 +46,10 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var swallowing = false
     /// A request's head has been read but not yet its end.
     private var requestBeingRead = false
+    /// The request being answered asked `Expect: 100-continue` and no `100 Continue` went out yet.
+    private var expectingContinue = false
+    /// The response being written says `Connection: close`: the connection closes after it.
+    private var closeAfterResponse = false
     private var lastActive = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
     /// Responses written here that have not yet reached the socket.
@@ -124,6 +128,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             swallowing = false
+            expectingContinue = head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
             requestBeingRead = true
             requestStart = lastActive
             requestBodyBytes = 0
@@ -200,13 +205,23 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // With one request outstanding, its response is this one; with more, this response
         // belongs to an earlier request, which was read to its end before the next head.
-        let answersUnreadRequest = requestBeingRead && forwarded == 1
+        let answersCurrentRequest = forwarded == 1
         switch unwrapOutboundIn(data) {
-        case .head(var head) where answersUnreadRequest && head.status.code >= 200:
-            // Answered before its body was read: the connection closes after this response.
+        case .head(let head) where head.status.code == 100:
+            expectingContinue = false
+            context.write(data, promise: promise)
+        case .head(var head)
+        where answersCurrentRequest && head.status.code >= 200 && (requestBeingRead || expectingContinue):
+            // Answered before its body was read, or an `Expect: 100-continue` request answered
+            // without the interim 100 (its client cannot tell whether a body was wanted; botocore
+            // then misreads the next response on the connection as this one's continuation): the
+            // connection closes after this response.
             head.headers.replaceOrAdd(name: "Connection", value: "close")
+            closeAfterResponse = true
+            expectingContinue = false
             context.write(wrapOutboundOut(.head(head)), promise: promise)
-        case .end where answersUnreadRequest:
+        case .end where closeAfterResponse:
+            closeAfterResponse = false
             forwarded = 0
             lastActive = .now()
             let written = context.eventLoop.makePromise(of: Void.self)
