@@ -106,7 +106,7 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
         configuration.smallObjectCacheBytes = smallObjectCache
         configuration.maxConnections = maxConnections
         configuration.metricsAccess = MetricsAccess(mode: metricsMode, bearerToken: environment("STOWAGE_METRICS_TOKEN"))
-        if paths.contains(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
+        if ClusterSettings.formsCluster(paths) {
             guard let etcd, !etcd.isEmpty else {
                 throw ValidationError("drives given as URLs form a cluster, which needs --etcd http://host:2379[,...]")
             }

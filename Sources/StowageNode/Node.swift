@@ -16,11 +16,8 @@ internal import UnixSignals
 package enum Node {
     package static func run(_ configuration: NodeConfiguration, logger: Logger) async throws {
         MemoryTuning.keepLargeBuffersInHeap()
-        let localDriveCount =
-            configuration.cluster.map { _ in configuration.drivePaths.count { !$0.hasPrefix("http") } }
-            ?? configuration.drivePaths.count
         let budget = ConnectionBudget(
-            descriptorLimit: ConnectionBudget.raiseSoftLimit(), driveCount: max(localDriveCount, 1))
+            descriptorLimit: ConnectionBudget.raiseSoftLimit(), driveCount: max(configuration.localDriveCount, 1))
         let maxConnections = configuration.maxConnections ?? budget.defaultMaxConnections
         if maxConnections > budget.connectionsBeforeReserve {
             logger.warning(
@@ -44,7 +41,7 @@ package enum Node {
             }
             // Writes a drive missed are journaled in this node's first online drive folder, so
             // that they are repaired when the drive is back even if this node restarted meanwhile.
-            let localSlots = slots.filter { !$0.location.hasPrefix("http") }
+            let localSlots = drives.localSlots
             let journal =
                 slots.count > 1 ? MissedWriteFile { localSlots.filter { $0.drive != nil }.map(\.location) } : nil
             // In a cluster another node may change any key, so this node's cache of small
@@ -83,9 +80,7 @@ package enum Node {
                 services: [background],
                 onServerRunning: { channel in
                     let endpoint = "http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
-                    Self.announce(
-                        configuration, plan: plan, slots: slots, endpoint: endpoint, maxConnections: maxConnections,
-                        cluster: drives.cluster)
+                    Self.announce(configuration, plan: plan, drives: drives, endpoint: endpoint, maxConnections: maxConnections)
                 },
                 logger: logger
             )
@@ -108,29 +103,32 @@ package enum Node {
                 configuration: configuration, settings: settings, plan: plan, pool: pool, logger: logger
             ).start(client: client)
             return OpenedDrives(
-                deploymentID: started.layout.deploymentID, slots: started.slots, connect: started.connect, cluster: started)
+                deploymentID: started.layout.deploymentID, slots: started.slots,
+                localSlots: started.topology.localSlots.map { started.slots[$0] }, connect: started.connect, cluster: started)
         }
         let bootstrap = DriveBootstrap(
             paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
         let (deploymentID, slots) = try await bootstrap.start()
         return OpenedDrives(
-            deploymentID: deploymentID, slots: slots,
+            deploymentID: deploymentID, slots: slots, localSlots: slots,
             connect: { slot in await bootstrap.connect(slot, deploymentID: deploymentID) }, cluster: nil)
     }
 
     struct OpenedDrives {
         let deploymentID: String
         let slots: [DriveSlot]
+        /// The slots whose drives are folders of this node.
+        let localSlots: [DriveSlot]
         let connect: @Sendable (DriveSlot) async -> DriveConnection
         let cluster: ClusterBootstrap.Started?
     }
 
     static func announce(
-        _ configuration: NodeConfiguration, plan: ErasureSetPlan, slots: [DriveSlot], endpoint: String, maxConnections: Int,
-        cluster: ClusterBootstrap.Started?
+        _ configuration: NodeConfiguration, plan: ErasureSetPlan, drives: OpenedDrives, endpoint: String, maxConnections: Int
     ) {
+        let slots = drives.slots
         var lines = ["Stowage is serving S3 at \(endpoint)"]
-        if let cluster {
+        if let cluster = drives.cluster {
             let layout = cluster.layout
             lines.append(
                 "  cluster: node \(configuration.cluster?.address ?? "?") of \(layout.nodes.count), deployment \(layout.deploymentID), layout version \(layout.layoutVersion)")
@@ -141,7 +139,8 @@ package enum Node {
         } else {
             lines.append("  drives: \(slots.count), \(plan.summary)")
         }
-        for slot in slots where cluster == nil || !slot.location.hasPrefix("http") {
+        // This node's own drives (the others' are reported by their nodes).
+        for slot in drives.localSlots {
             if let reason = slot.offlineReason { lines.append("  OFFLINE \(slot.label): \(reason)") }
         }
         lines.append("  region: \(configuration.region)")

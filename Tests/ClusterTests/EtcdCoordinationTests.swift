@@ -3,7 +3,6 @@ import Cluster
 import ObjectLayer
 import StowageCore
 import StowageTesting
-import Synchronization
 import Testing
 
 /// Key locks and bucket records through a real etcd, as two nodes (two coordinators) see them.
@@ -138,19 +137,5 @@ struct EtcdCoordinationTests {
                 }
             }
         }
-    }
-}
-
-/// A value tasks share in a test.
-final class Shared<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-
-    init(_ value: Value) {
-        self.value = Mutex(value)
-    }
-
-    @discardableResult
-    func update<T: Sendable>(_ body: (inout Value) -> T) -> T {
-        value.withLock { body(&$0) }
     }
 }

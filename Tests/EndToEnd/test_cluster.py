@@ -220,6 +220,7 @@ def test_internode_endpoint_refuses_unsigned_requests(cluster):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 403
+    assert caught.value.read() == b"internode authentication headers missing"
 
 
 def test_admin_info_shows_every_node_drive_and_etcd(cluster):

@@ -41,28 +41,12 @@ package struct NodeInfo: Codable, Sendable, Equatable {
     package static func fetch(
         from node: String, client: HTTPClient, signature: InternodeSignature, timeout: TimeAmount
     ) async throws -> NodeInfo {
-        var request = HTTPClientRequest(url: node + path)
-        request.method = .POST
-        for (name, value) in signature.headers(method: "POST", path: path, query: "", now: Int64(Date().timeIntervalSince1970)) {
-            request.headers.add(name: name, value: value)
-        }
+        let request = signature.signedPOST(to: node, path: path)
         let response = try await client.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.status.code == 200 else {
             throw DriveError(.io, "\(node) answered \(response.status.code): \(String(buffer: body).prefix(200))")
         }
         return try JSONDecoder().decode(NodeInfo.self, from: body)
-    }
-}
-
-extension InternodeSignature {
-    /// Checks the signature headers of an internode request.
-    package func verify(_ request: Request, rawPath: String, rawQuery: String) throws {
-        try verify(
-            method: request.method.rawValue, path: rawPath, query: rawQuery,
-            date: request.headers[HTTPField.Name(InternodeSignature.dateHeader)!],
-            nonce: request.headers[HTTPField.Name(InternodeSignature.nonceHeader)!],
-            signature: request.headers[HTTPField.Name(InternodeSignature.signatureHeader)!],
-            now: Int64(Date().timeIntervalSince1970))
     }
 }

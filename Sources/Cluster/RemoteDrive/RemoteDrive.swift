@@ -50,13 +50,7 @@ package struct RemoteDrive: Drive {
         _ operation: DriveRPC.Operation, query: String = "", body: ByteBuffer, timeout: TimeAmount, limit: Int
     ) async throws -> ByteBuffer {
         let path = DriveRPC.pathPrefix + "\(slot)/" + operation.rawValue
-        var request = HTTPClientRequest(url: node + path + (query.isEmpty ? "" : "?" + query))
-        request.method = .POST
-        for (header, value) in signature.headers(
-            method: "POST", path: path, query: query, now: Int64(Date().timeIntervalSince1970))
-        {
-            request.headers.add(name: header, value: value)
-        }
+        var request = signature.signedPOST(to: node, path: path, query: query)
         request.body = .bytes(body)
         let status: HTTPResponseStatus
         let answer: ByteBuffer

@@ -46,7 +46,7 @@ extension ErasureSet {
         let answers = await fanOut { try await $0.commitObject(record, fence: fence) }
         do {
             let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
-            notePartial(successes, bucket: record.bucket, key: record.key)
+            noteMissed(successes, bucket: record.bucket, key: record.key)
             return successes.lazy.compactMap(\.value).first
         } catch {
             await rollBack(answers, record: record)
@@ -75,7 +75,7 @@ extension ErasureSet {
     {
         let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence) }
         let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
-        notePartial(successes, bucket: bucket, key: key)
+        noteMissed(successes, bucket: bucket, key: key)
         return successes.lazy.compactMap(\.value).first
     }
 

@@ -74,7 +74,7 @@ extension ErasureSet {
     {
         let answers = await fanOut { try await $0.completeUpload(uploadID: uploadID, object: object, fence: fence) }
         let successes = try requireQuorum(answers, object.layout.writeQuorum, "complete upload")
-        notePartial(successes, bucket: object.bucket, key: object.key)
+        noteMissed(successes, bucket: object.bucket, key: object.key)
         return successes.lazy.compactMap(\.value).first
     }
 

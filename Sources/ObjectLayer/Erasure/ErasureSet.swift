@@ -28,7 +28,7 @@ package struct ErasureSet: Sendable {
     /// Object bytes per erasure block.
     package let blockSize: Int
     /// Where writes that some drive of the set missed are queued for repair (set by `ObjectStore`).
-    var partialWrites: HealState?
+    var missedWrites: HealState?
 
     package init(index: Int, slots: [DriveSlot], parity: Int, reducedParity: Int, blockSize: Int = 1 << 20) {
         precondition(!slots.isEmpty && parity >= 0 && parity <= slots.count / 2, "parity must be at most half the set")
@@ -116,8 +116,8 @@ package struct ErasureSet: Sendable {
 
     /// Queues `bucket/key` for repair when fewer than all drives took a change to it, so a drive
     /// that was away (a node down) gets it once it is back.
-    func notePartial<T>(_ successes: [(position: Int, value: T)], bucket: String, key: String) {
-        if successes.count < slots.count { partialWrites?.enqueueMissed(bucket: bucket, key: key) }
+    func noteMissed<T>(_ successes: [(position: Int, value: T)], bucket: String, key: String) {
+        if successes.count < slots.count { missedWrites?.enqueueMissed(bucket: bucket, key: key) }
     }
 
     /// The online drives and their positions.

@@ -20,7 +20,7 @@ package struct ErasureSets: Sendable {
             deploymentID: deploymentID,
             sets: sets.map { set in
                 var reporting = set
-                reporting.partialWrites = heal
+                reporting.missedWrites = heal
                 return reporting
             })
     }
@@ -62,10 +62,9 @@ package struct ErasureSets: Sendable {
 
     /// Creates the bucket on drives of `set` that lack it (they were offline when it was created,
     /// or were replaced), so that writes to the set can reach their quorum.
-    /// Returns the failures, one line per drive.
+    /// Returns the failures, one line per drive. A set of one drive is left alone unless
+    /// `evenAlone` (on one node its drive is where the bucket was created).
     @discardableResult
-    /// A set of one drive is left alone unless `evenAlone` (its drive is where the bucket was
-    /// created, on one node).
     package func repairBucket(_ bucket: BucketRecord, on set: ErasureSet, evenAlone: Bool = false) async -> [String] {
         guard set.size > 1 || evenAlone else { return [] }
         var failures: [String] = []

@@ -1,7 +1,7 @@
 internal import AsyncHTTPClient
 internal import Cluster
 internal import Hummingbird
-package import Logging
+internal import Logging
 internal import NIOCore
 internal import NIOPosix
 internal import ObjectLayer

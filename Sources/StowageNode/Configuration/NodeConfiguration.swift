@@ -1,3 +1,4 @@
+internal import Cluster
 package import S3Server
 
 /// Everything a node needs to start, resolved from the command line and the environment.
@@ -56,6 +57,14 @@ package struct NodeConfiguration: Sendable {
     }
 }
 
+extension NodeConfiguration {
+    /// Drives that are folders of this node (in a cluster, the drive URLs naming its address).
+    var localDriveCount: Int {
+        guard let cluster else { return drivePaths.count }
+        return (try? ClusterTopology(endpoints: drivePaths, address: cluster.address))?.localSlots.count ?? 0
+    }
+}
+
 /// How a node joins a cluster.
 package struct ClusterSettings: Sendable {
     /// `http://host:port` of each etcd member.
@@ -70,4 +79,7 @@ package struct ClusterSettings: Sendable {
         self.etcdEndpoints = etcdEndpoints
         self.address = address
     }
+
+    /// Whether drive arguments name a cluster's drives (URLs) rather than local folders.
+    package static func formsCluster(_ drives: [String]) -> Bool { ClusterTopology.isCluster(drives) }
 }
