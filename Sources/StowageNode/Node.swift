@@ -30,7 +30,7 @@ package enum Node {
         let plan = try ErasureSetPlan.plan(driveCount: configuration.drivePaths.count, parity: configuration.parity)
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
-        let client = configuration.cluster.map { _ in HTTPClient(eventLoopGroupProvider: .singleton) }
+        let client = configuration.cluster.map { _ in HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.internodeClientConfiguration) }
         do {
             let drives = try await Self.openDrives(configuration, plan: plan, pool: pool, client: client, logger: logger)
             let slots = drives.slots
@@ -95,6 +95,17 @@ package enum Node {
     }
 
     /// The node's drive slots: its folders on one node; in a cluster, every node's drives.
+    /// The HTTP client of internode calls and etcd: a refused connection fails at once (the
+    /// default retries until the call's deadline, so every call to a dead node waited it out),
+    /// and up to 32 connections per peer, since one S3 request fans out to every drive.
+    static var internodeClientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(2)
+        return configuration
+    }
+
     static func openDrives(
         _ configuration: NodeConfiguration, plan: ErasureSetPlan, pool: NIOThreadPool, client: HTTPClient?, logger: Logger
     ) async throws -> OpenedDrives {

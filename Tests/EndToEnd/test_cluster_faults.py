@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -52,16 +53,30 @@ def read_all(client, bucket, written):
 
 
 def test_node_killed_during_writes_loses_nothing_and_is_healed_when_back(make_cluster):
+    """Which nodes die is drawn from a seed (printed; STOWAGE_E2E_SEED replays it); the write load lasts
+    STOWAGE_FAULT_LOAD_SECONDS (short in CI; `scripts/cluster-faults` runs long loads over many seeds)."""
+    seed = int(os.environ.get("STOWAGE_E2E_SEED", time.time_ns() % 1_000_000))
+    order = random.Random(f"{seed}-kill").sample(range(4), 4)
+    load = float(os.environ.get("STOWAGE_FAULT_LOAD_SECONDS", "3"))
+    # order[3] is killed under load, order[2] later too; order[0..2] take the writes.
+    print(f"cluster fault seed {seed} (STOWAGE_E2E_SEED={seed} replays it): node order {order}, load {load:g} s")
     cluster = make_cluster()
-    s3 = [cluster.client(i) for i in range(4)]
+    nodes = [cluster.nodes[i] for i in order]
+    s3 = [cluster.client(i) for i in order]
     s3[0].create_bucket(Bucket="kill-load")
     written: dict[str, bytes] = {}
     failures: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
+    phase = time.monotonic()
+
+    def step(what):
+        nonlocal phase
+        print(f"  {what}: {time.monotonic() - phase:.1f} s")
+        phase = time.monotonic()
 
     def writer(index):
-        client = s3[index]  # nodes 1-3; node 4 is the one killed
+        client = s3[index]  # never the node that is killed
         n = 0
         while not stop.is_set():
             key = f"w{index}/{n:05d}"
@@ -77,31 +92,34 @@ def test_node_killed_during_writes_loses_nothing_and_is_healed_when_back(make_cl
 
     with ThreadPoolExecutor(3) as pool:
         runs = [pool.submit(writer, i) for i in range(3)]
-        time.sleep(2)
-        cluster.nodes[3].kill()
+        time.sleep(load / 3)
+        nodes[3].kill()
         killed_at = len(written)
-        time.sleep(4)
+        time.sleep(load * 2 / 3)
         stop.set()
         for run in runs:
             run.result()
+    step(f"{len(written)} objects written, node killed after {killed_at}")
     assert len(written) > killed_at > 0, (killed_at, len(written))
     # One node of four down: every write still reached its quorum.
     assert failures == [], failures[:10]
     assert read_all(s3[1], "kill-load", written) == []
     # The admin view from another node says which node is down and why its drives are offline.
-    status = wait_until(lambda: _status_with_node_down(cluster, 0, cluster.nodes[3]), 30, "node 4 reported down")
-    assert [d["state"] for d in status["drives"] if f":{cluster.nodes[3].port}/" in d["path"]] == ["offline", "offline"]
+    status = wait_until(lambda: _status_with_node_down(nodes[0], nodes[3]), 30, "the killed node reported down")
+    assert [d["state"] for d in status["drives"] if f":{nodes[3].port}/" in d["path"]] == ["offline", "offline"]
+    step("read back with one node down")
 
     # Two nodes down: 4 of 8 drives left; reads go on, writes answer 503.
-    cluster.nodes[2].kill()
+    nodes[2].kill()
     wait_until(lambda: read_all(s3[0], "kill-load", dict(list(written.items())[:20])) == [], 30, "reads with two nodes down")
     assert read_all(s3[0], "kill-load", written) == []
     error = pytest.raises(ClientError, s3[1].put_object, Bucket="kill-load", Key="refused", Body=b"x").value
     assert http_status(error) == 503 and error_code(error) == "ServiceUnavailable", error.response
+    step("read back with two nodes down")
 
-    # Both come back; the writes node 4 missed are rebuilt on it without an operator.
-    cluster.nodes[2].start()
-    cluster.nodes[3].start()
+    # Both come back; the writes the first one missed are rebuilt on it without an operator.
+    nodes[2].start()
+    nodes[3].start()
     cluster.wait_until_writable()
 
     def healed():
@@ -109,12 +127,14 @@ def test_node_killed_during_writes_loses_nothing_and_is_healed_when_back(make_cl
         return all(v["stowage_heal_missed_writes"] == 0 and v["stowage_heal_queue_length"] == 0 for v in values)
 
     wait_until(healed, 120, "every node to repair the writes its peers missed", interval=0.5)
-    # Proof: with nodes 1 and 2 down, nodes 3 and 4 alone (4 drives, the read quorum) hold every object.
-    cluster.nodes[0].kill()
-    cluster.nodes[1].kill()
-    survivors = [cluster.client(2), cluster.client(3)]
-    wait_until(lambda: read_all(survivors[1], "kill-load", written) == [], 60, "every object readable from nodes 3 and 4")
-    assert read_all(survivors[0], "kill-load", written) == []
+    step("restarted and healed")
+    # Proof: with the two writers' nodes down, the two returned nodes alone (4 drives, the read
+    # quorum) hold every object.
+    nodes[0].kill()
+    nodes[1].kill()
+    wait_until(lambda: read_all(s3[3], "kill-load", written) == [], 60, "every object readable from the returned nodes")
+    assert read_all(s3[2], "kill-load", written) == []
+    step("read back from the returned nodes alone")
 
 
 def test_paused_node_does_not_stall_the_others(make_cluster):
@@ -173,8 +193,8 @@ def test_etcd_unreachable_keeps_reads_and_refuses_changes_until_it_returns(make_
     assert s3[3].get_object(Bucket="no-etcd", Key="new")["Body"].read() == b"after"
 
 
-def _status_with_node_down(cluster, asked, down):
-    result = run_admin(cluster.nodes[asked], "info", "--json", timeout=60)
+def _status_with_node_down(asked, down):
+    result = run_admin(asked, "info", "--json", timeout=60)
     if result.returncode != 0:
         return None
     status = json.loads(result.stdout)
