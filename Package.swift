@@ -182,9 +182,6 @@ let package = Package(
             name: "DriveConformanceTests",
             dependencies: [
                 "Cluster", "Storage", "StowageCore", "StowageTesting",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

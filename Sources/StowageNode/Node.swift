@@ -73,7 +73,14 @@ package enum Node {
                 healer: healer, wake: wake, configuration: configuration, lease: drives.cluster?.lease, logger: logger)
             let app = Application(
                 responder: responder,
-                server: .http1(configuration: http, fastGet: fastGet, idleTimeout: idleTimeout),
+                server: .http1(
+                    configuration: http, fastGet: fastGet, idleTimeout: idleTimeout,
+                    takeover: drives.cluster.map { cluster in
+                        let server = cluster.drivesServer
+                        return ConnectionTakeover(preface: InternodeFrame.preface) {
+                            InternodeServerHandler.handlers(server: server)
+                        }
+                    }),
                 configuration: ApplicationConfiguration(
                     address: .hostname(configuration.host, port: configuration.port), serverName: nil,
                     availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),

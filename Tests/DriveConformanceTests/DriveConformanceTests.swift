@@ -1,7 +1,4 @@
-import AsyncHTTPClient
 import Cluster
-import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import NIOPosix
 import Storage
@@ -10,7 +7,7 @@ import StowageTesting
 import Testing
 
 /// One suite, every `Drive`: a local folder, and the same folder served by `DriveRPCServer` and
-/// reached through `RemoteDrive` over loopback. What the object layer relies on must hold for both.
+/// reached through `RemoteDrive` over loopback (the internode protocol on a listener of its own). What the object layer relies on must hold for both.
 @Suite("Drive conformance")
 struct DriveConformanceTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
@@ -36,27 +33,25 @@ struct DriveConformanceTests {
         case .remote:
             let server = DriveRPCServer(signature: signature) { slot in slot == 7 ? local : nil }
             try await withRPCServer(server) { node in
-                let drive = RemoteDrive(
-                    node: node, slot: 7, path: dir.path, client: HTTPClient.shared, signature: signature)
+                let drive = RemoteDrive(node: node, slot: 7, path: dir.path, client: client)
                 try await body(drive, server)
             }
         }
     }
 
+    /// The client every remote drive of the suite uses (connections are per node).
+    static let client = InternodeClient(signature: signature)
+
     /// Serves `server` on a loopback port for the duration of `body`, which gets `http://127.0.0.1:PORT`.
     static func withRPCServer(_ server: DriveRPCServer, _ body: @Sendable (String) async throws -> Void) async throws {
-        let router = Router()
-        router.post("**") { request, _ -> Response in
-            let target = request.uri.string
-            let mark = target.firstIndex(of: "?")
-            let path = String(target[..<(mark ?? target.endIndex)])
-            let query = mark.map { String(target[target.index(after: $0)...]) } ?? ""
-            return await server.respond(to: request, rawPath: path, rawQuery: query)
+        let listener = try await InternodeListener.bind(host: "127.0.0.1", port: 0, server: server)
+        do {
+            try await body("http://127.0.0.1:\(listener.localAddress!.port!)")
+        } catch {
+            try? await listener.close()
+            throw error
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            try await body("http://127.0.0.1:\(client.port!)")
-        }
+        try? await listener.close()
     }
 
     static func bytes(_ count: Int, seed: UInt8 = 3) -> [UInt8] {
@@ -247,22 +242,22 @@ struct DriveConformanceTests {
         try await Self.withDrive(.remote) { drive, _ in
             let remote = drive as! RemoteDrive
             let impostor = RemoteDrive(
-                node: remote.node, slot: 7, path: "/x", client: HTTPClient.shared,
-                signature: InternodeSignature(rootUser: "root", rootPassword: "guessed"))
+                node: remote.node, slot: 7, path: "/x",
+                client: InternodeClient(signature: InternodeSignature(rootUser: "root", rootPassword: "guessed")))
             let error = await #expect(throws: DriveError.self) { _ = try await impostor.bucket(named: "b") }
             #expect(error?.code == .io)
-            #expect(error?.detail.contains("403") == true)
+            #expect(error?.detail.contains("refused: internode signature does not match") == true)
         }
     }
 
-    @Test("a slot this node does not serve answers 503, a drive failure")
+    @Test("a slot this node does not serve is refused, a drive failure")
     func unknownSlot() async throws {
         try await Self.withDrive(.remote) { drive, _ in
             let remote = drive as! RemoteDrive
-            let elsewhere = RemoteDrive(node: remote.node, slot: 3, path: "/x", client: HTTPClient.shared, signature: Self.signature)
+            let elsewhere = RemoteDrive(node: remote.node, slot: 3, path: "/x", client: Self.client)
             let error = await #expect(throws: DriveError.self) { try await elsewhere.listBuckets() }
             #expect(error?.code == .io)
-            #expect(error?.detail.contains("503") == true)
+            #expect(error?.detail.contains("refused: drive 3 is not online here") == true)
         }
     }
 
@@ -272,8 +267,7 @@ struct DriveConformanceTests {
             .bind(host: "127.0.0.1", port: 0).get()
         defer { listener.close(promise: nil) }
         var drive = RemoteDrive(
-            node: "http://127.0.0.1:\(listener.localAddress!.port!)", slot: 0, path: "/x", client: HTTPClient.shared,
-            signature: Self.signature)
+            node: "http://127.0.0.1:\(listener.localAddress!.port!)", slot: 0, path: "/x", client: Self.client)
         drive.timeout = .milliseconds(500)
         let start = ContinuousClock.now
         let error = await #expect(throws: DriveError.self) { try await drive.healthCheck() }
@@ -288,7 +282,7 @@ struct DriveConformanceTests {
         let local = try await TestStores.openDrive(root: dir.path, pool: TestThreadPool.shared)
         let server = DriveRPCServer(signature: Self.signature, stagedShardMaxIdle: .milliseconds(200)) { _ in local }
         try await Self.withRPCServer(server) { node in
-            let drive = RemoteDrive(node: node, slot: 0, path: dir.path, client: HTTPClient.shared, signature: Self.signature)
+            let drive = RemoteDrive(node: node, slot: 0, path: dir.path, client: Self.client)
             let abandoned = try await drive.createShard(id: .random(), blockSize: 1024)
             try await abandoned.write(ByteBuffer(bytes: Self.bytes(100)))
             #expect(server.stagedShardCount == 1)

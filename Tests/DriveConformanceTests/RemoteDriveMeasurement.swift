@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Cluster
 import Foundation
 import NIOCore

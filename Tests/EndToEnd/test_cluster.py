@@ -9,10 +9,16 @@ test_cluster_faults.py.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import socket
+import struct
 import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -211,16 +217,74 @@ def test_node_with_a_different_layout_is_refused(cluster, tmp_path):
         assert "start every node with the same drive arguments" in output
 
 
-def test_internode_endpoint_refuses_unsigned_requests(cluster):
-    import urllib.error
-    import urllib.request
+def _internode_frame(message: bytes, *, operation: int, request_id: int = 0, slot: int = 0) -> bytes:
+    return struct.pack("<IIIHBB", len(message), 0, request_id, slot, operation, 0) + message
 
+
+def _read_internode_frame(sock: socket.socket) -> tuple[int, int, bytes]:
+    """(request id, status, message) of the next frame; raises EOFError when the node closed the connection."""
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = sock.recv(count - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+    message_length, data_length, request_id, _slot, _operation, status = struct.unpack("<IIIHBB", exactly(16))
+    message = exactly(message_length)
+    exactly(data_length)
+    return request_id, status, message
+
+
+def _internode_hello(node, *, password: str | None = None, date: int | None = None) -> bytes:
+    """The first frame of an internode connection, signed as a node with the root credentials would."""
+    secret = password if password is not None else node.secret_key
+    key = hmac.new(secret.encode(), f"stowage internode v1 {node.access_key}".encode(), hashlib.sha256).digest()
+    date_text = str(date if date is not None else int(time.time()))
+    nonce = os.urandom(16).hex()
+    text = "\n".join(["RPC", "/_stowage/internode/v1/rpc", "", date_text, nonce])
+    signature = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return _internode_frame(f"{date_text}\n{nonce}\n{signature}".encode(), operation=0xFF)
+
+
+def _internode_session(node, *frames: bytes) -> list[tuple[int, int, bytes]]:
+    """Opens a connection to node's S3 port, sends the internode preface and frames, and reads
+    answers until the node closes the connection or goes quiet for a second."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", node.port), timeout=10) as sock:
+        sock.sendall(b"STOWAGE-RPC/1\r\n" + b"".join(frames))
+        sock.settimeout(1)
+        try:
+            while True:
+                answers.append(_read_internode_frame(sock))
+        except (EOFError, socket.timeout, ConnectionResetError):
+            pass
+    return answers
+
+
+def test_internode_protocol_refuses_strangers_and_replays(cluster):
+    node = cluster.nodes[0]
+    list_buckets = _internode_frame(b"", operation=2, request_id=7)  # DriveRPC.Operation.listBuckets
+    # A call without the hello, a hello with a guessed secret, and one dated far away: refused, closed.
+    for first, why in ((list_buckets, b"internode authentication headers missing"),
+                       (_internode_hello(node, password="guessed"), b"internode signature does not match"),
+                       (_internode_hello(node, date=int(time.time()) - 3600), b"internode request date outside")):
+        answers = _internode_session(node, first, list_buckets)
+        assert len(answers) == 1, answers
+        assert answers[0][1] == 2 and answers[0][2].startswith(why), answers  # status refused
+    # Signed properly, the same call is answered (status ok); the same hello sent again is a replay.
+    hello = _internode_hello(node)
+    answers = _internode_session(node, hello, list_buckets)
+    assert [(a[0], a[1]) for a in answers] == [(0, 0), (7, 0)], answers
+    answers = _internode_session(node, hello, list_buckets)
+    assert answers == [(0, 2, b"internode request replayed")], answers
+    # The HTTP drive endpoint of earlier versions is gone, not a way around the handshake.
     request = urllib.request.Request(
-        f"{cluster.nodes[0].endpoint}/_stowage/internode/v1/drive/0/list-buckets", data=b"{}", method="POST")
+        f"{node.endpoint}/_stowage/internode/v1/drive/0/list-buckets", data=b"{}", method="POST")
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
-    assert caught.value.code == 403
-    assert caught.value.read() == b"internode authentication headers missing"
+    assert caught.value.code == 404
 
 
 def test_admin_info_shows_every_node_drive_and_etcd(cluster):

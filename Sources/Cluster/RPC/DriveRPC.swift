@@ -1,16 +1,15 @@
 package import StowageCore
 
-/// The internode drive protocol: one HTTP request per `Drive` call, to
-/// `POST /_stowage/internode/v1/drive/<slot>/<operation>` on the node that holds the drive.
+/// The internode drive protocol: one frame per `Drive` call (`InternodeFrame`) on a
+/// persistent, authenticated connection to the node that holds the drive, naming the drive's
+/// slot and the operation.
 ///
-/// Metadata calls carry a JSON `DriveRPC.Call` and answer JSON (`DriveRPC.Reply`); a drive
-/// error answers 409 with `DriveRPC.Failure`, so the caller rethrows the same `DriveError`.
-/// Shard data travels raw: `shard-append` carries the bytes of one `write`, `shard-read`
-/// answers the bytes asked for, so no request holds more than one block in memory.
+/// A call carries a binary `DriveRPC.Call` and is answered with a `DriveRPC.Reply` (see
+/// `DriveRPC+Binary`), or with the `DriveError` the drive raised, which the caller rethrows.
+/// Shard data travels raw in the frame's data: `shard-append` carries the bytes of one `write`,
+/// `shard-read` answers the bytes asked for, so no call holds more than one block in memory.
 package enum DriveRPC {
-    /// Every path of the protocol starts with this; the slot and operation follow.
-    package static let pathPrefix = "/_stowage/internode/v1/drive/"
-
+    /// The operations; a frame names one by its index in `allCases` (append new ones at the end).
     package enum Operation: String, Sendable, CaseIterable {
         case createBucket = "create-bucket", bucket, listBuckets = "list-buckets", updateBucket = "update-bucket"
         case deleteBucket = "delete-bucket"
@@ -21,6 +20,13 @@ package enum DriveRPC {
         case createUpload = "create-upload", upload, listUploads = "list-uploads", commitPart = "commit-part"
         case listParts = "list-parts", completeUpload = "complete-upload", abortUpload = "abort-upload"
         case availableBytes = "available-bytes", healthCheck = "health-check"
+
+        package var code: UInt8 { UInt8(Self.allCases.firstIndex(of: self)!) }
+
+        package init?(code: UInt8) {
+            guard Int(code) < Self.allCases.count else { return nil }
+            self = Self.allCases[Int(code)]
+        }
     }
 
     /// The arguments of a call; each operation reads the fields it needs.
@@ -94,20 +100,5 @@ package enum DriveRPC {
         package var bytes: Int64?
 
         package init() {}
-    }
-
-    /// A `DriveError` on the wire (HTTP 409).
-    package struct Failure: Codable, Sendable {
-        package var code: String
-        package var detail: String
-
-        package init(_ error: DriveError) {
-            code = error.code.rawValue
-            detail = error.detail
-        }
-
-        package var error: DriveError {
-            DriveError(DriveError.Code(rawValue: code) ?? .io, detail)
-        }
     }
 }

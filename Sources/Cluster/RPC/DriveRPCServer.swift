@@ -1,21 +1,18 @@
-internal import FoundationEssentials
-internal import NIOFoundationCompat
-package import Hummingbird
-internal import HTTPTypes
-internal import NIOCore
+package import NIOCore
 package import StowageCore
 internal import Synchronization
 
 /// Serves this node's drives to the other nodes: the receiving end of `RemoteDrive`.
 ///
-/// Every request must carry a valid `InternodeSignature` (else 403); the slot must be one of
-/// this node's drives and online (else 503). Drive errors answer 409 with `DriveRPC.Failure`.
+/// Requests arrive as frames of a connection that authenticated with the cluster's
+/// `InternodeSignature` (`InternodeServerHandler`); the slot must be one of this node's drives
+/// and online, else the call is refused. Drive errors are answered as such (`driveError`).
 /// Shards being written are held between requests by slot and id; one left without a request
 /// for `stagedShardMaxIdle` (its writer's node died) is aborted by the next sweep, which runs
 /// on every `shard-create`.
 package final class DriveRPCServer: Sendable {
     private let drives: @Sendable (Int) -> (any Drive)?
-    private let signature: InternodeSignature
+    package let signature: InternodeSignature
     private let writers = Mutex<[String: (writer: any ShardWriter, lastUsed: ContinuousClock.Instant)]>([:])
     package let stagedShardMaxIdle: Duration
 
@@ -30,41 +27,34 @@ package final class DriveRPCServer: Sendable {
         self.drives = drives
     }
 
-    /// Whether a request path belongs to the internode protocol.
-    package static func handles(rawPath: String) -> Bool { rawPath.hasPrefix(DriveRPC.pathPrefix) }
-
-    /// Answers one internode request (`rawPath` without the query).
-    package func respond(to request: Request, rawPath: String, rawQuery: String) async -> Response {
-        do {
-            try signature.verify(request, rawPath: rawPath, rawQuery: rawQuery)
-        } catch {
-            return Self.text(.forbidden, "\(error)")
+    /// Answers one request frame of an authenticated connection.
+    package func serve(_ request: InternodeFrame) async -> InternodeFrame {
+        let slot = Int(request.slot)
+        guard let operation = DriveRPC.Operation(code: request.operation) else {
+            return .answer(to: request, .refused, message: ByteBuffer(string: "unknown internode operation \(request.operation)"))
         }
-        let pieces = rawPath.dropFirst(DriveRPC.pathPrefix.utf8.count).split(separator: "/")
-        guard pieces.count == 2, let slot = Int(pieces[0]), let operation = DriveRPC.Operation(rawValue: String(pieces[1]))
-        else { return Self.text(.notFound, "unknown internode path \(rawPath)") }
-        guard let drive = drives(slot) else { return Self.text(.serviceUnavailable, "drive \(slot) is not online here") }
+        guard let drive = drives(slot) else {
+            return .answer(to: request, .refused, message: ByteBuffer(string: "drive \(slot) is not online here"))
+        }
         do {
-            let body = try await request.body.collect(upTo: 64 << 20)
+            let call = try DriveRPC.Call(decoding: ArraySlice(request.message.readableBytesView))
             switch operation {
             case .shardAppend:
-                try await append(body, to: try Self.shardParameter(rawQuery), slot: slot)
-                return Self.text(.ok, "")
+                try await append(request.data, to: try Self.required(call.shard), slot: slot)
+                return .answer(to: request, .ok, message: ByteBuffer())
             case .shardRead:
-                return Response(status: .ok, body: .init(byteBuffer: try await read(drive, query: rawQuery)))
+                let bytes = try await read(
+                    drive, shard: try Self.required(call.shard), offset: try Self.required(call.offset),
+                    length: try Self.required(call.length))
+                return .answer(to: request, .ok, message: ByteBuffer(), data: bytes)
             default:
-                let call = try JSONDecoder().decode(DriveRPC.Call.self, from: body)
                 let reply = try await perform(operation, call, on: drive, slot: slot)
-                var headers = HTTPFields()
-                headers[.contentType] = "application/json"
-                return Response(
-                    status: .ok, headers: headers, body: .init(byteBuffer: try JSONEncoder().encodeAsByteBuffer(reply, allocator: .init())))
+                return .answer(to: request, .ok, message: ByteBuffer(bytes: try reply.encoded()))
             }
         } catch let error as DriveError {
-            let failure = (try? JSONEncoder().encodeAsByteBuffer(DriveRPC.Failure(error), allocator: .init())) ?? ByteBuffer()
-            return Response(status: .conflict, body: .init(byteBuffer: failure))
+            return .answer(to: request, .driveError, message: InternodeFrame.failure(error))
         } catch {
-            return Self.text(.badRequest, "\(error)")
+            return .answer(to: request, .driveError, message: InternodeFrame.failure(DriveError(.io, "\(error)")))
         }
     }
 
@@ -151,12 +141,9 @@ package final class DriveRPCServer: Sendable {
         writers.withLock { $0[key]?.lastUsed = .now }
     }
 
-    private func read(_ drive: any Drive, query: String) async throws -> ByteBuffer {
-        let parameters = Self.parameters(query)
-        guard let offset = parameters["offset"].flatMap({ Int64($0) }), let length = parameters["length"].flatMap({ Int($0) }),
-            offset >= 0, length >= 0, length <= 64 << 20
-        else { throw DriveError(.io, "shard-read needs offset and length") }
-        let reader = try await drive.openShard(try Self.shardParameter(query))
+    private func read(_ drive: any Drive, shard: ShardID, offset: Int64, length: Int) async throws -> ByteBuffer {
+        guard offset >= 0, length >= 0, length <= 64 << 20 else { throw DriveError(.io, "shard-read needs offset and length") }
+        let reader = try await drive.openShard(shard)
         do {
             let bytes = try await reader.read(offset: offset, length: length)
             await reader.close()
@@ -192,28 +179,8 @@ package final class DriveRPCServer: Sendable {
 
     private static func writerKey(_ slot: Int, _ id: ShardID) -> String { "\(slot)/\(id.value)" }
 
-    private static func shardParameter(_ query: String) throws -> ShardID {
-        guard let value = parameters(query)["shard"], let id = ShardID(value) else {
-            throw DriveError(.io, "a shard id is required")
-        }
-        return id
-    }
-
-    private static func parameters(_ query: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
-        }
-        return result
-    }
-
     private static func required<T>(_ value: T?) throws -> T {
         guard let value else { throw DriveError(.io, "a required argument of the call is missing") }
         return value
-    }
-
-    private static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Response(status: status, body: .init(byteBuffer: ByteBuffer(string: message)))
     }
 }

@@ -1,76 +1,61 @@
-package import AsyncHTTPClient
-internal import FoundationEssentials
-internal import NIOFoundationCompat
 package import NIOCore
-internal import NIOHTTP1
 package import StowageCore
 
-/// A drive of another node, reached over the internode protocol (`DriveRPC`): the same `Drive`
-/// contract as a local folder, so an erasure set spans nodes without knowing it.
+/// A drive of another node, reached over the internode protocol (`DriveRPC` frames on the
+/// `InternodeClient`'s connections): the same `Drive` contract as a local folder, so an
+/// erasure set spans nodes without knowing it.
 ///
-/// Every call is one signed HTTP request with a deadline (`timeout`; shard data gets
-/// `dataTimeout`). A peer that does not answer in time, refuses the connection or answers
-/// something unexpected is `DriveError.io` — never "absent" — so quorum logic counts it as a
-/// failed drive; errors the remote drive raised come back as the same `DriveError`. Identity is
-/// the value (`node` and `slot`), not an object.
+/// Every call has a deadline (`timeout`; shard data gets `dataTimeout`). A peer that does not
+/// answer in time, refuses the connection or the call, or answers something unexpected is
+/// `DriveError.io` — never "absent" — so quorum logic counts it as a failed drive; errors the
+/// remote drive raised come back as the same `DriveError`. Identity is the value (`node` and
+/// `slot`), not an object.
 package struct RemoteDrive: Drive {
     /// `http://host:port` of the node holding the drive.
     package let node: String
     /// The drive's slot in the cluster's drive list, as every node numbers it.
     package let slot: Int
     package let name: String
-    let client: HTTPClient
-    let signature: InternodeSignature
+    let client: InternodeClient
     package var timeout: TimeAmount = .seconds(10)
     package var dataTimeout: TimeAmount = .seconds(30)
 
-    package init(node: String, slot: Int, path: String, client: HTTPClient, signature: InternodeSignature) {
+    package init(node: String, slot: Int, path: String, client: InternodeClient) {
         self.node = node
         self.slot = slot
         self.name = node + path
         self.client = client
-        self.signature = signature
     }
 
     // MARK: Calls
 
     /// Sends one call and returns its reply; throws the remote `DriveError`, or `.io` for transport failures.
     func call(_ operation: DriveRPC.Operation, _ arguments: DriveRPC.Call = .init()) async throws -> DriveRPC.Reply {
-        let body = try JSONEncoder().encodeAsByteBuffer(arguments, allocator: .init())
-        let answer = try await send(operation, body: body, timeout: timeout, limit: 64 << 20)
+        let answer = try await send(operation, arguments, timeout: timeout)
         do {
-            return try JSONDecoder().decode(DriveRPC.Reply.self, from: answer)
+            return try DriveRPC.Reply(decoding: ArraySlice(answer.message.readableBytesView))
         } catch {
             throw DriveError(.io, "\(name): undecodable reply to \(operation.rawValue): \(error)")
         }
     }
 
-    /// One request; the response body when the status is 200.
-    func send(
-        _ operation: DriveRPC.Operation, query: String = "", body: ByteBuffer, timeout: TimeAmount, limit: Int
-    ) async throws -> ByteBuffer {
-        let path = DriveRPC.pathPrefix + "\(slot)/" + operation.rawValue
-        var request = signature.signedPOST(to: node, path: path, query: query)
-        request.body = .bytes(body)
-        let status: HTTPResponseStatus
-        let answer: ByteBuffer
+    /// One call; its answer when the drive served it.
+    func send(_ operation: DriveRPC.Operation, _ arguments: DriveRPC.Call, data: ByteBuffer = ByteBuffer(), timeout: TimeAmount)
+        async throws -> InternodeFrame
+    {
+        let request = InternodeFrame(
+            id: 0, slot: UInt16(slot), operation: operation.code, message: ByteBuffer(bytes: try arguments.encoded()),
+            data: data)
+        let answer: InternodeFrame
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            status = response.status
-            answer = try await response.body.collect(upTo: limit)
+            answer = try await client.call(request, to: node, timeout: timeout)
         } catch {
             throw DriveError(.io, "\(name): \(operation.rawValue) failed: \(error)")
         }
-        switch status.code {
-        case 200:
-            return answer
-        case 409:
-            guard let failure = try? JSONDecoder().decode(DriveRPC.Failure.self, from: answer)
-            else { throw DriveError(.io, "\(name): \(operation.rawValue): undecodable failure") }
-            throw failure.error
-        default:
-            let text = String(decoding: answer.readableBytesView.prefix(300), as: UTF8.self)
-            throw DriveError(.io, "\(name): \(operation.rawValue) answered \(status.code): \(text)")
+        switch answer.status {
+        case .ok: return answer
+        case .driveError: throw answer.driveError
+        case .refused: throw DriveError(.io, "\(name): \(operation.rawValue) refused: \(answer.text)")
         }
     }
 
@@ -249,7 +234,9 @@ struct RemoteShardWriter: ShardWriter {
     let id: ShardID
 
     func write(_ buffer: ByteBuffer) async throws {
-        _ = try await drive.send(.shardAppend, query: "shard=\(id.value)", body: buffer, timeout: drive.dataTimeout, limit: 1024)
+        var call = DriveRPC.Call()
+        call.shard = id
+        _ = try await drive.send(.shardAppend, call, data: buffer, timeout: drive.dataTimeout)
     }
 
     func finish() async throws {
@@ -273,9 +260,11 @@ struct RemoteShardReader: ShardReader {
     let size: Int64
 
     func read(offset: Int64, length: Int) async throws -> ByteBuffer {
-        let answer = try await drive.send(
-            .shardRead, query: "shard=\(id.value)&offset=\(offset)&length=\(length)", body: ByteBuffer(),
-            timeout: drive.dataTimeout, limit: length)
+        var call = DriveRPC.Call()
+        call.shard = id
+        call.offset = offset
+        call.length = length
+        let answer = try await drive.send(.shardRead, call, timeout: drive.dataTimeout).data
         guard answer.readableBytes == length else {
             throw DriveError(.io, "\(drive.name): shard \(id) read \(answer.readableBytes) of \(length) bytes")
         }

@@ -12,16 +12,20 @@ package struct FastGetHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     private let http: HTTP1Channel
     private let fastGet: FastGetResponder
     private let idleTimeout: TimeAmount
+    private let takeover: ConnectionTakeover?
 
-    /// - Parameter idleTimeout: kept by `FastGetHandler` for every request; `configuration` should
-    ///   set none of its own.
+    /// - Parameters:
+    ///   - idleTimeout: kept by `FastGetHandler` for every request; `configuration` should set
+    ///     none of its own.
+    ///   - takeover: another protocol on this port, recognised by its first bytes.
     package init(
         responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration,
-        fastGet: FastGetResponder, idleTimeout: TimeAmount
+        fastGet: FastGetResponder, idleTimeout: TimeAmount, takeover: ConnectionTakeover? = nil
     ) {
         self.http = HTTP1Channel(responder: responder, configuration: configuration)
         self.fastGet = fastGet
         self.idleTimeout = idleTimeout
+        self.takeover = takeover
     }
 
     package var responder: HTTPChannelHandler.Responder { http.responder }
@@ -32,6 +36,7 @@ package struct FastGetHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
                 FastGetHandler(responder: fastGet, idleTimeout: idleTimeout), position: .before(codec))
+            if let takeover { try pipeline.addHandler(PrefaceSniffer(takeover: takeover), position: .first) }
             return value
         }
     }
@@ -44,11 +49,13 @@ package struct FastGetHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// HTTP/1 with the GET fast path; see `FastGetHTTP1Channel`.
     package static func http1(
-        configuration: HTTP1Channel.Configuration, fastGet: FastGetResponder, idleTimeout: TimeAmount
+        configuration: HTTP1Channel.Configuration, fastGet: FastGetResponder, idleTimeout: TimeAmount,
+        takeover: ConnectionTakeover? = nil
     ) -> HTTPServerBuilder {
         .init { responder in
             FastGetHTTP1Channel(
-                responder: responder, configuration: configuration, fastGet: fastGet, idleTimeout: idleTimeout)
+                responder: responder, configuration: configuration, fastGet: fastGet, idleTimeout: idleTimeout,
+                takeover: takeover)
         }
     }
 }

@@ -17,7 +17,7 @@ enum RecordCodec {
     static let jsonVersion: UInt8 = 1
     static let binaryObjectVersionWithoutErasure: UInt8 = 2
     static let binaryObjectVersionWithoutVersioning: UInt8 = 3
-    static let binaryObjectVersion: UInt8 = 4
+    static let binaryObjectVersion: UInt8 = ObjectRecordFormat.currentVersion
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()

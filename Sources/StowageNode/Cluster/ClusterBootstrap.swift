@@ -25,6 +25,9 @@ struct ClusterBootstrap {
         let coordination: EtcdCoordination
         let lease: NodeLease
         let router: InternodeRouter
+        /// Serves this node's drives to the others (the internode protocol on the S3 port).
+        let drivesServer: DriveRPCServer
+        let internode: InternodeClient
         let etcd: EtcdClient
         let client: HTTPClient
         let signature: InternodeSignature
@@ -48,6 +51,7 @@ struct ClusterBootstrap {
         let layout = try await establish(proposed, etcd: etcd)
 
         let signature = InternodeSignature(rootUser: configuration.rootUser, rootPassword: configuration.rootPassword)
+        let internode = InternodeClient(signature: signature)
         let timeout = TimeAmount.seconds(settings.internodeTimeoutSeconds)
         let local = DriveBootstrap(
             paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
@@ -59,7 +63,7 @@ struct ClusterBootstrap {
                 return await local.connect(slot, deploymentID: deploymentID, freshDeployment: true)
             }
             var drive = RemoteDrive(
-                node: endpoint.nodeURL, slot: index, path: endpoint.path, client: client, signature: signature)
+                node: endpoint.nodeURL, slot: index, path: endpoint.path, client: internode)
             drive.timeout = timeout
             drive.dataTimeout = timeout * 3
             do {
@@ -92,10 +96,10 @@ struct ClusterBootstrap {
         let rpcServer = DriveRPCServer(signature: signature) { index in localSlots[index]?.drive }
         let lease = NodeLease(etcd: etcd)
         let router = InternodeRouter(
-            drives: rpcServer, signature: signature, address: settings.address, started: ContinuousClock.now)
+            signature: signature, address: settings.address, started: ContinuousClock.now)
         return Started(
             layout: layout, topology: topology, slots: slots, coordination: EtcdCoordination(etcd: etcd, lease: lease),
-            lease: lease, router: router, etcd: etcd, client: client, signature: signature, connect: connect)
+            lease: lease, router: router, drivesServer: rpcServer, internode: internode, etcd: etcd, client: client, signature: signature, connect: connect)
     }
 
     /// Records the layout or checks this node's against it, waiting up to a minute for etcd

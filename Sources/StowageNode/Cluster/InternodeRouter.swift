@@ -5,18 +5,14 @@ internal import NIOCore
 internal import S3Server
 internal import StowageCore
 
-/// Everything other nodes ask this one, under `/_stowage/internode/`: its drives (`DriveRPCServer`)
-/// and what it says about itself (`NodeInfo`).
+/// What other nodes ask this one over HTTP, under `/_stowage/internode/`: what it says about
+/// itself (`NodeInfo`). Its drives are served by the internode protocol (`DriveRPCServer`).
 struct InternodeRouter: InternodeEndpoint {
-    let drives: DriveRPCServer
     let signature: InternodeSignature
     let address: String
     let started: ContinuousClock.Instant
 
     func respond(to request: Request, rawPath: String, rawQuery: String) async -> Response {
-        if DriveRPCServer.handles(rawPath: rawPath) {
-            return await drives.respond(to: request, rawPath: rawPath, rawQuery: rawQuery)
-        }
         if rawPath == NodeInfo.path {
             return NodeInfo.respond(to: request, rawPath: rawPath, rawQuery: rawQuery, signature: signature, info: info())
         }

@@ -1,13 +1,13 @@
 /// Appends the primitive fields of a binary metadata record (little-endian integers,
 /// LEB128 lengths, UTF-8 strings). Pairs with `BinaryRecordReader`.
-struct BinaryRecordWriter {
-    private(set) var bytes: [UInt8] = []
+package struct BinaryRecordWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    package mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-    mutating func varint(_ value: Int) {
+    package mutating func varint(_ value: Int) {
         precondition(value >= 0, "negative length in a record")
         var rest = UInt64(value)
         while rest >= 0x80 {
@@ -17,16 +17,16 @@ struct BinaryRecordWriter {
         bytes.append(UInt8(rest))
     }
 
-    mutating func int64(_ value: Int64) {
+    package mutating func int64(_ value: Int64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         varint(value.utf8.count)
         bytes.append(contentsOf: value.utf8)
     }
 
-    mutating func optionalString(_ value: String?) {
+    package mutating func optionalString(_ value: String?) {
         if let value {
             byte(1)
             string(value)
@@ -35,13 +35,13 @@ struct BinaryRecordWriter {
         }
     }
 
-    mutating func blob(_ value: [UInt8]) {
+    package mutating func blob(_ value: [UInt8]) {
         varint(value.count)
         bytes.append(contentsOf: value)
     }
 
     /// Dictionaries are written with sorted keys, so equal records encode to equal bytes.
-    mutating func dictionary(_ value: [String: String]) {
+    package mutating func dictionary(_ value: [String: String]) {
         varint(value.count)
         for key in value.keys.sorted() {
             string(key)

@@ -1,27 +1,25 @@
-internal import StowageCore
-
 /// Reads what `BinaryRecordWriter` wrote. Every read is bounds-checked; malformed input
 /// throws `DriveError.corrupt` instead of trapping.
-struct BinaryRecordReader {
+package struct BinaryRecordReader {
     private let bytes: ArraySlice<UInt8>
     private var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         self.position = bytes.startIndex
     }
 
-    var isAtEnd: Bool { position == bytes.endIndex }
+    package var isAtEnd: Bool { position == bytes.endIndex }
 
     private static func corrupt(_ what: String) -> DriveError { DriveError(.corrupt, "record: \(what)") }
 
-    mutating func byte() throws -> UInt8 {
+    package mutating func byte() throws -> UInt8 {
         guard position < bytes.endIndex else { throw Self.corrupt("truncated") }
         defer { position += 1 }
         return bytes[position]
     }
 
-    mutating func varint() throws -> Int {
+    package mutating func varint() throws -> Int {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -35,7 +33,7 @@ struct BinaryRecordReader {
         return Int(result)
     }
 
-    mutating func int64() throws -> Int64 {
+    package mutating func int64() throws -> Int64 {
         guard bytes.endIndex - position >= 8 else { throw Self.corrupt("truncated integer") }
         var value: UInt64 = 0
         for offset in 0..<8 { value |= UInt64(bytes[position + offset]) << (8 * UInt64(offset)) }
@@ -43,20 +41,20 @@ struct BinaryRecordReader {
         return Int64(bitPattern: value)
     }
 
-    mutating func blob() throws -> ArraySlice<UInt8> {
+    package mutating func blob() throws -> ArraySlice<UInt8> {
         let count = try varint()
         guard bytes.endIndex - position >= count else { throw Self.corrupt("truncated bytes") }
         defer { position += count }
         return bytes[position..<(position + count)]
     }
 
-    mutating func string() throws -> String {
+    package mutating func string() throws -> String {
         let raw = try blob()
         guard let text = String(validating: raw, as: UTF8.self) else { throw Self.corrupt("invalid UTF-8") }
         return text
     }
 
-    mutating func optionalString() throws -> String? {
+    package mutating func optionalString() throws -> String? {
         switch try byte() {
         case 0: return nil
         case 1: return try string()
@@ -64,7 +62,7 @@ struct BinaryRecordReader {
         }
     }
 
-    mutating func dictionary() throws -> [String: String] {
+    package mutating func dictionary() throws -> [String: String] {
         let count = try varint()
         guard count <= bytes.endIndex - position else { throw Self.corrupt("bad dictionary size") }
         var result: [String: String] = [:]

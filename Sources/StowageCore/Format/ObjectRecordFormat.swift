@@ -1,5 +1,3 @@
-internal import StowageCore
-
 /// The binary body of an object record (record format versions 2, 3 and 4).
 ///
 /// Object records are read on every GET and HEAD, so they get a compact binary layout instead
@@ -10,8 +8,12 @@ internal import StowageCore
 /// shards, parity shards, block size, shard count and one shard index per drive position.
 /// Version 4 appends the version stamp (int64) and the delete-marker flag (a byte).
 /// Appending fields needs a new version number.
-enum ObjectRecordFormat {
-    static func encode(_ record: ObjectRecord) -> [UInt8] {
+package enum ObjectRecordFormat {
+    /// The version `encode` writes (`RecordCodec` frames it with this number; the internode
+    /// protocol sends it bare).
+    package static let currentVersion: UInt8 = 4
+
+    package static func encode(_ record: ObjectRecord) -> [UInt8] {
         var writer = BinaryRecordWriter(capacity: 192 + (record.inlineData?.count ?? 0))
         writer.string(record.bucket)
         writer.string(record.key)
@@ -53,7 +55,7 @@ enum ObjectRecordFormat {
         return writer.bytes
     }
 
-    static func decode(_ body: ArraySlice<UInt8>, version: UInt8) throws -> ObjectRecord {
+    package static func decode(_ body: ArraySlice<UInt8>, version: UInt8) throws -> ObjectRecord {
         var reader = BinaryRecordReader(body)
         let bucket = try reader.string()
         let key = try reader.string()
