@@ -70,7 +70,8 @@ package enum Node {
                     maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
             let wake = ScannerWake()
             let background = BackgroundWork(
-                healer: healer, wake: wake, configuration: configuration, lease: drives.cluster?.lease, logger: logger)
+                healer: healer, wake: wake, configuration: configuration, lease: drives.cluster?.lease, logger: logger,
+                coordination: drives.cluster?.coordination)
             let app = Application(
                 responder: responder,
                 server: .http1(
@@ -189,11 +190,14 @@ struct BackgroundWork: Service {
     /// A cluster node's etcd lease, renewed while the node runs.
     let lease: NodeLease?
     let logger: Logger
+    /// A cluster node's coordination, whose bucket records it keeps current (`watchBuckets`).
+    var coordination: EtcdCoordination? = nil
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 if let lease { group.addTask { await lease.runKeepAlive(logger: logger) } }
+                if let coordination { group.addTask { await coordination.watchBuckets() } }
                 group.addTask {
                     await healer.runMonitor(interval: configuration.driveCheckInterval) { wake.wake() }
                 }

@@ -115,6 +115,56 @@ struct EtcdCoordinationTests {
         }
     }
 
+    @Test("reads of bucket records follow etcd's watch: changes through another node arrive, unknown buckets are read at once")
+    func watchedBuckets() async throws {
+        try await Self.withNodes { one, two, _ in
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            let sets = try await TestStores.store(roots: [dir.path], pool: TestThreadPool.shared).store.sets
+            let record = BucketRecord(name: "watched", created: 1, region: "us-east-1")
+            try await one.createBucket(record, sets: sets)
+            // Renewed every 200 ms, so the changes below also cross renewals.
+            let watching = Task { await two.watchBuckets(renewEvery: .milliseconds(200)) }
+            defer { watching.cancel() }
+            try await Self.eventually { two.buckets.lookup("watched") != nil }
+            try await Task.sleep(for: .milliseconds(500))
+            // Created through one after the watch started: a read through two finds it at once
+            // (etcd is asked when the copy does not know a bucket), and the watch brings it too.
+            try await one.createBucket(BucketRecord(name: "later", created: 2, region: "us-east-1"), sets: sets)
+            #expect(try await two.recentBucket(named: "later", sets: sets)?.name == "later")
+            // A change through one reaches two's copy, which reads then answer from.
+            var versioned = record
+            versioned.versioning = .enabled
+            try await one.updateBucket(versioned, sets: sets)
+            try await Self.eventually { two.buckets.lookup("watched")?.versioning == .enabled }
+            #expect(try await two.recentBucket(named: "watched", sets: sets)?.versioning == .enabled)
+            // A delete through one ends it in two's copy: reads ask etcd, which says it is gone.
+            try await one.deleteBucket(named: "watched", sets: sets)
+            try await Self.eventually { two.buckets.lookup("watched") == nil }
+            #expect(try await two.recentBucket(named: "watched", sets: sets) == nil)
+            // An older answer never replaces a newer one.
+            let cache = BucketWatchCache()
+            cache.reset([(record, 5)], at: 5)
+            cache.apply("watched", nil, revision: 7)
+            cache.learn(record, revision: 6)
+            #expect(cache.lookup("watched") == nil)
+            cache.suspend()
+            cache.learn(BucketRecord(name: "other", created: 1, region: "us-east-1"), revision: 8)
+            #expect(cache.lookup("other") == nil, "nothing is answered while no watch runs")
+        }
+    }
+
+    static func eventually(_ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within 10 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     @Test("with etcd unreachable, bucket reads fall back to the drives' copies and changes answer coordinationUnavailable")
     func etcdUnreachable() async throws {
         try await Self.withNodes { one, _, etcd in

@@ -24,6 +24,8 @@ package final class EtcdCoordination: Coordination {
     let etcd: EtcdClient
     let lease: NodeLease
     let local = KeyLocks()
+    /// Bucket records for reads, kept current by `watchBuckets`.
+    package let buckets = BucketWatchCache()
     /// How long a writer waits for a lock another node holds before answering 503.
     package let lockWait: Duration
 
@@ -87,15 +89,48 @@ package final class EtcdCoordination: Coordination {
         {
             throw DriveError(.bucketExists, bucket.name)
         }
+        buckets.forget(bucket.name)
         await copyToDrives(bucket, sets: sets)
     }
 
     package func bucket(named name: String, sets: ErasureSets) async throws -> BucketRecord? {
         do {
             guard let stored = try await etcd.get(Self.bucketPrefix + name) else { return nil }
-            return try Self.decode(stored.value)
+            let record = try Self.decode(stored.value)
+            buckets.learn(record, revision: stored.modRevision)
+            return record
         } catch EtcdError.unavailable {
             return try await sets.bucket(named: name)
+        }
+    }
+
+    package func recentBucket(named name: String, sets: ErasureSets) async throws -> BucketRecord? {
+        if let known = buckets.lookup(name) { return known }
+        return try await bucket(named: name, sets: sets)
+    }
+
+    /// Keeps `buckets` current while the task runs (the node runs it for its lifetime): lists
+    /// the records, then follows etcd's watch of their prefix, renewing it every `renewEvery`
+    /// (a member that stopped answering is left then); when etcd cannot be watched, reads go
+    /// to etcd (or the drives) until it can again.
+    package func watchBuckets(renewEvery: Duration = .seconds(10)) async {
+        while !Task.isCancelled {
+            do {
+                if !buckets.isLive {
+                    let (keys, revision) = try await etcd.listWithRevision(prefix: Self.bucketPrefix)
+                    buckets.reset(try keys.map { (try Self.decode($0.value), $0.modRevision) }, at: revision)
+                }
+                let buckets = self.buckets
+                try await etcd.watch(prefix: Self.bucketPrefix, after: buckets.revision, for: renewEvery) { events in
+                    for event in events {
+                        let name = String(event.key.dropFirst(Self.bucketPrefix.count))
+                        buckets.apply(name, event.value.flatMap { try? Self.decode($0) }, revision: event.revision)
+                    }
+                }
+            } catch {
+                buckets.suspend()
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
     }
 
@@ -117,12 +152,14 @@ package final class EtcdCoordination: Coordination {
                 if try await etcd.compareAndSwap(key, modRevision: stored.modRevision, value: encoded) { return }
             }
         }
+        buckets.forget(bucket.name)
         await copyToDrives(bucket, sets: sets)
     }
 
     package func deleteBucket(named name: String, sets: ErasureSets) async throws {
         let removed = try await coordinating("delete bucket") { try await etcd.delete(Self.bucketPrefix + name) }
         guard removed > 0 else { throw DriveError(.bucketNotFound, name) }
+        buckets.forget(name)
         // The drives' copies go too; a drive that misses this keeps a copy that only a read
         // with etcd unreachable could see.
         try? await sets.deleteBucket(named: name)

@@ -20,7 +20,7 @@ package struct EtcdClient: Sendable {
     package var timeout: TimeAmount = .seconds(5)
     /// The member that answered last: calls start there, so a member that is down costs one
     /// deadline once, not on every call.
-    private let preferred = PreferredEndpoint()
+    let preferred = PreferredEndpoint()
 
     package init(endpoints: [String], client: HTTPClient) {
         self.endpoints = endpoints
@@ -45,9 +45,14 @@ package struct EtcdClient: Sendable {
 
     /// Every key starting with `prefix`, in key order.
     package func list(prefix: String) async throws -> [KeyValue] {
+        try await listWithRevision(prefix: prefix).keys
+    }
+
+    /// `list`, with the store's revision the listing reflects (a watch from the next one misses nothing).
+    package func listWithRevision(prefix: String) async throws -> (keys: [KeyValue], revision: Int64) {
         let reply: RangeReply = try await call(
             "/v3/kv/range", RangeRequest(key: Self.encode(prefix), range_end: Self.encode(Self.prefixEnd(prefix))))
-        return try (reply.kvs ?? []).map(Self.keyValue)
+        return (try (reply.kvs ?? []).map(Self.keyValue), Int64(reply.header?.revision ?? "0") ?? 0)
     }
 
     /// Writes `value` under `key`; returns the store's revision after the write.
@@ -214,11 +219,11 @@ package struct EtcdClient: Sendable {
 
     static let quietPeriod = Duration.seconds(3)
 
-    private static func encode(_ text: String) -> String { encode(Array(text.utf8)) }
+    static func encode(_ text: String) -> String { encode(Array(text.utf8)) }
 
-    private static func encode(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
+    static func encode(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
 
-    private static func keyValue(_ kv: WireKeyValue) throws -> KeyValue {
+    static func keyValue(_ kv: WireKeyValue) throws -> KeyValue {
         guard let key = Base64.decode(kv.key), let value = Base64.decode(kv.value ?? "") else {
             throw EtcdError.unexpected("undecodable key or value")
         }
@@ -274,19 +279,20 @@ package struct EtcdClient: Sendable {
     private struct LeaseID: Codable {
         var ID: String
     }
-    private struct ResponseHeader: Codable {
+    struct ResponseHeader: Codable {
         var revision: String?
     }
     private struct Header: Codable {
         var header: ResponseHeader?
     }
-    private struct WireKeyValue: Codable {
+    struct WireKeyValue: Codable {
         var key: String
         var value: String?
         var create_revision: String?
         var mod_revision: String?
     }
     private struct RangeReply: Codable {
+        var header: ResponseHeader?
         var kvs: [WireKeyValue]?
     }
     private struct DeleteReply: Codable {

@@ -13,6 +13,14 @@ extension ObjectStore {
         return record
     }
 
+    /// `bucket(_:)` for reads of objects: see `Coordination.recentBucket`.
+    package func recentBucket(_ name: String) async throws -> BucketRecord {
+        guard let record = try await coordination.recentBucket(named: name, sets: sets) else {
+            throw ObjectLayerError(.noSuchBucket, name)
+        }
+        return record
+    }
+
     package func listBuckets() async throws -> [BucketRecord] {
         try await coordination.listBuckets(sets: sets)
     }

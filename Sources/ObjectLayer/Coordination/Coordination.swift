@@ -16,11 +16,21 @@ package protocol Coordination: Sendable {
     /// Creates the bucket; throws `DriveError.bucketExists` when it exists.
     func createBucket(_ bucket: BucketRecord, sets: ErasureSets) async throws
     func bucket(named name: String, sets: ErasureSets) async throws -> BucketRecord?
+    /// `bucket(named:)` for a read of objects (GET, HEAD, listings): may answer from a copy
+    /// that lags a change made through another node by moments (see `Cluster.BucketWatchCache`),
+    /// but never calls a bucket absent that exists. Writes use `bucket(named:)`.
+    func recentBucket(named name: String, sets: ErasureSets) async throws -> BucketRecord?
     func listBuckets(sets: ErasureSets) async throws -> [BucketRecord]
     /// Replaces the record of an existing bucket (its configuration).
     func updateBucket(_ bucket: BucketRecord, sets: ErasureSets) async throws
     /// Deletes a bucket the caller found empty; throws `DriveError.bucketNotFound` when absent.
     func deleteBucket(named name: String, sets: ErasureSets) async throws
+}
+
+extension Coordination {
+    package func recentBucket(named name: String, sets: ErasureSets) async throws -> BucketRecord? {
+        try await bucket(named: name, sets: sets)
+    }
 }
 
 /// What a writer holding a key's lock passes on: the lock's fencing token (nil on one node,

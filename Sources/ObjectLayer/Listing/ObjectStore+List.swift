@@ -30,7 +30,7 @@ extension ObjectStore {
     package func listObjects(
         bucket: String, prefix: String, delimiter: String?, after: String?, maxKeys: Int
     ) async throws -> ListObjectsPage {
-        try await requireBucket(bucket)
+        _ = try await recentBucket(bucket)
         let start = after.map {
             Self.rolledUpStart(marker: Array($0.utf8), prefix: prefix, delimiter: delimiter)
                 ?? VersionCursor(key: Array($0.utf8), position: .afterKey)

@@ -27,7 +27,7 @@ extension ObjectStore {
     /// Whether `record`'s bucket has versioning configured, looking it up only for a null version.
     package func isVersioned(_ record: ObjectRecord) async throws -> Bool {
         if record.versionID != "null" { return true }
-        return try await bucket(record.bucket).versioning != nil
+        return try await recentBucket(record.bucket).versioning != nil
     }
 
     /// The current version; `bucketVersioned` is only looked up when `needsVersioning` (else it
@@ -46,11 +46,11 @@ extension ObjectStore {
             guard caches || (needsVersioning && record.versionID == "null") else {
                 return ObjectRead(record: record, bucketVersioned: record.versionID != "null")
             }
-            let bucketVersioned = try await self.bucket(bucket).versioning != nil
+            let bucketVersioned = try await recentBucket(bucket).versioning != nil
             if caches { inlineCache.insert(record, bucketVersioned: bucketVersioned, readAt: generation) }
             return ObjectRead(record: record, bucketVersioned: bucketVersioned)
         }
-        try await requireBucket(bucket)
+        _ = try await recentBucket(bucket)
         throw ObjectLayerError(.noSuchKey, key)
     }
 
