@@ -169,6 +169,7 @@ final class InternodeClientHandler: ChannelInboundHandler {
     private var pending: [UInt32: (promise: EventLoopPromise<InternodeFrame>, timer: Scheduled<Void>)] = [:]
     private var nextID: UInt32 = 1
     private var closed: String?
+    private let output = CoalescedFlush()
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -192,7 +193,7 @@ final class InternodeClientHandler: ChannelInboundHandler {
         frame.id = nextID
         nextID = nextID == .max ? 1 : nextID + 1
         register(frame.id, promise: promise, timeout: timeout, context: context)
-        frame.write(to: context)
+        output.write(frame, to: context)
     }
 
     private func register(

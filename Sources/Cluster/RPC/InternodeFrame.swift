@@ -64,11 +64,11 @@ package struct InternodeFrame: Sendable {
         return out
     }
 
-    /// Writes the frame to `context` (on its event loop) and flushes.
-    func write(to context: ChannelHandlerContext) {
+    /// Writes the frame to `context` (on its event loop), flushing it at once unless `flush` is false.
+    func write(to context: ChannelHandlerContext, flush: Bool = true) {
         context.write(NIOAny(head(allocator: context.channel.allocator)), promise: nil)
         if data.readableBytes > 0 { context.write(NIOAny(data), promise: nil) }
-        context.flush()
+        if flush { context.flush() }
     }
 
     /// A drive error as a message.
@@ -89,6 +89,25 @@ package struct InternodeFrame: Sendable {
     }
 
     var text: String { String(decoding: message.readableBytesView, as: UTF8.self) }
+}
+
+/// Flushes a connection once per turn of its event loop: frames written in the same turn (a
+/// fan-out's calls to one node, answers finishing together) leave in one system call.
+/// Used on the connection's event loop only.
+final class CoalescedFlush {
+    private var scheduled = false
+
+    /// Writes `frame` and makes sure a flush follows after the tasks already queued on the loop.
+    func write(_ frame: InternodeFrame, to context: ChannelHandlerContext) {
+        frame.write(to: context, flush: false)
+        guard !scheduled else { return }
+        scheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.0.scheduled = false
+            bound.value.1.flush()
+        }
+    }
 }
 
 /// Splits the byte stream into frames; a frame over the size limit is an error (the connection closes).

@@ -13,6 +13,7 @@ package final class InternodeServerHandler: ChannelInboundHandler {
 
     private let server: DriveRPCServer
     private var authenticated = false
+    private let output = CoalescedFlush()
 
     package init(server: DriveRPCServer) {
         self.server = server
@@ -36,12 +37,12 @@ package final class InternodeServerHandler: ChannelInboundHandler {
             }
             return
         }
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let server = self.server
         Task {
             let answer = await server.serve(frame)
-            eventLoop.execute { answer.write(to: bound.value) }
+            eventLoop.execute { bound.value.0.output.write(answer, to: bound.value.1) }
         }
     }
 
