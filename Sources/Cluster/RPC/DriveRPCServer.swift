@@ -42,6 +42,11 @@ package final class DriveRPCServer: Sendable {
             case .shardAppend:
                 try await append(request.data, to: try Self.required(call.shard), slot: slot)
                 return .answer(to: request, .ok, message: ByteBuffer())
+            case .shardFinish where request.data.readableBytes > 0:
+                // The writer's last bytes travel with its finish.
+                try await append(request.data, to: try Self.required(call.shard), slot: slot)
+                _ = try await perform(operation, call, on: drive, slot: slot)
+                return .answer(to: request, .ok, message: ByteBuffer())
             case .shardRead:
                 let bytes = try await read(
                     drive, shard: try Self.required(call.shard), offset: try Self.required(call.offset),

@@ -1,5 +1,6 @@
 package import NIOCore
 package import StowageCore
+internal import Synchronization
 
 /// A drive of another node, reached over the internode protocol (`DriveRPC` frames on the
 /// `InternodeClient`'s connections): the same `Drive` contract as a local folder, so an
@@ -227,48 +228,96 @@ package struct RemoteDrive: Drive {
     }
 }
 
-/// Appends to a shard staged on a remote drive: one request per `write`, so at most one
-/// buffer is in flight. The remote side aborts a staged shard left idle by a writer that died.
-struct RemoteShardWriter: ShardWriter {
+/// Appends to a shard staged on a remote drive. Writes are gathered up to `writeBehind` bytes
+/// and sent as one call (an erasure-coded PUT hands each drive one chunk per block, a quarter
+/// of a block with 4 data shards); `finish` carries what is left, so a shard smaller than that
+/// costs no append at all. A failed send fails the `write` or `finish` that made it, which the
+/// erasure writer treats alike (the drive is dropped from the write and repaired later).
+/// Memory: at most `writeBehind` bytes plus one write per writer. The remote side aborts a
+/// staged shard left idle by a writer that died.
+final class RemoteShardWriter: ShardWriter, Sendable {
     let drive: RemoteDrive
     let id: ShardID
+    static let writeBehind = 1 << 20
+    private let pending = Mutex(ByteBuffer())
+
+    init(drive: RemoteDrive, id: ShardID) {
+        self.drive = drive
+        self.id = id
+    }
 
     func write(_ buffer: ByteBuffer) async throws {
+        let full: ByteBuffer? = pending.withLock { pending in
+            if pending.readableBytes == 0 && buffer.readableBytes >= Self.writeBehind { return buffer }
+            pending.writeImmutableBuffer(buffer)
+            guard pending.readableBytes >= Self.writeBehind else { return nil }
+            defer { pending = ByteBuffer() }
+            return pending
+        }
+        guard let full else { return }
         var call = DriveRPC.Call()
         call.shard = id
-        _ = try await drive.send(.shardAppend, call, data: buffer, timeout: drive.dataTimeout)
+        _ = try await drive.send(.shardAppend, call, data: full, timeout: drive.dataTimeout)
     }
 
     func finish() async throws {
+        let rest = pending.withLock { pending in
+            defer { pending = ByteBuffer() }
+            return pending
+        }
         var call = DriveRPC.Call()
         call.shard = id
-        _ = try await drive.call(.shardFinish, call)
+        _ = try await drive.send(.shardFinish, call, data: rest, timeout: drive.dataTimeout)
     }
 
     func abort() async {
+        pending.withLock { $0 = ByteBuffer() }
         var call = DriveRPC.Call()
         call.shard = id
         _ = try? await drive.call(.shardAbort, call)
     }
 }
 
-/// Reads a committed shard of a remote drive, one request per `read`; the remote side verifies
-/// every block's checksum before answering.
-struct RemoteShardReader: ShardReader {
+/// Reads a committed shard of a remote drive; the remote side verifies every block's checksum
+/// before answering. A read that continues where the last one ended asks for `readAhead`
+/// bytes at once (a GET reads a shard front to back, one erasure block's chunk at a time) and
+/// keeps the rest for the next reads, so a large GET costs a call per `readAhead`, not per
+/// chunk; a first or out-of-order read asks for exactly what it needs. Memory: at most
+/// `readAhead` bytes per open reader.
+final class RemoteShardReader: ShardReader, Sendable {
     let drive: RemoteDrive
     let id: ShardID
     let size: Int64
+    static let readAhead = 1 << 20
+    /// Bytes fetched ahead, from `offset`; and where the last read ended.
+    private let state = Mutex<(offset: Int64, bytes: ByteBuffer, lastEnd: Int64)>((0, ByteBuffer(), -1))
+
+    init(drive: RemoteDrive, id: ShardID, size: Int64) {
+        self.drive = drive
+        self.id = id
+        self.size = size
+    }
 
     func read(offset: Int64, length: Int) async throws -> ByteBuffer {
+        let end = offset + Int64(length)
+        let (kept, sequential) = state.withLock { state -> (ByteBuffer?, Bool) in
+            defer { state.lastEnd = end }
+            let sequential = state.lastEnd == offset
+            guard offset >= state.offset, end <= state.offset + Int64(state.bytes.readableBytes) else { return (nil, sequential) }
+            return (state.bytes.getSlice(at: state.bytes.readerIndex + Int(offset - state.offset), length: length), sequential)
+        }
+        if let kept { return kept }
+        let fetch = sequential ? max(length, Int(min(size - offset, Int64(Self.readAhead)))) : length
         var call = DriveRPC.Call()
         call.shard = id
         call.offset = offset
-        call.length = length
+        call.length = fetch
         let answer = try await drive.send(.shardRead, call, timeout: drive.dataTimeout).data
-        guard answer.readableBytes == length else {
-            throw DriveError(.io, "\(drive.name): shard \(id) read \(answer.readableBytes) of \(length) bytes")
+        guard answer.readableBytes == fetch else {
+            throw DriveError(.io, "\(drive.name): shard \(id) read \(answer.readableBytes) of \(fetch) bytes")
         }
-        return answer
+        if fetch > length { state.withLock { $0 = (offset, answer, end) } }
+        return answer.getSlice(at: answer.readerIndex, length: length)!
     }
 
     func close() async {}
