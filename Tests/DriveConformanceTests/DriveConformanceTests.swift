@@ -302,6 +302,32 @@ struct DriveConformanceTests {
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 
+    @Test("a call the remote drive never answers fails at its deadline; the connection goes on serving others")
+    func hangingCall() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let faulty = FaultyDrive(try await TestStores.openDrive(root: dir.path, pool: TestThreadPool.shared))
+        try await faulty.createBucket(Self.bucket())
+        let server = DriveRPCServer(signature: Self.signature) { _ in faulty }
+        try await Self.withRPCServer(server) { (node: String) async throws -> Void in
+            // One connection, so the hung call and the next ones share it.
+            var drive = RemoteDrive(
+                node: node, slot: 0, path: dir.path, client: InternodeClient(signature: Self.signature, connectionsPerPeer: 1))
+            drive.timeout = .milliseconds(400)
+            faulty.set(.hang, on: .readRecord)
+            let start = ContinuousClock.now
+            let error = await #expect(throws: DriveError.self) { _ = try await drive.readObject(bucket: "b", key: "k") }
+            #expect(error?.code == .io)
+            #expect(error?.detail.contains("no answer within") == true)
+            #expect(ContinuousClock.now - start < .seconds(3))
+            let other = try await drive.bucket(named: "b")
+            #expect(other?.name == "b")
+            faulty.set(nil, on: .readRecord)
+            let read = try await drive.readObject(bucket: "b", key: "k")
+            #expect(read == nil)
+        }
+    }
+
     @Test("a shard whose writer went silent is aborted by age")
     func staleStagedShardsAreSwept() async throws {
         let dir = TemporaryDirectory()

@@ -136,8 +136,11 @@ extension DriveRPC.Reply {
 }
 
 extension DriveRPC {
+    /// JSON with sorted keys, so one value always encodes to the same bytes.
     static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try JSONEncoder().encodeAsByteBuffer(value, allocator: .init()).readableBytesView)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Array(try encoder.encodeAsByteBuffer(value, allocator: .init()).readableBytesView)
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: ArraySlice<UInt8>) throws -> T {
