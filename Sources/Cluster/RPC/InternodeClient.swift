@@ -51,15 +51,6 @@ package final class InternodeClient: Sendable {
         }
     }
 
-    /// Closes every connection (on shutdown).
-    package func closeAll() {
-        let all = peers.withLock { peers in
-            defer { peers = [:] }
-            return peers.values.flatMap { $0.connections.compactMap { $0 } }
-        }
-        for future in all { future.whenSuccess { $0.channel.close(promise: nil) } }
-    }
-
     private func connection(to node: String, timeout: TimeAmount) -> (EventLoopFuture<InternodeConnection>, Int) {
         peers.withLock { peers in
             var peer = peers[node] ?? Peer(connections: Array(repeating: nil, count: connectionsPerPeer))

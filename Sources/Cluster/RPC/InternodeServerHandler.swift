@@ -3,8 +3,9 @@ internal import FoundationEssentials
 internal import NIOPosix
 
 /// The serving end of an internode connection, after its preface: the first frame must
-/// authenticate (`InternodeHello`), or the connection is refused and closed; then every frame
-/// is a call to `DriveRPCServer`, run as its own task, answered whenever it finishes.
+/// authenticate (`InternodeHello`) within `helloTimeout`, or the connection is refused and
+/// closed (a stranger cannot hold connections open by sending the preface alone); then every
+/// frame is a call to `DriveRPCServer`, run as its own task, answered whenever it finishes.
 ///
 /// Calls of one connection run concurrently (the caller fans out over drives and keys); each
 /// holds at most one frame's bytes.
@@ -12,16 +13,30 @@ package final class InternodeServerHandler: ChannelInboundHandler {
     package typealias InboundIn = InternodeFrame
 
     private let server: DriveRPCServer
+    private let helloTimeout: TimeAmount
     private var authenticated = false
+    private var helloDeadline: Scheduled<Void>?
     private let output = CoalescedFlush()
 
-    package init(server: DriveRPCServer) {
+    package init(server: DriveRPCServer, helloTimeout: TimeAmount = .seconds(10)) {
         self.server = server
+        self.helloTimeout = helloTimeout
     }
 
     /// The handlers that speak the protocol once the preface has been read.
-    package static func handlers(server: DriveRPCServer) -> [any ChannelHandler] {
-        [ByteToMessageHandler(InternodeFrameDecoder()), InternodeServerHandler(server: server)]
+    package static func handlers(server: DriveRPCServer, helloTimeout: TimeAmount = .seconds(10)) -> [any ChannelHandler] {
+        [ByteToMessageHandler(InternodeFrameDecoder()), InternodeServerHandler(server: server, helloTimeout: helloTimeout)]
+    }
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        helloDeadline = context.eventLoop.scheduleTask(in: helloTimeout) { () -> Void in
+            bound.value.close(promise: nil)
+        }
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        helloDeadline?.cancel()
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -30,6 +45,7 @@ package final class InternodeServerHandler: ChannelInboundHandler {
             do {
                 try InternodeHello.verify(frame, signature: server.signature)
                 authenticated = true
+                helloDeadline?.cancel()
                 InternodeFrame.answer(to: frame, .ok, message: ByteBuffer()).write(to: context)
             } catch {
                 InternodeFrame.answer(to: frame, .refused, message: ByteBuffer(string: "\(error)")).write(to: context)
@@ -77,14 +93,17 @@ enum InternodeHello {
 /// A listener that speaks only the internode protocol (tests; a node serves it on its S3 port,
 /// recognised by the preface — see `InternodeTakeover`).
 package enum InternodeListener {
-    package static func bind(host: String, port: Int, server: DriveRPCServer) async throws -> any Channel {
+    package static func bind(
+        host: String, port: Int, server: DriveRPCServer, helloTimeout: TimeAmount = .seconds(10)
+    ) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(PrefaceReader())
-                    try channel.pipeline.syncOperations.addHandlers(InternodeServerHandler.handlers(server: server))
+                    try channel.pipeline.syncOperations.addHandlers(
+                        InternodeServerHandler.handlers(server: server, helloTimeout: helloTimeout))
                 }
             }
             .bind(host: host, port: port).get()
