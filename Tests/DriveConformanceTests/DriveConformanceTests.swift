@@ -329,6 +329,8 @@ struct DriveConformanceTests {
             // One connection, so the hung call and the next ones share it.
             var drive = RemoteDrive(
                 node: node, slot: 0, path: dir.path, client: InternodeClient(signature: Self.signature, connectionsPerPeer: 1))
+            // The connection is opened first, with time to spare on a loaded machine.
+            #expect(try await drive.bucket(named: "b")?.name == "b")
             drive.timeout = .milliseconds(400)
             faulty.set(.hang, on: .readRecord)
             let start = ContinuousClock.now
@@ -338,6 +340,7 @@ struct DriveConformanceTests {
             // The drive hangs until the fault is cleared; the call ends at its 0.4 s deadline. The
             // bound is loose because the test process runs its suites in parallel on 2 cores.
             #expect(ContinuousClock.now - start < .seconds(8))
+            drive.timeout = .seconds(10)
             let other = try await drive.bucket(named: "b")
             #expect(other?.name == "b")
             faulty.set(nil, on: .readRecord)
