@@ -294,14 +294,13 @@ struct DriveConformanceTests {
         let listener = try await InternodeListener.bind(
             host: "127.0.0.1", port: 0, server: server, helloTimeout: .milliseconds(300))
         defer { listener.close(promise: nil) }
-        let closed = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let start = ContinuousClock.now
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: listener.localAddress!.port!).get()
-        connection.closeFuture.cascade(to: closed)
-        try await connection.writeAndFlush(ByteBuffer(bytes: InternodeFrame.preface)).get()
-        let start = ContinuousClock.now
-        try await closed.futureResult.get()
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // On a loaded machine the server may already have closed it: the write may fail.
+        try? await connection.writeAndFlush(ByteBuffer(bytes: InternodeFrame.preface)).get()
+        try await connection.closeFuture.get()
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test("a peer that accepts but never answers fails the call within its deadline")
