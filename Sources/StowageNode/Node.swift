@@ -103,9 +103,10 @@ package enum Node {
     }
 
     /// The node's drive slots: its folders on one node; in a cluster, every node's drives.
-    /// The HTTP client of internode calls and etcd: a refused connection fails at once (the
-    /// default retries until the call's deadline, so every call to a dead node waited it out),
-    /// and up to 32 connections per peer, since one S3 request fans out to every drive.
+    /// The HTTP client of etcd calls and node-info calls (drive calls use `InternodeClient`): a
+    /// refused connection fails at once (the default retries until the call's deadline, so every
+    /// call to a dead member waited it out), and up to 32 connections per host, since every
+    /// write takes and releases a lock in etcd.
     static var internodeClientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)

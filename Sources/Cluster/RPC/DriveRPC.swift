@@ -30,7 +30,7 @@ package enum DriveRPC {
     }
 
     /// The arguments of a call; each operation reads the fields it needs.
-    package struct Call: Codable, Sendable {
+    package struct Call: Sendable {
         package var bucketRecord: BucketRecord?
         package var object: ObjectRecord?
         package var uploadRecord: UploadRecord?
@@ -89,7 +89,7 @@ package enum DriveRPC {
     }
 
     /// The result of a call; each operation fills the field it returns.
-    package struct Reply: Codable, Sendable {
+    package struct Reply: Sendable {
         package var bucket: BucketRecord?
         package var buckets: [BucketRecord]?
         package var object: ObjectRecord?
