@@ -24,17 +24,30 @@ package struct ObjectStore: Sendable {
     let locks: KeyLocks
     /// Key locks and bucket records: this node alone, or the cluster through etcd.
     package let coordination: any Coordination
+    /// The other nodes' caches, told of this node's writes (nil on one node).
+    package let cachePeers: (any CachePeers)?
 
+    /// - Parameters:
+    ///   - inlineCache: the cache of small objects (a cluster node's is shared with the
+    ///     `CacheCoherence` that `cachePeers` is); by default one of `inlineCacheBytes`.
     package init(
         sets: ErasureSets, inlineThreshold: Int = 64 << 10, heal: HealState = HealState(), inlineCacheBytes: Int = 64 << 20,
-        coordination: any Coordination = LocalCoordination()
+        coordination: any Coordination = LocalCoordination(), inlineCache: InlineObjectCache? = nil,
+        cachePeers: (any CachePeers)? = nil
     ) {
         self.sets = sets.reportingMissedWrites(to: heal)
         self.inlineThreshold = inlineThreshold
         self.heal = heal
-        self.inlineCache = InlineObjectCache(capacity: inlineCacheBytes)
+        self.inlineCache = inlineCache ?? InlineObjectCache(capacity: inlineCacheBytes)
         self.locks = KeyLocks()
         self.coordination = coordination
+        self.cachePeers = cachePeers
+    }
+
+    /// Every cached entry may be stale now: this node's cache and the other nodes' forget all.
+    func clearCaches() async {
+        inlineCache.clear()
+        await cachePeers?.clear()
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -32,7 +32,10 @@ package enum Node {
         pool.start()
         let client = configuration.cluster.map { _ in HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.internodeClientConfiguration) }
         do {
-            let drives = try await Self.openDrives(configuration, plan: plan, pool: pool, client: client, logger: logger)
+            // A cluster node serves from its cache only while the other nodes grant it leases
+            // (they tell it of their writes meanwhile: `CacheCoherence`).
+            let cache = InlineObjectCache(capacity: configuration.smallObjectCacheBytes, serving: configuration.cluster == nil)
+            let drives = try await Self.openDrives(configuration, plan: plan, pool: pool, client: client, cache: cache, logger: logger)
             let slots = drives.slots
             let sets = (0..<plan.setCount).map { index in
                 ErasureSet(
@@ -44,12 +47,10 @@ package enum Node {
             let localSlots = drives.localSlots
             let journal =
                 slots.count > 1 ? MissedWriteFile { localSlots.filter { $0.drive != nil }.map(\.location) } : nil
-            // In a cluster another node may change any key, so this node's cache of small
-            // objects could serve an old version: it is off there.
             let store = ObjectStore(
                 sets: ErasureSets(deploymentID: drives.deploymentID, sets: sets), heal: HealState(journal: journal),
-                inlineCacheBytes: drives.cluster == nil ? configuration.smallObjectCacheBytes : 0,
-                coordination: drives.cluster?.coordination ?? LocalCoordination())
+                coordination: drives.cluster?.coordination ?? LocalCoordination(), inlineCache: cache,
+                cachePeers: drives.cluster?.coherence)
             var clusterStatus: (@Sendable () async -> ClusterStatus)?
             if let cluster = drives.cluster { clusterStatus = { await cluster.status() } }
             let healer = Healer(store: store, logger: logger, connect: drives.connect, clusterStatus: clusterStatus)
@@ -71,7 +72,7 @@ package enum Node {
             let wake = ScannerWake()
             let background = BackgroundWork(
                 healer: healer, wake: wake, configuration: configuration, lease: drives.cluster?.lease, logger: logger,
-                coordination: drives.cluster?.coordination)
+                coordination: drives.cluster?.coordination, coherence: drives.cluster?.coherence)
             let app = Application(
                 responder: responder,
                 server: .http1(
@@ -116,12 +117,13 @@ package enum Node {
     }
 
     static func openDrives(
-        _ configuration: NodeConfiguration, plan: ErasureSetPlan, pool: NIOThreadPool, client: HTTPClient?, logger: Logger
+        _ configuration: NodeConfiguration, plan: ErasureSetPlan, pool: NIOThreadPool, client: HTTPClient?,
+        cache: InlineObjectCache, logger: Logger
     ) async throws -> OpenedDrives {
         if let settings = configuration.cluster, let client {
             let started = try await ClusterBootstrap(
                 configuration: configuration, settings: settings, plan: plan, pool: pool, logger: logger
-            ).start(client: client)
+            ).start(client: client, cache: cache)
             return OpenedDrives(
                 deploymentID: started.layout.deploymentID, slots: started.slots,
                 localSlots: started.topology.localSlots.map { started.slots[$0] }, connect: started.connect, cluster: started)
@@ -193,12 +195,15 @@ struct BackgroundWork: Service {
     let logger: Logger
     /// A cluster node's coordination, whose bucket records it keeps current (`watchBuckets`).
     var coordination: EtcdCoordination? = nil
+    /// A cluster node's cache coherence, whose leases it renews.
+    var coherence: CacheCoherence? = nil
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 if let lease { group.addTask { await lease.runKeepAlive(logger: logger) } }
                 if let coordination { group.addTask { await coordination.watchBuckets() } }
+                if let coherence { group.addTask { await coherence.runLeases() } }
                 group.addTask {
                     await healer.runMonitor(interval: configuration.driveCheckInterval) { wake.wake() }
                 }

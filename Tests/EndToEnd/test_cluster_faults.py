@@ -142,6 +142,10 @@ def test_paused_node_does_not_stall_the_others(make_cluster):
     s3 = cluster.client(0)
     s3.create_bucket(Bucket="paused")
     s3.put_object(Bucket="paused", Key="before", Body=b"stored before the pause")
+    # The paused node has a small object in its cache, which changes while it is stopped.
+    s3.put_object(Bucket="paused", Key="cached", Body=b"old version")
+    for _ in range(3):
+        assert cluster.client(1).get_object(Bucket="paused", Key="cached")["Body"].read() == b"old version"
     pause(cluster.nodes[1])
     try:
         # The first requests wait at most the internode deadline (3 s here) for the stalled node's
@@ -157,8 +161,20 @@ def test_paused_node_does_not_stall_the_others(make_cluster):
             s3.put_object(Bucket="paused", Key=f"later-{attempt}", Body=b"x" * 200_000)
             assert cluster.client(2).get_object(Bucket="paused", Key=f"later-{attempt}")["Body"].read() == b"x" * 200_000
             assert time.monotonic() - started < 2.5, "requests still wait for the paused node"
+        s3.put_object(Bucket="paused", Key="cached", Body=b"new version")
     finally:
         resume(cluster.nodes[1])
+    # At once after it resumes, the node must not answer from its cache: its leases ran out
+    # while it was stopped, and it flushes before it serves again.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            got = cluster.client(1).get_object(Bucket="paused", Key="cached")["Body"].read()
+            assert got == b"new version", got
+            break
+        except ClientError as error:
+            assert http_status(error) == 503 and time.monotonic() < deadline, error
+            time.sleep(0.2)
     cluster.wait_until_writable()
     assert cluster.client(1).get_object(Bucket="paused", Key="during-0")["Body"].read() == b"written during the pause"
 

@@ -92,6 +92,59 @@ struct InlineObjectCacheTests {
         await #expect(throws: ObjectLayerError.self) { _ = try await store.headObject(bucket: "b", key: "k") }
         #expect(store.inlineCache.lookup(bucket: "b", key: "k") == nil)
     }
+
+    @Test("Another node's write: the key is neither served nor cached from its begin to its end; a flush drops that node's writes only")
+    func writesOfOtherNodes() {
+        let cache = InlineObjectCache(capacity: 64 * 4000)
+        cache.insert(record("k", "old"), bucketVersioned: false, readAt: cache.generation)
+        let before = cache.generation
+        cache.beginWrite(bucket: "b", key: "k", writer: "n2:1")
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        // A read after the begin saw the old or the new version: it is not cached either way.
+        cache.insert(record("k", "old"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        #expect(cache.pendingKeys == 1)
+        cache.endWrite(bucket: "b", key: "k", writer: "n2:1")
+        #expect(cache.pendingKeys == 0)
+        // A read that began before the end cannot insert; one after it can.
+        cache.insert(record("k", "old"), bucketVersioned: false, readAt: before)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        cache.insert(record("k", "new"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "new")
+        // Two writers of one key: it stays uncacheable until both ended; clearing keeps them.
+        cache.beginWrite(bucket: "b", key: "k", writer: "n2:1")
+        cache.beginWrite(bucket: "b", key: "k", writer: "n3:1")
+        cache.clear()
+        cache.endWrite(bucket: "b", key: "k", writer: "n2:1")
+        cache.insert(record("k", "x"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        // A flush forgets everything and the flushed writer's unfinished writes only.
+        cache.beginWrite(bucket: "b", key: "j", writer: "n2:1")
+        cache.insert(record("other", "o"), bucketVersioned: false, readAt: cache.generation)
+        cache.flush(writer: "n2:1")
+        #expect(cache.lookup(bucket: "b", key: "other") == nil)
+        #expect(cache.pendingKeys == 1)
+        cache.insert(record("j", "j"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "j")?.record.etag == "j")
+        cache.insert(record("k", "x"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        cache.endWrite(bucket: "b", key: "k", writer: "n3:1")
+        cache.insert(record("k", "y"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "y")
+    }
+
+    @Test("A cluster node's cache answers only until the deadline its leases allow")
+    func servingDeadline() {
+        let cache = InlineObjectCache(capacity: 64 * 4000, serving: false)
+        cache.insert(record("k", "v"), bucketVersioned: false, readAt: cache.generation)
+        #expect(!cache.isServing)
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        cache.serve(until: .now() + .seconds(60))
+        #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "v")
+        cache.serve(until: .now() - .milliseconds(1))
+        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        #expect(InlineObjectCache(capacity: 100).isServing)
+    }
 }
 
 /// The last acknowledged write's number, shared between tasks.

@@ -15,20 +15,32 @@ package final class DriveRPCServer: Sendable {
     package let signature: InternodeSignature
     private let writers = Mutex<[String: (writer: any ShardWriter, lastUsed: ContinuousClock.Instant)]>([:])
     package let stagedShardMaxIdle: Duration
+    /// Answers the frames addressed to the node itself (`CacheCoherence.nodeSlot`).
+    private let node: (@Sendable (InternodeFrame) -> InternodeFrame)?
 
-    /// - Parameter drives: the online local drive of a slot, nil when the slot is not this
-    ///   node's or its drive is offline.
+    /// - Parameters:
+    ///   - drives: the online local drive of a slot, nil when the slot is not this node's or
+    ///     its drive is offline.
+    ///   - node: what answers frames to `CacheCoherence.nodeSlot` (refused without).
     package init(
         signature: InternodeSignature, stagedShardMaxIdle: Duration = .seconds(300),
+        node: (@Sendable (InternodeFrame) -> InternodeFrame)? = nil,
         drives: @escaping @Sendable (Int) -> (any Drive)?
     ) {
         self.signature = signature
         self.stagedShardMaxIdle = stagedShardMaxIdle
+        self.node = node
         self.drives = drives
     }
 
     /// Answers one request frame of an authenticated connection.
     package func serve(_ request: InternodeFrame) async -> InternodeFrame {
+        if request.slot == CacheCoherence.nodeSlot {
+            guard let node else {
+                return .answer(to: request, .refused, message: ByteBuffer(string: "this node answers no node calls"))
+            }
+            return node(request)
+        }
         let slot = Int(request.slot)
         guard let operation = DriveRPC.Operation(code: request.operation) else {
             return .answer(to: request, .refused, message: ByteBuffer(string: "unknown internode operation \(request.operation)"))

@@ -33,7 +33,12 @@ extension ObjectStore {
             try await sets.listUploads(bucket: name, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1)
         }
         guard objects.isEmpty, uploads.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
-        defer { inlineCache.clear() }
-        try await translate { try await coordination.deleteBucket(named: name, sets: sets) }
+        do {
+            try await translate { try await coordination.deleteBucket(named: name, sets: sets) }
+        } catch {
+            await clearCaches()
+            throw error
+        }
+        await clearCaches()
     }
 }

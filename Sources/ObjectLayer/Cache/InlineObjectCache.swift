@@ -9,8 +9,13 @@ internal import Synchronization
 /// calls `invalidate` once the change is committed or abandoned (and `clear` when a bucket's
 /// versioning changes or a bucket is deleted). A reader captures `generation` before its quorum
 /// read and inserts only if no invalidation happened since, so a record read before a write can
-/// never be cached after it. This holds for one node; a node that shares drives with others must
-/// not use the cache (capacity 0).
+/// never be cached after it.
+///
+/// In a cluster, other nodes change keys too: `CacheCoherence` (Cluster) tells this cache of
+/// their writes (`beginWrite` before the commit, `endWrite` after; a key being written by
+/// another node is neither served nor cached) and opens it for serving only while every other
+/// node has promised to tell it of its writes (`serve(until:)`); a node that missed one of them
+/// must `flush` before serving again. One node serves without such a deadline.
 ///
 /// Bounded by `capacity` bytes, charged per entry for its data (held once, ready to send), key,
 /// metadata and a fixed overhead; when full, the oldest entries go first.
@@ -59,6 +64,9 @@ package final class InlineObjectCache: Sendable {
         /// Keys in insertion order from `evictFrom` on (some may have gone or been reinserted).
         var order: [CacheKey] = []
         var evictFrom = 0
+        /// Keys another node is writing: by that node, how many of its writes began and did
+        /// not end. Such keys are not cached.
+        var pending: [CacheKey: [String: Int]] = [:]
     }
 
     /// A bucket and key, equal only when their bytes are: keys that Swift's String equality
@@ -90,10 +98,28 @@ package final class InlineObjectCache: Sendable {
     private let state = Mutex(State())
     private let counter = Atomic<UInt64>(0)
     private let served = Atomic<Int>(0)
+    /// Lookups answer only before this instant (`NIODeadline.uptimeNanoseconds`); `.max` serves
+    /// always (one node).
+    private let servingUntil: Atomic<UInt64>
     package let capacity: Int
 
-    package init(capacity: Int) {
+    /// - Parameter serving: whether lookups answer from the start (one node) or only once
+    ///   `serve(until:)` opens the cache (a cluster node).
+    package init(capacity: Int, serving: Bool = true) {
         self.capacity = max(capacity, 0)
+        self.servingUntil = Atomic(serving ? .max : 0)
+    }
+
+    /// Lets lookups answer until `deadline` (every other node's promise to report its writes
+    /// holds until then).
+    package func serve(until deadline: NIODeadline) {
+        servingUntil.store(deadline.uptimeNanoseconds, ordering: .releasing)
+    }
+
+    /// Whether lookups answer now.
+    package var isServing: Bool {
+        let until = servingUntil.load(ordering: .acquiring)
+        return until == .max || NIODeadline.now().uptimeNanoseconds < until
     }
 
     /// Counts a response sent from the cache without the full request path (for metrics).
@@ -108,7 +134,7 @@ package final class InlineObjectCache: Sendable {
     package var generation: UInt64 { counter.load(ordering: .acquiring) }
 
     package func lookup(bucket: String, key: String) -> Entry? {
-        guard capacity > 0 else { return nil }
+        guard capacity > 0, isServing else { return nil }
         return state.withLock { $0.entries[CacheKey(bucket: bucket, key: key)] }
     }
 
@@ -129,6 +155,7 @@ package final class InlineObjectCache: Sendable {
             // Checked under the lock that `invalidate` also takes, so no stale insert slips in.
             guard counter.load(ordering: .acquiring) == generation else { return }
             let key = CacheKey(bucket: record.bucket, key: record.key)
+            if !state.pending.isEmpty, state.pending[key] != nil { return }
             if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
             while state.bytes + cost > capacity, state.evictFrom < state.order.count {
                 let victim = state.order[state.evictFrom]
@@ -174,13 +201,60 @@ package final class InlineObjectCache: Sendable {
         }
     }
 
-    /// Forgets everything (a bucket's versioning changed, or a bucket was deleted).
+    /// Forgets everything (a bucket's versioning changed, or a bucket was deleted). Keys other
+    /// nodes are writing stay uncacheable.
     package func clear() {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
             let serial = state.nextSerial
+            let pending = state.pending
             state = State()
             state.nextSerial = serial
+            state.pending = pending
         }
     }
+
+    /// Node `writer` is about to change `key` of `bucket`: forget it, and cache it no more
+    /// until the write ends (`endWrite`) or `writer` is flushed.
+    package func beginWrite(bucket: String, key: String, writer: String) {
+        state.withLock { state in
+            counter.wrappingAdd(1, ordering: .releasing)
+            let key = CacheKey(bucket: bucket, key: key)
+            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
+            state.pending[key, default: [:]][writer, default: 0] += 1
+        }
+    }
+
+    /// Node `writer`'s change of `key` of `bucket` is committed or abandoned: forget what may
+    /// have been read before it, and cache the key again once no other write of it is pending.
+    package func endWrite(bucket: String, key: String, writer: String) {
+        state.withLock { state in
+            counter.wrappingAdd(1, ordering: .releasing)
+            let key = CacheKey(bucket: bucket, key: key)
+            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
+            guard var writers = state.pending[key], let count = writers[writer] else { return }
+            writers[writer] = count > 1 ? count - 1 : nil
+            state.pending[key] = writers.isEmpty ? nil : writers
+        }
+    }
+
+    /// Forgets everything, and the writes `writer` began (it may have changed keys without
+    /// telling this node: a message was lost, or it restarted).
+    package func flush(writer: String) {
+        state.withLock { state in
+            counter.wrappingAdd(1, ordering: .releasing)
+            let pending = state.pending.compactMapValues { writers in
+                var writers = writers
+                writers[writer] = nil
+                return writers.isEmpty ? nil : writers
+            }
+            let serial = state.nextSerial
+            state = State()
+            state.nextSerial = serial
+            state.pending = pending
+        }
+    }
+
+    /// Keys other nodes are writing (for tests and metrics).
+    package var pendingKeys: Int { state.withLock { $0.pending.count } }
 }

@@ -105,6 +105,9 @@ extension ObjectStore {
                 try await check(condition, set: set, bucket: record.bucket, key: record.key)
                 var versioned = record
                 versioned.assignVersion(versioning, fence: fence)
+                // Other nodes stop serving the key before it changes, and forget what they
+                // read of it once the change is done (or abandoned).
+                let told = await cachePeers?.beginWrite(bucket: record.bucket, key: record.key)
                 do {
                     try await translate {
                         if let write {
@@ -116,6 +119,7 @@ extension ObjectStore {
                 } catch {
                     // Some drives may have taken it before the write failed and was rolled back.
                     inlineCache.invalidate(bucket: record.bucket, key: record.key)
+                    if let told { await cachePeers?.endWrite(told) }
                     throw error
                 }
                 // A new small object is the key's current version from now on: cache it (write-
@@ -123,6 +127,7 @@ extension ObjectStore {
                 // insert what it read, since the generation moved.
                 inlineCache.invalidate(bucket: record.bucket, key: record.key)
                 inlineCache.insert(versioned, bucketVersioned: versioning != nil, readAt: inlineCache.generation)
+                if let told { await cachePeers?.endWrite(told) }
                 // A drive dropped while the shards were written took the record without its
                 // shard: repair it like a write that drive missed.
                 if let writer = ingested?.writer, !writer.failures.isEmpty {

@@ -31,8 +31,13 @@ extension ObjectStore {
         var record = try await bucket(name)
         record.versioning = state
         record.updated = Self.nowMilliseconds()
-        defer { inlineCache.clear() }
-        try await translate { try await coordination.updateBucket(record, sets: sets) }
+        do {
+            try await translate { try await coordination.updateBucket(record, sets: sets) }
+        } catch {
+            await clearCaches()
+            throw error
+        }
+        await clearCaches()
     }
 
     // MARK: Reads
@@ -70,9 +75,18 @@ extension ObjectStore {
         // A named version, or the only one a never-versioned bucket has, is removed outright.
         if let target = versionID ?? (record.versioning == nil ? "null" : nil) {
             let removed = try await coordination.withKeyLock(bucket + "/" + key) { fence in
-                defer { inlineCache.invalidate(bucket: bucket, key: key) }
-                return try await translate {
-                    try await set.deleteVersion(bucket: bucket, key: key, versionID: target, fence: fence.token)
+                let told = await cachePeers?.beginWrite(bucket: bucket, key: key)
+                do {
+                    let removed = try await translate {
+                        try await set.deleteVersion(bucket: bucket, key: key, versionID: target, fence: fence.token)
+                    }
+                    inlineCache.invalidate(bucket: bucket, key: key)
+                    if let told { await cachePeers?.endWrite(told) }
+                    return removed
+                } catch {
+                    inlineCache.invalidate(bucket: bucket, key: key)
+                    if let told { await cachePeers?.endWrite(told) }
+                    throw error
                 }
             }
             // (A never-versioned bucket holds no delete markers.)

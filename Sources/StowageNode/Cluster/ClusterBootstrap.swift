@@ -28,6 +28,8 @@ struct ClusterBootstrap {
         /// Serves this node's drives to the others (the internode protocol on the S3 port).
         let drivesServer: DriveRPCServer
         let internode: InternodeClient
+        /// Keeps this node's small-object cache coherent with the others' writes.
+        let coherence: CacheCoherence
         let etcd: EtcdClient
         let client: HTTPClient
         let signature: InternodeSignature
@@ -36,7 +38,9 @@ struct ClusterBootstrap {
         let connect: @Sendable (DriveSlot) async -> DriveConnection
     }
 
-    func start(client: HTTPClient) async throws -> Started {
+    /// - Parameter cache: this node's small-object cache (closed until the other nodes grant
+    ///   it leases, see `CacheCoherence`).
+    func start(client: HTTPClient, cache: InlineObjectCache) async throws -> Started {
         let topology: ClusterTopology
         do {
             topology = try ClusterTopology(endpoints: configuration.drivePaths, address: settings.address)
@@ -93,13 +97,14 @@ struct ClusterBootstrap {
             slots.append(slot)
         }
         let localSlots = Dictionary(uniqueKeysWithValues: topology.localSlots.map { ($0, slots[$0]) })
-        let rpcServer = DriveRPCServer(signature: signature) { index in localSlots[index]?.drive }
+        let coherence = CacheCoherence(cache: cache, address: settings.address, nodes: topology.nodes, client: internode)
+        let rpcServer = DriveRPCServer(signature: signature, node: { coherence.serve($0) }) { index in localSlots[index]?.drive }
         let lease = NodeLease(etcd: etcd)
         let router = InternodeRouter(
             signature: signature, address: settings.address, started: ContinuousClock.now)
         return Started(
             layout: layout, topology: topology, slots: slots, coordination: EtcdCoordination(etcd: etcd, lease: lease),
-            lease: lease, router: router, drivesServer: rpcServer, internode: internode, etcd: etcd, client: client, signature: signature, connect: connect)
+            lease: lease, router: router, drivesServer: rpcServer, internode: internode, coherence: coherence, etcd: etcd, client: client, signature: signature, connect: connect)
     }
 
     /// Records the layout or checks this node's against it, waiting up to a minute for etcd
