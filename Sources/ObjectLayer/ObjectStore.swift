@@ -80,9 +80,16 @@ package struct ObjectStore: Sendable {
     /// Like `requireBucket`, for a write to `set`: drives of the set that missed the bucket's
     /// creation get it first, so they can take the write. Returns the bucket's record (its
     /// versioning state decides the write's version id).
+    ///
+    /// `recent`: the record may come from the node's copy (`Coordination.recentBucket`), for a
+    /// write whose commit reads it again with its lock (`withKeyLock(_:bucket:_:)`).
     @discardableResult
-    func requireBucket(_ bucket: String, writingTo set: ErasureSet) async throws -> BucketRecord {
-        guard let record = try await coordination.bucket(named: bucket, sets: sets) else {
+    func requireBucket(_ bucket: String, writingTo set: ErasureSet, recent: Bool = false) async throws -> BucketRecord {
+        let found =
+            recent
+            ? try await coordination.recentBucket(named: bucket, sets: sets)
+            : try await coordination.bucket(named: bucket, sets: sets)
+        guard let record = found else {
             throw ObjectLayerError(.noSuchBucket, bucket)
         }
         // Once every online drive of the set holds this record, writes skip the check until a

@@ -117,6 +117,34 @@ struct EtcdCoordinationTests {
         }
     }
 
+    @Test("a change's lock reads its bucket's record in the same transaction: the versioning of now, or noSuchBucket")
+    func lockReadsTheBucket() async throws {
+        try await Self.withNodes { one, two, _ in
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            let sets = try await TestStores.store(roots: [dir.path], pool: TestThreadPool.shared).store.sets
+            var record = BucketRecord(name: "locked", created: 1, region: "us-east-1")
+            try await one.createBucket(record, sets: sets)
+            let first = try await two.withKeyLock("locked/k", bucket: "locked") { fence in fence }
+            #expect(first.bucket == record && first.token != nil)
+            record.versioning = .enabled
+            try await one.updateBucket(record, sets: sets)
+            // The other node's copy of the record may lag; the lock's read does not.
+            let second = try await two.withKeyLock("locked/k", bucket: "locked") { fence in fence }
+            #expect(second.bucket?.versioning == .enabled)
+            #expect(second.token! > first.token!)
+            try await one.deleteBucket(named: "locked", sets: sets)
+            let error = await #expect(throws: ObjectLayerError.self) {
+                try await two.withKeyLock("locked/k", bucket: "locked") { _ in Issue.record("ran without its bucket") }
+            }
+            #expect(error?.code == .noSuchBucket)
+            // The lock was released: taking it again does not wait.
+            let started = ContinuousClock.now
+            try await one.withKeyLock("locked/k") { _ in }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
     @Test("reads of bucket records follow etcd's watch: changes through another node arrive, unknown buckets are read at once")
     func watchedBuckets() async throws {
         try await Self.withNodes { one, two, _ in

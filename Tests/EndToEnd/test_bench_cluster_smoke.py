@@ -2,8 +2,8 @@
 end to end.
 
 Specifies: the quick mode exits 0 against the binary under test (`$STOWAGE_BIN`), prints one row per workload
-with positive rates, ratios, latencies and CPU per request for every mode (one node with and without its
-cache, the cluster; etcd's CPU apart), writes the table to `--output`, and
+with positive rates, ratios, latencies and CPU per request for every mode (one node and the cluster, each
+with and without its small-object cache; etcd's CPU apart), writes the table to `--output`, and
 leaves nothing behind in its temporary folder. Numbers are not judged here.
 """
 
@@ -30,11 +30,11 @@ def test_quick_cluster_benchmark_prints_every_workload_and_cleans_up(tmp_path: P
     )
     assert result.returncode == 0, result.stdout + result.stderr
     table = result.stdout
-    assert ("| workload | 1 node x 8 drives | 1 node, no cache | 4 nodes x 2 drives | ratio to 1 node (no cache) |"
-            in table)
+    assert ("| workload | 1 node x 8 drives | 4 nodes x 2 drives | ratio | 1 node, no cache | 4 nodes, no cache"
+            " | ratio without caches |" in table)
     for label in ("4 KiB PUT", "4 KiB GET", "64 MiB PUT", "256 MiB GET"):
         row = re.search(
-            rf"^\| {label} \| ([\d,]+)[^|]* \| ([\d,]+)[^|]* \| ([\d,]+)[^|]* \| (\d+)% \((\d+)%\)"
+            rf"^\| {label} \| ([\d,]+)[^|]* \| ([\d,]+)[^|]* \| (\d+)% \| ([\d,]+)[^|]* \| ([\d,]+)[^|]* \| (\d+)%"
             rf" \| ([\d.,]+) / ([\d.,]+) \| ([\d.,]+) / ([\d.,]+) \| ([\d.,]+) \|$",
             table, re.MULTILINE)
         assert row, f"no {label} row in:\n{table}"

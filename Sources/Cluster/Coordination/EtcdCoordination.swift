@@ -52,14 +52,46 @@ package final class EtcdCoordination: Coordination {
         }
     }
 
+    /// `withKeyLock`, reading the bucket's record in the lock's own transaction: a change
+    /// commits only to a bucket that existed when its lock was taken, with the versioning it had
+    /// then, and pays no separate etcd read for it.
+    package func withKeyLock<T>(_ name: String, bucket: String, _ body: (KeyFence) async throws -> T) async throws -> T {
+        try await local.withLock(name) {
+            let (token, stored) = try await acquire(Self.lockPrefix + name, reading: bucket)
+            let result: T
+            do {
+                guard let stored else { throw ObjectLayerError(.noSuchBucket, bucket) }
+                let record = try Self.decode(stored.value)
+                buckets.learn(record, revision: stored.modRevision)
+                result = try await body(KeyFence(token: token, bucket: record))
+            } catch {
+                await release(Self.lockPrefix + name, token: token)
+                throw error
+            }
+            await release(Self.lockPrefix + name, token: token)
+            return result
+        }
+    }
+
     /// Takes the lock key, waiting while another node holds it; returns the token.
     func acquire(_ key: String) async throws -> Int64 {
+        try await acquire(key, reading: nil).token
+    }
+
+    /// `acquire`, reading the record of `bucket` (if named) in the same transaction.
+    private func acquire(_ key: String, reading bucket: String?) async throws -> (token: Int64, bucket: EtcdClient.KeyValue?) {
         let deadline = ContinuousClock.now + lockWait
         var pause = Duration.milliseconds(2)
         while true {
             let leaseID = try await coordinating("lock") { try await lease.id() }
             do {
-                if let token = try await etcd.createIfAbsent(key, value: [], lease: leaseID) { return token }
+                if let bucket {
+                    let (token, stored) = try await etcd.createIfAbsent(
+                        key, value: [], lease: leaseID, reading: Self.bucketPrefix + bucket)
+                    if let token { return (token, stored) }
+                } else if let token = try await etcd.createIfAbsent(key, value: [], lease: leaseID) {
+                    return (token, nil)
+                }
             } catch EtcdError.unexpected(let detail) where detail.contains("lease not found") {
                 lease.drop(leaseID)
                 continue

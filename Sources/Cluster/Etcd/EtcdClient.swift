@@ -114,6 +114,30 @@ package struct EtcdClient: Sendable {
         return revision
     }
 
+    /// `createIfAbsent(_:value:lease:)`, reading `other` in the same transaction when the key is
+    /// created (so what it holds is read under the lock the creation takes). Returns the
+    /// revision, nil when the key is held, and `other`'s value when created and present.
+    package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64, reading other: String) async throws
+        -> (revision: Int64?, other: KeyValue?)
+    {
+        let encoded = Self.encode(key)
+        let reply: TxnReply = try await call(
+            "/v3/kv/txn",
+            TxnRequest(
+                compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
+                success: [
+                    Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease))),
+                    Operation(request_range: RangeRequest(key: Self.encode(other))),
+                ],
+                failure: []))
+        guard reply.succeeded == true else { return (nil, nil) }
+        guard let revision = reply.header?.revision.flatMap({ Int64($0) }) else {
+            throw EtcdError.unexpected("a create of \(key) answered no revision")
+        }
+        let read = reply.responses?.compactMap(\.response_range).first?.kvs?.first
+        return (revision, try read.map(Self.keyValue))
+    }
+
     /// Removes `key` if it is still the one created at `createRevision` (a lock released by its
     /// holder, never by a later holder's release). Returns whether it removed it.
     @discardableResult

@@ -13,6 +13,11 @@ package protocol Coordination: Sendable {
     /// versions written under it. Throws `coordinationUnavailable` when the lock cannot be had.
     func withKeyLock<T>(_ name: String, _ body: (KeyFence) async throws -> T) async throws -> T
 
+    /// `withKeyLock` for a change of a key of `bucket`: a cluster reads the bucket's record
+    /// together with the lock (one etcd transaction) and passes it in the fence; throws
+    /// `noSuchBucket` when the bucket is gone. One node passes no record (the caller's holds).
+    func withKeyLock<T>(_ name: String, bucket: String, _ body: (KeyFence) async throws -> T) async throws -> T
+
     /// Creates the bucket; throws `DriveError.bucketExists` when it exists.
     func createBucket(_ bucket: BucketRecord, sets: ErasureSets) async throws
     func bucket(named name: String, sets: ErasureSets) async throws -> BucketRecord?
@@ -28,6 +33,10 @@ package protocol Coordination: Sendable {
 }
 
 extension Coordination {
+    package func withKeyLock<T>(_ name: String, bucket: String, _ body: (KeyFence) async throws -> T) async throws -> T {
+        try await withKeyLock(name, body)
+    }
+
     package func recentBucket(named name: String, sets: ErasureSets) async throws -> BucketRecord? {
         try await bucket(named: name, sets: sets)
     }
@@ -42,9 +51,12 @@ package struct KeyFence: Sendable, Equatable {
 
     /// The lock's token: larger for every later holder of any lock (an etcd revision).
     package var token: Int64?
+    /// The bucket's record as read with the lock (`withKeyLock(_:bucket:_:)` in a cluster).
+    package var bucket: BucketRecord?
 
-    package init(token: Int64?) {
+    package init(token: Int64?, bucket: BucketRecord? = nil) {
         self.token = token
+        self.bucket = bucket
     }
 
     /// No fencing: the lock is this process's own.

@@ -95,7 +95,9 @@ extension ObjectStore {
         write: ((ObjectRecord, KeyFence) async throws -> Void)? = nil
     ) async throws -> ObjectRecord {
         do {
-            return try await coordination.withKeyLock(record.bucket + "/" + record.key) { fence in
+            return try await coordination.withKeyLock(record.bucket + "/" + record.key, bucket: record.bucket) { fence in
+                // In a cluster the bucket's record was read with the lock: its versioning now.
+                let versioning = if let current = fence.bucket { current.versioning } else { versioning }
                 if let source {
                     let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
                     guard versioning != .enabled, let null, null.isSameVersion(as: source) else {
@@ -146,7 +148,8 @@ extension ObjectStore {
         bucket: String, key: String, body: Body, size: Int64?, options: ObjectWriteOptions
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
         let (set, layout) = newLayout(bucket: bucket, key: key, storageClass: options.storageClass)
-        let versioning = try await requireBucket(bucket, writingTo: set).versioning
+        // Checked again, with the versioning that decides the version id, when the lock is taken.
+        let versioning = try await requireBucket(bucket, writingTo: set, recent: true).versioning
         // Fail early when the condition already fails; it is checked again at the commit.
         try await check(options.condition, set: set, bucket: bucket, key: key)
         try await requireSpace(size ?? 0, in: set, layout: layout)

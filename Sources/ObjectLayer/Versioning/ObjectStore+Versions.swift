@@ -74,7 +74,7 @@ extension ObjectStore {
         }
         // A named version, or the only one a never-versioned bucket has, is removed outright.
         if let target = versionID ?? (record.versioning == nil ? "null" : nil) {
-            let removed = try await coordination.withKeyLock(bucket + "/" + key) { fence in
+            let removed = try await coordination.withKeyLock(bucket + "/" + key, bucket: bucket) { fence in
                 let told = await cachePeers?.beginWrite(bucket: bucket, key: key)
                 do {
                     let removed = try await translate {
