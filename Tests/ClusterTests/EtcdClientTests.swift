@@ -59,6 +59,27 @@ struct EtcdClientTests {
         }
     }
 
+    @Test("locks: a create reads another key in its transaction; many are released in one request, each only by its holder")
+    func lockTransactions() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let lease = try await etcd.grantLease(ttlSeconds: 30)
+            try await etcd.put("/bucket", value: [7])
+            let first = try await etcd.createIfAbsent("/lock/a", value: [], lease: lease, reading: "/bucket")
+            #expect(first.revision != nil && first.other?.value == [7])
+            let held = try await etcd.createIfAbsent("/lock/a", value: [], lease: lease, reading: "/bucket")
+            #expect(held.revision == nil && held.other == nil)
+            let absent = try await etcd.createIfAbsent("/lock/b", value: [], lease: lease, reading: "/missing")
+            let b = try #require(absent.revision)
+            #expect(absent.other == nil)
+            let c = try #require(try await etcd.createIfAbsent("/lock/c", value: [], lease: lease))
+            // /lock/c is released with a stale revision (another holder's): it stays.
+            try await etcd.delete([("/lock/a", first.revision!), ("/lock/b", b), ("/lock/c", c - 1)])
+            #expect(try await etcd.get("/lock/a") == nil)
+            #expect(try await etcd.get("/lock/b") == nil)
+            #expect(try await etcd.get("/lock/c")?.createRevision == c)
+        }
+    }
+
     @Test("leases are granted and renewed")
     func leases() async throws {
         try await Self.withEtcd { etcd, _ in

@@ -151,6 +151,23 @@ package struct EtcdClient: Sendable {
         return reply.succeeded == true
     }
 
+    /// `delete(_:createRevision:)` of several keys in one request (one etcd transaction of
+    /// nested conditional deletes): each is removed only if still created at its revision.
+    package func delete(_ keys: [(key: String, createRevision: Int64)]) async throws {
+        if keys.count == 1 {
+            try await delete(keys[0].key, createRevision: keys[0].createRevision)
+            return
+        }
+        let operations = keys.map { key, revision in
+            let encoded = Self.encode(key)
+            return Operation(
+                request_txn: TxnRequest(
+                    compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: String(revision))],
+                    success: [Operation(request_delete_range: RangeRequest(key: encoded))], failure: []))
+        }
+        let _: TxnReply = try await call("/v3/kv/txn", TxnRequest(compare: [], success: operations, failure: []))
+    }
+
     /// Removes `key`; returns how many keys were removed (0 or 1).
     @discardableResult
     package func delete(_ key: String) async throws -> Int {
@@ -291,6 +308,7 @@ package struct EtcdClient: Sendable {
         var request_put: PutRequest?
         var request_range: RangeRequest?
         var request_delete_range: RangeRequest?
+        var request_txn: TxnRequest?
     }
     private struct TxnRequest: Codable {
         var compare: [Compare]
