@@ -36,7 +36,7 @@ struct CacheCoherenceTests {
         let board: Board
         var current: CacheCoherence { board.coherence.withLock { $0! } }
         var cache: InlineObjectCache { current.cache }
-        /// `begin-write` messages that reached this node, answered or not.
+        /// Requests of cache messages (`begin-write`, `end-write`, `clear`) that reached this node, answered or not.
         var told: Int { board.told.load(ordering: .relaxed) }
         func setDeaf(_ value: Bool) { board.deaf.store(value, ordering: .relaxed) }
 
@@ -124,6 +124,25 @@ struct CacheCoherenceTests {
             await b.current.clear()
             #expect(a.cache.lookup(bucket: "b", key: "k") == nil)
             #expect(a.cache.isServing, "told writes cost no lease")
+        }
+    }
+
+    @Test("messages of concurrent writes travel together, each applied")
+    func concurrentWritesShareRequests() async throws {
+        try await Self.withNodes { a, b, _ in
+            await Self.eventually("both caches open") { a.cache.isServing && b.cache.isServing }
+            let before = a.told
+            let writes = await withTaskGroup(of: CacheWrite.self) { group in
+                for index in 0..<64 { group.addTask { await b.current.beginWrite(bucket: "b", key: "k\(index)") } }
+                return await group.reduce(into: [CacheWrite]()) { $0.append($1) }
+            }
+            #expect(writes.allSatisfy { $0.untold.isEmpty })
+            #expect(a.cache.pendingKeys == 64)
+            #expect(a.told - before < 64, "some requests carried several messages")
+            await withTaskGroup(of: Void.self) { group in
+                for write in writes { group.addTask { await b.current.endWrite(write) } }
+            }
+            #expect(a.cache.pendingKeys == 0)
         }
     }
 

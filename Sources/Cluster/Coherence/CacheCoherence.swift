@@ -26,7 +26,8 @@ internal import Synchronization
 /// when it sends the request, before the granter grants it, so the asker's lease ends first
 /// while clocks run at about the same rate (`margin` absorbs the rest).
 ///
-/// Cost: two small messages per write to every other node (in parallel, under the key's lock)
+/// Cost: two small messages per write to every other node (in parallel, under the key's lock;
+/// messages queued for a node while a request to it is on its way leave together in the next)
 /// and a lease request per node pair every `renewEvery`. While any node is unreachable the
 /// others cannot renew their leases and serve no cached object (they answer from the drives);
 /// their writes stop telling it once its lease has run out.
@@ -35,7 +36,15 @@ package final class CacheCoherence: CachePeers, Sendable {
     package static let nodeSlot: UInt16 = .max
 
     enum Operation: UInt8 {
-        case lease = 1, beginWrite, endWrite, clear
+        case lease = 1
+        /// Cache messages from one writer, applied in order: `begin-write`, `end-write` (a bucket
+        /// and key each) and `clear`.
+        case messages
+    }
+
+    /// One cache message, as a writer queues it for a peer.
+    enum Message: UInt8 {
+        case beginWrite = 1, endWrite, clear
     }
 
     package struct Timing: Sendable {
@@ -61,6 +70,13 @@ package final class CacheCoherence: CachePeers, Sendable {
     let incarnation: Int64
     private let granted: Mutex<[String: Grant]>
     private let held: Mutex<[String: Held]>
+    /// Messages waiting for the request on its way to a peer to come back; they leave together.
+    private let outboxes: Mutex<[String: Outbox]>
+
+    private struct Outbox {
+        var pending: [(message: Message, bucket: String, key: String, done: CheckedContinuation<Bool, Never>)] = []
+        var sending = false
+    }
 
     /// What this node granted one other node.
     private struct Grant {
@@ -101,6 +117,7 @@ package final class CacheCoherence: CachePeers, Sendable {
         let now = NIODeadline.now()
         self.granted = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, Grant(last: now)) }))
         self.held = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, Held()) }))
+        self.outboxes = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, Outbox()) }))
         if peers.isEmpty { cache.serve(until: .uptimeNanoseconds(.max)) }
     }
 
@@ -108,10 +125,9 @@ package final class CacheCoherence: CachePeers, Sendable {
 
     package func beginWrite(bucket: String, key: String) async -> CacheWrite {
         guard !peers.isEmpty else { return CacheWrite(bucket: bucket, key: key, untold: []) }
-        let message = Self.keyMessage(writer: address, bucket: bucket, key: key)
         let untold = await withTaskGroup(of: String?.self) { group in
             for peer in peers {
-                group.addTask { await self.announce(message, to: peer) ? nil : peer }
+                group.addTask { await self.announce(bucket: bucket, key: key, to: peer) ? nil : peer }
             }
             return await group.reduce(into: [String]()) { if let peer = $1 { $0.append(peer) } }
         }
@@ -120,7 +136,7 @@ package final class CacheCoherence: CachePeers, Sendable {
 
     /// Tells `peer` of a write about to commit; false when it was not told (after waiting until
     /// it cannot serve without flushing).
-    private func announce(_ message: ByteBuffer, to peer: String) async -> Bool {
+    private func announce(bucket: String, key: String, to peer: String) async -> Bool {
         let now = NIODeadline.now()
         let skip = granted.withLock { granted in
             // An expired, flush-bound node that has not asked lately is not told (it may be
@@ -132,7 +148,7 @@ package final class CacheCoherence: CachePeers, Sendable {
             return true
         }
         if skip { return false }
-        if await send(.beginWrite, message, to: peer) { return true }
+        if await send(.beginWrite, bucket: bucket, key: key, to: peer) { return true }
         let lapse = granted.withLock { granted in
             Self.miss(&granted[peer]!, untold: true)
             return granted[peer]!.last + timing.lease + timing.margin
@@ -144,7 +160,6 @@ package final class CacheCoherence: CachePeers, Sendable {
     package func endWrite(_ write: CacheWrite) async {
         guard !peers.isEmpty else { return }
         let untold = Set(write.untold)
-        let message = Self.keyMessage(writer: address, bucket: write.bucket, key: write.key)
         await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 if untold.contains(peer) {
@@ -158,7 +173,7 @@ package final class CacheCoherence: CachePeers, Sendable {
                 group.addTask {
                     // Not told: the key stays uncached there until it flushes, which it must
                     // do (after now) before its next lease.
-                    if await self.send(.endWrite, message, to: peer) { return }
+                    if await self.send(.endWrite, bucket: write.bucket, key: write.key, to: peer) { return }
                     self.granted.withLock { Self.miss(&$0[peer]!, untold: false) }
                 }
             }
@@ -167,13 +182,10 @@ package final class CacheCoherence: CachePeers, Sendable {
 
     package func clear() async {
         guard !peers.isEmpty else { return }
-        var w = BinaryRecordWriter()
-        w.string(address)
-        let message = ByteBuffer(bytes: w.bytes)
         await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 group.addTask {
-                    if await self.send(.clear, message, to: peer) { return }
+                    if await self.send(.clear, bucket: "", key: "", to: peer) { return }
                     self.granted.withLock { Self.miss(&$0[peer]!, untold: false) }
                 }
             }
@@ -186,25 +198,54 @@ package final class CacheCoherence: CachePeers, Sendable {
         if untold { grant.untold += 1 }
     }
 
-    private func send(_ operation: Operation, _ message: ByteBuffer, to peer: String) async -> Bool {
-        let frame = InternodeFrame(id: 0, slot: Self.nodeSlot, operation: operation.rawValue, message: message, data: ByteBuffer())
-        guard let answer = try? await client.call(frame, to: "http://" + peer, timeout: timing.callTimeout) else { return false }
-        return answer.status == .ok
+    /// Delivers `message` to `peer`; false when it did not answer that it applied it. Messages
+    /// queued while a request to the peer is on its way leave together in the next one.
+    private func send(_ message: Message, bucket: String, key: String, to peer: String) async -> Bool {
+        await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            let start = outboxes.withLock { outboxes in
+                outboxes[peer]!.pending.append((message, bucket, key, done))
+                if outboxes[peer]!.sending { return false }
+                outboxes[peer]!.sending = true
+                return true
+            }
+            if start { Task { await self.drain(to: peer) } }
+        }
     }
+
+    /// Sends `peer`'s queued messages, a request at a time, until none is left.
+    private func drain(to peer: String) async {
+        while true {
+            let batch = outboxes.withLock { outboxes in
+                let batch = outboxes[peer]!.pending.prefix(Self.messagesPerRequest)
+                outboxes[peer]!.pending.removeFirst(batch.count)
+                if batch.isEmpty { outboxes[peer]!.sending = false }
+                return Array(batch)
+            }
+            if batch.isEmpty { return }
+            var w = BinaryRecordWriter(capacity: 64 + batch.count * 64)
+            w.string(address)
+            w.varint(batch.count)
+            for item in batch {
+                w.byte(item.message.rawValue)
+                w.string(item.bucket)
+                w.string(item.key)
+            }
+            let frame = InternodeFrame(
+                id: 0, slot: Self.nodeSlot, operation: Operation.messages.rawValue, message: ByteBuffer(bytes: w.bytes),
+                data: ByteBuffer())
+            let answer = try? await client.call(frame, to: "http://" + peer, timeout: timing.callTimeout)
+            let delivered = answer?.status == .ok
+            for item in batch { item.done.resume(returning: delivered) }
+        }
+    }
+
+    static let messagesPerRequest = 256
 
     /// Sleeps until `deadline` even if the task is cancelled (a write must not commit before).
     private static func sleep(until deadline: NIODeadline) async {
         let nanoseconds = (deadline - NIODeadline.now()).nanoseconds
         guard nanoseconds > 0 else { return }
         await Task { try? await Task.sleep(nanoseconds: UInt64(nanoseconds)) }.value
-    }
-
-    private static func keyMessage(writer: String, bucket: String, key: String) -> ByteBuffer {
-        var w = BinaryRecordWriter(capacity: writer.utf8.count + bucket.utf8.count + key.utf8.count + 8)
-        w.string(writer)
-        w.string(bucket)
-        w.string(key)
-        return ByteBuffer(bytes: w.bytes)
     }
 
     // MARK: Leases
@@ -288,14 +329,19 @@ package final class CacheCoherence: CachePeers, Sendable {
                 w.int64(missed)
                 w.byte(grants ? 1 : 0)
                 return .answer(to: request, .ok, message: ByteBuffer(bytes: w.bytes))
-            case .beginWrite:
+            case .messages:
                 let writer = try r.string()
-                cache.beginWrite(bucket: try r.string(), key: try r.string(), writer: writer)
-            case .endWrite:
-                let writer = try r.string()
-                cache.endWrite(bucket: try r.string(), key: try r.string(), writer: writer)
-            case .clear:
-                cache.clear()
+                let count = try r.varint()
+                for _ in 0..<count {
+                    guard let message = Message(rawValue: try r.byte()) else { throw DriveRPC.malformed("an unknown cache message") }
+                    let bucket = try r.string()
+                    let key = try r.string()
+                    switch message {
+                    case .beginWrite: cache.beginWrite(bucket: bucket, key: key, writer: writer)
+                    case .endWrite: cache.endWrite(bucket: bucket, key: key, writer: writer)
+                    case .clear: cache.clear()
+                    }
+                }
             case nil:
                 return .answer(to: request, .refused, message: ByteBuffer(string: "unknown node operation \(request.operation)"))
             }
