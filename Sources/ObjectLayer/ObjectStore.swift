@@ -44,10 +44,11 @@ package struct ObjectStore: Sendable {
         self.cachePeers = cachePeers
     }
 
-    /// Every cached entry may be stale now: this node's cache and the other nodes' forget all.
-    func clearCaches() async {
+    /// `bucket` changed, so every cached entry may be stale now: this node's cache and the other
+    /// nodes' forget all (and the others their copy of the bucket's record).
+    func clearCaches(bucket: String) async {
         inlineCache.clear()
-        await cachePeers?.clear()
+        await cachePeers?.clear(bucket: bucket)
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

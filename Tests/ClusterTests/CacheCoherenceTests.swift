@@ -121,7 +121,7 @@ struct CacheCoherenceTests {
             await b.current.endWrite(write)
             a.cache.insert(Self.record("k", "new"), bucketVersioned: false, readAt: a.cache.generation)
             #expect(a.cache.lookup(bucket: "b", key: "k")?.record.etag == "new")
-            await b.current.clear()
+            await b.current.clear(bucket: "b")
             #expect(a.cache.lookup(bucket: "b", key: "k") == nil)
             #expect(a.cache.isServing, "told writes cost no lease")
         }

@@ -112,6 +112,27 @@ def test_small_objects_are_served_from_cache_yet_never_stale(cluster):
     s3[2].delete_bucket(Bucket="coherent")
 
 
+def test_versioning_change_reaches_other_nodes_cached_objects(cluster):
+    """A cached null version answers without a version id until versioning is turned on through another
+    node; from then on every node answers `x-amz-version-id: null` for it (S3's answer in a versioned bucket)."""
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="coherent-versioning")
+    s3[0].put_object(Bucket="coherent-versioning", Key="k", Body=b"null version")
+    urls = [client.generate_presigned_url("get_object", Params={"Bucket": "coherent-versioning", "Key": "k"},
+                                          ExpiresIn=600) for client in s3]
+    for url in urls:
+        for _ in range(2):
+            response = requests.get(url, timeout=30)
+            assert response.content == b"null version" and "x-amz-version-id" not in response.headers
+    s3[2].put_bucket_versioning(Bucket="coherent-versioning", VersioningConfiguration={"Status": "Enabled"})
+    for url in urls:
+        for _ in range(2):
+            response = requests.get(url, timeout=30)
+            assert response.content == b"null version" and response.headers.get("x-amz-version-id") == "null"
+    s3[1].delete_object(Bucket="coherent-versioning", Key="k", VersionId="null")
+    s3[3].delete_bucket(Bucket="coherent-versioning")
+
+
 def test_multipart_upload_spread_over_nodes(cluster):
     s3 = [cluster.client(i) for i in range(4)]
     s3[0].create_bucket(Bucket="mpu-nodes")

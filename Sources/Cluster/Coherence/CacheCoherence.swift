@@ -67,6 +67,8 @@ package final class CacheCoherence: CachePeers, Sendable {
     let peers: [String]
     let client: InternodeClient
     let timing: Timing
+    /// Makes this node read a bucket's record afresh (another node changed it).
+    let forgetBucket: @Sendable (String) -> Void
     let incarnation: Int64
     private let granted: Mutex<[String: Grant]>
     private let held: Mutex<[String: Held]>
@@ -107,8 +109,14 @@ package final class CacheCoherence: CachePeers, Sendable {
     /// - Parameters:
     ///   - address: this node's `host:port`.
     ///   - nodes: every node's `host:port`, this one included.
-    package init(cache: InlineObjectCache, address: String, nodes: [String], client: InternodeClient, timing: Timing = Timing()) {
+    ///   - forgetBucket: makes this node read a bucket's record afresh (its copy may lag a change
+    ///     another node made).
+    package init(
+        cache: InlineObjectCache, address: String, nodes: [String], client: InternodeClient, timing: Timing = Timing(),
+        forgetBucket: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.cache = cache
+        self.forgetBucket = forgetBucket
         self.address = address
         self.peers = nodes.filter { $0 != address }
         self.client = client
@@ -180,12 +188,12 @@ package final class CacheCoherence: CachePeers, Sendable {
         }
     }
 
-    package func clear() async {
+    package func clear(bucket: String) async {
         guard !peers.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 group.addTask {
-                    if await self.send(.clear, bucket: "", key: "", to: peer) { return }
+                    if await self.send(.clear, bucket: bucket, key: "", to: peer) { return }
                     self.granted.withLock { Self.miss(&$0[peer]!, untold: false) }
                 }
             }
@@ -339,7 +347,9 @@ package final class CacheCoherence: CachePeers, Sendable {
                     switch message {
                     case .beginWrite: cache.beginWrite(bucket: bucket, key: key, writer: writer)
                     case .endWrite: cache.endWrite(bucket: bucket, key: key, writer: writer)
-                    case .clear: cache.clear()
+                    case .clear:
+                        cache.clear()
+                        forgetBucket(bucket)
                     }
                 }
             case nil:

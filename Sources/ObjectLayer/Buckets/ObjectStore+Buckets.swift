@@ -36,9 +36,9 @@ extension ObjectStore {
         do {
             try await translate { try await coordination.deleteBucket(named: name, sets: sets) }
         } catch {
-            await clearCaches()
+            await clearCaches(bucket: name)
             throw error
         }
-        await clearCaches()
+        await clearCaches(bucket: name)
     }
 }

@@ -11,8 +11,9 @@ package protocol CachePeers: Sendable {
     func beginWrite(bucket: String, key: String) async -> CacheWrite
     /// After that change is committed or abandoned (still under the lock).
     func endWrite(_ write: CacheWrite) async
-    /// After a change that every cached entry may depend on (a bucket's versioning, a deleted bucket).
-    func clear() async
+    /// After a change of `bucket` that every cached entry may depend on (its versioning, its
+    /// deletion): the other nodes forget their cached objects and their copy of its record.
+    func clear(bucket: String) async
 }
 
 /// A write the other nodes were told of (`CachePeers.beginWrite`), until it ends.

@@ -34,10 +34,10 @@ extension ObjectStore {
         do {
             try await translate { try await coordination.updateBucket(record, sets: sets) }
         } catch {
-            await clearCaches()
+            await clearCaches(bucket: name)
             throw error
         }
-        await clearCaches()
+        await clearCaches(bucket: name)
     }
 
     // MARK: Reads

@@ -97,13 +97,16 @@ struct ClusterBootstrap {
             slots.append(slot)
         }
         let localSlots = Dictionary(uniqueKeysWithValues: topology.localSlots.map { ($0, slots[$0]) })
-        let coherence = CacheCoherence(cache: cache, address: settings.address, nodes: topology.nodes, client: internode)
-        let rpcServer = DriveRPCServer(signature: signature, node: { coherence.serve($0) }) { index in localSlots[index]?.drive }
         let lease = NodeLease(etcd: etcd)
+        let coordination = EtcdCoordination(etcd: etcd, lease: lease)
+        let coherence = CacheCoherence(
+            cache: cache, address: settings.address, nodes: topology.nodes, client: internode,
+            forgetBucket: { coordination.buckets.forget($0) })
+        let rpcServer = DriveRPCServer(signature: signature, node: { coherence.serve($0) }) { index in localSlots[index]?.drive }
         let router = InternodeRouter(
             signature: signature, address: settings.address, started: ContinuousClock.now)
         return Started(
-            layout: layout, topology: topology, slots: slots, coordination: EtcdCoordination(etcd: etcd, lease: lease),
+            layout: layout, topology: topology, slots: slots, coordination: coordination,
             lease: lease, router: router, drivesServer: rpcServer, internode: internode, coherence: coherence, etcd: etcd, client: client, signature: signature, connect: connect)
     }
 
