@@ -27,7 +27,21 @@ from stowage_process import StowageServer  # noqa: E402
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> StowageServer:
+    """The shared server; with `STOWAGE_E2E_CLUSTER=1`, node 1 of a cluster of four (2 drives each, one etcd
+    member), so the suites of real clients run against a cluster (`scripts/test-cluster-clients`)."""
     base = tmp_path_factory.mktemp("stowage-session")
+    if os.environ.get("STOWAGE_E2E_CLUSTER") == "1":
+        from cluster_support import EtcdCluster, StowageCluster
+
+        etcd = EtcdCluster(base / "etcd").start()
+        cluster = StowageCluster(base, etcd)
+        try:
+            cluster.start()
+            yield cluster.nodes[0]
+        finally:
+            cluster.stop()
+            etcd.stop()
+        return
     process = StowageServer(base / "data", base / "server.log", ACCESS_KEY, SECRET_KEY)
     process.start()
     yield process
