@@ -97,6 +97,14 @@ package struct ObjectStore: Sendable {
         // drive of the set comes (back) online: with remote drives it is a round trip each.
         let generations = set.slots.map { $0.onlineDrive?.generation }
         if !sets.bucketRepairs.isCurrent(set: set.index, record, generations: generations) {
+            // Drives are repaired from etcd's record itself, never from a copy that may lag it.
+            var record = record
+            if recent {
+                guard let current = try await coordination.bucket(named: bucket, sets: sets) else {
+                    throw ObjectLayerError(.noSuchBucket, bucket)
+                }
+                record = current
+            }
             if await sets.repairBucket(record, on: set).isEmpty {
                 sets.bucketRepairs.remember(set: set.index, record, generations: generations)
             }

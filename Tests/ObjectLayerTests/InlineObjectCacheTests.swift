@@ -93,44 +93,59 @@ struct InlineObjectCacheTests {
         #expect(store.inlineCache.lookup(bucket: "b", key: "k") == nil)
     }
 
-    @Test("Another node's write: the key is neither served nor cached from its begin to its end; a flush drops that node's writes only")
-    func writesOfOtherNodes() {
+    @Test("A write's mark keeps its key neither served nor cached from its begin to its own end; clearing keeps marks; floors end old writes")
+    func writeMarks() {
         let cache = InlineObjectCache(capacity: 64 * 4000)
+        let w1 = InlineObjectCache.WriteTag(writer: "n2:1", incarnation: 7, id: 1)
+        let w2 = InlineObjectCache.WriteTag(writer: "n2:1", incarnation: 7, id: 2)
+        let other = InlineObjectCache.WriteTag(writer: "n3:1", incarnation: 9, id: 1)
         cache.insert(record("k", "old"), bucketVersioned: false, readAt: cache.generation)
         let before = cache.generation
-        cache.beginWrite(bucket: "b", key: "k", writer: "n2:1")
+        cache.beginWrite(bucket: "b", key: "k", tag: w1)
         #expect(cache.lookup(bucket: "b", key: "k") == nil)
         // A read after the begin saw the old or the new version: it is not cached either way.
         cache.insert(record("k", "old"), bucketVersioned: false, readAt: cache.generation)
-        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        #expect(cache.peek(bucket: "b", key: "k") == nil)
         #expect(cache.pendingKeys == 1)
-        cache.endWrite(bucket: "b", key: "k", writer: "n2:1")
+        cache.endWrite(bucket: "b", key: "k", tag: w1)
         #expect(cache.pendingKeys == 0)
         // A read that began before the end cannot insert; one after it can.
         cache.insert(record("k", "old"), bucketVersioned: false, readAt: before)
-        #expect(cache.lookup(bucket: "b", key: "k") == nil)
+        #expect(cache.peek(bucket: "b", key: "k") == nil)
         cache.insert(record("k", "new"), bucketVersioned: false, readAt: cache.generation)
         #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "new")
-        // Two writers of one key: it stays uncacheable until both ended; clearing keeps them.
-        cache.beginWrite(bucket: "b", key: "k", writer: "n2:1")
-        cache.beginWrite(bucket: "b", key: "k", writer: "n3:1")
+        // A late end of an older write does not end a newer write's mark.
+        cache.beginWrite(bucket: "b", key: "k", tag: w2)
+        cache.endWrite(bucket: "b", key: "k", tag: w1)
+        cache.insert(record("k", "x"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.peek(bucket: "b", key: "k") == nil)
+        // Clearing forgets entries but keeps the marks of writes in progress.
+        cache.beginWrite(bucket: "b", key: "j", tag: other)
+        cache.insert(record("o", "o"), bucketVersioned: false, readAt: cache.generation)
         cache.clear()
-        cache.endWrite(bucket: "b", key: "k", writer: "n2:1")
-        cache.insert(record("k", "x"), bucketVersioned: false, readAt: cache.generation)
-        #expect(cache.lookup(bucket: "b", key: "k") == nil)
-        // A flush forgets everything and the flushed writer's unfinished writes only.
-        cache.beginWrite(bucket: "b", key: "j", writer: "n2:1")
-        cache.insert(record("other", "o"), bucketVersioned: false, readAt: cache.generation)
-        cache.flush(writer: "n2:1")
-        #expect(cache.lookup(bucket: "b", key: "other") == nil)
+        #expect(cache.peek(bucket: "b", key: "o") == nil)
+        #expect(cache.pendingKeys == 2)
+        // The writer's floor passed write 2 (its end was lost): the mark goes, and a read that
+        // began before cannot insert.
+        let beforeFloor = cache.generation
+        cache.endWrites(of: "n2:1", incarnation: 7, below: 2)
+        #expect(cache.pendingKeys == 2, "write 2 is not below floor 2")
+        cache.endWrites(of: "n2:1", incarnation: 7, below: 3)
         #expect(cache.pendingKeys == 1)
-        cache.insert(record("j", "j"), bucketVersioned: false, readAt: cache.generation)
-        #expect(cache.lookup(bucket: "b", key: "j")?.record.etag == "j")
-        cache.insert(record("k", "x"), bucketVersioned: false, readAt: cache.generation)
-        #expect(cache.lookup(bucket: "b", key: "k") == nil)
-        cache.endWrite(bucket: "b", key: "k", writer: "n3:1")
+        cache.insert(record("k", "x"), bucketVersioned: false, readAt: beforeFloor)
+        #expect(cache.peek(bucket: "b", key: "k") == nil)
         cache.insert(record("k", "y"), bucketVersioned: false, readAt: cache.generation)
-        #expect(cache.lookup(bucket: "b", key: "k")?.record.etag == "y")
+        #expect(cache.peek(bucket: "b", key: "k")?.record.etag == "y")
+        // Another incarnation of a writer: its earlier marks all go.
+        cache.endWrites(of: "n3:1", incarnation: 10, below: 0)
+        #expect(cache.pendingKeys == 0)
+        // This node's own writes mark their key too.
+        let local = cache.beginLocalWrite(bucket: "b", key: "y")
+        cache.insert(record("y", "y"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.peek(bucket: "b", key: "y") == nil)
+        cache.endWrite(bucket: "b", key: "y", tag: local)
+        cache.insert(record("y", "y"), bucketVersioned: false, readAt: cache.generation)
+        #expect(cache.peek(bucket: "b", key: "y")?.record.etag == "y")
     }
 
     @Test("A cluster node's cache answers only until the deadline its leases allow")

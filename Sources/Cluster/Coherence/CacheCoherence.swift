@@ -20,6 +20,14 @@ internal import Synchronization
 ///   before committing, until the lease it last granted that node has run out (plus `margin`
 ///   for clock rates): from then on that node cannot serve until it flushed after the write.
 ///
+/// Writes are numbered by their writer; a receiver marks a key with the write's tag (writer,
+/// incarnation, number) from `begin-write` to its own `end-write`, so a late message of one
+/// write never ends another's mark, and a flush keeps the marks (the writes may still be in
+/// progress). A lease answer carries the granter's *floor*, the lowest number of its writes in
+/// progress: marks below it (whose `end-write` was lost) are dropped then. A node that asks with
+/// a new incarnation (it restarted and lost its marks) is granted nothing until every write in
+/// progress at that moment has ended.
+///
 /// A node that restarts has a new incarnation: the others flush before it grants them, and
 /// until a lease it granted before it restarted must have run out, it waits out an untold node
 /// like any other. Leases are timed on each node's monotonic clock; the asker starts its lease
@@ -72,11 +80,15 @@ package final class CacheCoherence: CachePeers, Sendable {
     let incarnation: Int64
     private let granted: Mutex<[String: Grant]>
     private let held: Mutex<[String: Held]>
+    /// This node's writes: the next number, and those begun and not ended. A peer learns the
+    /// lowest in progress (the floor) with each lease answer, and forgets its marks of older
+    /// writes whose end it may have missed.
+    private let writes = Mutex<(next: Int64, inProgress: Set<Int64>)>((0, []))
     /// Messages waiting for the request on its way to a peer to come back; they leave together.
     private let outboxes: Mutex<[String: Outbox]>
 
     private struct Outbox {
-        var pending: [(message: Message, bucket: String, key: String, done: CheckedContinuation<Bool, Never>)] = []
+        var pending: [(message: Message, bucket: String, key: String, id: Int64, done: CheckedContinuation<Bool, Never>)] = []
         var sending = false
     }
 
@@ -93,6 +105,11 @@ package final class CacheCoherence: CachePeers, Sendable {
         /// Whether it must flush before the next grant (it has not asked since the last miss,
         /// or asked with an older count).
         var mustFlush = true
+        /// Its incarnation as it last said, and this node's next write number when it changed:
+        /// a restarted node lost the marks of the writes then in progress, so it is granted
+        /// nothing until they have ended.
+        var askerIncarnation: Int64 = 0
+        var barrier: Int64 = 0
 
         func expired(_ timing: Timing, now: NIODeadline) -> Bool { now >= last + timing.lease + timing.margin }
     }
@@ -132,19 +149,24 @@ package final class CacheCoherence: CachePeers, Sendable {
     // MARK: Writing
 
     package func beginWrite(bucket: String, key: String) async -> CacheWrite {
-        guard !peers.isEmpty else { return CacheWrite(bucket: bucket, key: key, untold: []) }
+        guard !peers.isEmpty else { return CacheWrite(bucket: bucket, key: key, id: 0, untold: []) }
+        let id = writes.withLock { writes in
+            defer { writes.next += 1 }
+            writes.inProgress.insert(writes.next)
+            return writes.next
+        }
         let untold = await withTaskGroup(of: String?.self) { group in
             for peer in peers {
-                group.addTask { await self.announce(bucket: bucket, key: key, to: peer) ? nil : peer }
+                group.addTask { await self.announce(bucket: bucket, key: key, id: id, to: peer) ? nil : peer }
             }
             return await group.reduce(into: [String]()) { if let peer = $1 { $0.append(peer) } }
         }
-        return CacheWrite(bucket: bucket, key: key, untold: untold)
+        return CacheWrite(bucket: bucket, key: key, id: id, untold: untold)
     }
 
     /// Tells `peer` of a write about to commit; false when it was not told (after waiting until
     /// it cannot serve without flushing).
-    private func announce(bucket: String, key: String, to peer: String) async -> Bool {
+    private func announce(bucket: String, key: String, id: Int64, to peer: String) async -> Bool {
         let now = NIODeadline.now()
         let skip = granted.withLock { granted in
             // An expired, flush-bound node that has not asked lately is not told (it may be
@@ -156,7 +178,7 @@ package final class CacheCoherence: CachePeers, Sendable {
             return true
         }
         if skip { return false }
-        if await send(.beginWrite, bucket: bucket, key: key, to: peer) { return true }
+        if await send(.beginWrite, bucket: bucket, key: key, id: id, to: peer) { return true }
         let lapse = granted.withLock { granted in
             Self.miss(&granted[peer]!, untold: true)
             return granted[peer]!.last + timing.lease + timing.margin
@@ -181,11 +203,13 @@ package final class CacheCoherence: CachePeers, Sendable {
                 group.addTask {
                     // Not told: the key stays uncached there until it flushes, which it must
                     // do (after now) before its next lease.
-                    if await self.send(.endWrite, bucket: write.bucket, key: write.key, to: peer) { return }
+                    if await self.send(.endWrite, bucket: write.bucket, key: write.key, id: write.id, to: peer) { return }
                     self.granted.withLock { Self.miss(&$0[peer]!, untold: false) }
                 }
             }
         }
+        // Only now may peers forget their mark of it by the floor: its end was told or missed.
+        writes.withLock { _ = $0.inProgress.remove(write.id) }
     }
 
     package func clear(bucket: String) async {
@@ -193,8 +217,14 @@ package final class CacheCoherence: CachePeers, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 group.addTask {
-                    if await self.send(.clear, bucket: bucket, key: "", to: peer) { return }
-                    self.granted.withLock { Self.miss(&$0[peer]!, untold: false) }
+                    if await self.send(.clear, bucket: bucket, key: "", id: 0, to: peer) { return }
+                    // It flushes before its next lease; until its lease ran out it may still
+                    // answer from entries made before the change.
+                    let lapse = self.granted.withLock { granted in
+                        Self.miss(&granted[peer]!, untold: false)
+                        return granted[peer]!.last + self.timing.lease + self.timing.margin
+                    }
+                    await Self.sleep(until: lapse)
                 }
             }
         }
@@ -208,10 +238,10 @@ package final class CacheCoherence: CachePeers, Sendable {
 
     /// Delivers `message` to `peer`; false when it did not answer that it applied it. Messages
     /// queued while a request to the peer is on its way leave together in the next one.
-    private func send(_ message: Message, bucket: String, key: String, to peer: String) async -> Bool {
+    private func send(_ message: Message, bucket: String, key: String, id: Int64, to peer: String) async -> Bool {
         await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
             let start = outboxes.withLock { outboxes in
-                outboxes[peer]!.pending.append((message, bucket, key, done))
+                outboxes[peer]!.pending.append((message, bucket, key, id, done))
                 if outboxes[peer]!.sending { return false }
                 outboxes[peer]!.sending = true
                 return true
@@ -232,11 +262,13 @@ package final class CacheCoherence: CachePeers, Sendable {
             if batch.isEmpty { return }
             var w = BinaryRecordWriter(capacity: 64 + batch.count * 64)
             w.string(address)
+            w.int64(incarnation)
             w.varint(batch.count)
             for item in batch {
                 w.byte(item.message.rawValue)
                 w.string(item.bucket)
                 w.string(item.key)
+                w.int64(item.id)
             }
             let frame = InternodeFrame(
                 id: 0, slot: Self.nodeSlot, operation: Operation.messages.rawValue, message: ByteBuffer(bytes: w.bytes),
@@ -280,6 +312,7 @@ package final class CacheCoherence: CachePeers, Sendable {
         let (knownIncarnation, flushed) = held.withLock { ($0[peer]!.incarnation, $0[peer]!.flushed) }
         var w = BinaryRecordWriter()
         w.string(address)
+        w.int64(incarnation)
         w.int64(knownIncarnation)
         w.int64(flushed)
         let frame = InternodeFrame(
@@ -287,7 +320,11 @@ package final class CacheCoherence: CachePeers, Sendable {
         guard let answer = try? await client.call(frame, to: "http://" + peer, timeout: timing.callTimeout), answer.status == .ok
         else { return false }
         var r = BinaryRecordReader(ArraySlice(answer.message.readableBytesView))
-        guard let incarnation = try? r.int64(), let missed = try? r.int64(), let grantedByte = try? r.byte() else { return false }
+        guard let incarnation = try? r.int64(), let missed = try? r.int64(), let grantedByte = try? r.byte(),
+            let floor = try? r.int64()
+        else { return false }
+        // Its writes below the floor have ended (or it restarted): marks of them can go.
+        cache.endWrites(of: peer, incarnation: incarnation, below: floor)
         if grantedByte == 1 {
             held.withLock { held in
                 held[peer]!.until = sent + timing.lease
@@ -299,9 +336,9 @@ package final class CacheCoherence: CachePeers, Sendable {
             // Writes it did not tell this node of are still in progress: ask again later.
             return false
         }
-        // It missed telling this node of writes (or restarted): forget everything, then ask
-        // with the count this flush covers.
-        cache.flush(writer: peer)
+        // It missed telling this node of writes (or restarted): forget everything (but the
+        // marks of writes in progress), then ask with the count this flush covers.
+        cache.clear()
         held.withLock { held in
             held[peer]!.incarnation = incarnation
             held[peer]!.flushed = missed
@@ -318,35 +355,46 @@ package final class CacheCoherence: CachePeers, Sendable {
             switch Operation(rawValue: request.operation) {
             case .lease:
                 let asker = try r.string()
+                let askerIncarnation = try r.int64()
                 let knownIncarnation = try r.int64()
                 let flushed = try r.int64()
                 let now = NIODeadline.now()
-                let (missed, grants) = granted.withLock { granted in
+                let (missed, grants, floor) = granted.withLock { granted in
                     var grant = granted[asker] ?? Grant(last: now)
                     grant.heard = now
-                    let grants = knownIncarnation == incarnation && flushed == grant.missed && grant.untold == 0
+                    let (next, floor) = writes.withLock { ($0.next, $0.inProgress.min() ?? $0.next) }
+                    if askerIncarnation != grant.askerIncarnation {
+                        grant.askerIncarnation = askerIncarnation
+                        grant.barrier = next
+                    }
+                    let grants =
+                        knownIncarnation == incarnation && flushed == grant.missed && grant.untold == 0
+                        && floor >= grant.barrier
                     if grants {
                         grant.last = now
                         grant.mustFlush = false
                     }
                     granted[asker] = grant
-                    return (grant.missed, grants)
+                    return (grant.missed, grants, floor)
                 }
                 var w = BinaryRecordWriter()
                 w.int64(incarnation)
                 w.int64(missed)
                 w.byte(grants ? 1 : 0)
+                w.int64(floor)
                 return .answer(to: request, .ok, message: ByteBuffer(bytes: w.bytes))
             case .messages:
                 let writer = try r.string()
+                let writerIncarnation = try r.int64()
                 let count = try r.varint()
                 for _ in 0..<count {
                     guard let message = Message(rawValue: try r.byte()) else { throw DriveRPC.malformed("an unknown cache message") }
                     let bucket = try r.string()
                     let key = try r.string()
+                    let tag = InlineObjectCache.WriteTag(writer: writer, incarnation: writerIncarnation, id: try r.int64())
                     switch message {
-                    case .beginWrite: cache.beginWrite(bucket: bucket, key: key, writer: writer)
-                    case .endWrite: cache.endWrite(bucket: bucket, key: key, writer: writer)
+                    case .beginWrite: cache.beginWrite(bucket: bucket, key: key, tag: tag)
+                    case .endWrite: cache.endWrite(bucket: bucket, key: key, tag: tag)
                     case .clear:
                         cache.clear()
                         forgetBucket(bucket)

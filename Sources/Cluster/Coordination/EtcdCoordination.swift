@@ -146,7 +146,13 @@ package final class EtcdCoordination: Coordination {
                 return batch
             }
             guard let batch else { return }
-            _ = try? await etcd.delete(batch.map { ($0.key, $0.token) })
+            // Repeating the conditional deletes is safe; a lock left behind would block its key
+            // for as long as this node keeps its lease. If etcd stays unreachable, the lease ends
+            // the locks.
+            for attempt in 0..<5 {
+                if (try? await etcd.delete(batch.map { ($0.key, $0.token) })) != nil { break }
+                try? await Task.sleep(for: .milliseconds(50 << attempt))
+            }
             for release in batch { release.done.resume() }
         }
     }

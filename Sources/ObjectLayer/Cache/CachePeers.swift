@@ -20,13 +20,16 @@ package protocol CachePeers: Sendable {
 package struct CacheWrite: Sendable {
     package var bucket: String
     package var key: String
+    /// The writer's number for this write (see `InlineObjectCache.WriteTag`).
+    package var id: Int64
     /// The nodes that were not told (unreachable, or not serving from their cache): they may
     /// not serve again before this write ends and they forget everything.
     package var untold: [String]
 
-    package init(bucket: String, key: String, untold: [String]) {
+    package init(bucket: String, key: String, id: Int64, untold: [String]) {
         self.bucket = bucket
         self.key = key
+        self.id = id
         self.untold = untold
     }
 }

@@ -12,10 +12,11 @@ internal import Synchronization
 /// never be cached after it.
 ///
 /// In a cluster, other nodes change keys too: `CacheCoherence` (Cluster) tells this cache of
-/// their writes (`beginWrite` before the commit, `endWrite` after; a key being written by
-/// another node is neither served nor cached) and opens it for serving only while every other
-/// node has promised to tell it of its writes (`serve(until:)`); a node that missed one of them
-/// must `flush` before serving again. One node serves without such a deadline.
+/// their writes (`beginWrite` before the commit, `endWrite` after; a key being written is
+/// neither served nor cached) and opens it for serving only while every other node has promised
+/// to tell it of its writes (`serve(until:)`); a node that missed one of them must `clear` before
+/// serving again. This node's own writes mark their key the same way while they commit
+/// (`beginLocalWrite`). One node serves without a deadline.
 ///
 /// Bounded by `capacity` bytes, charged per entry for its data (held once, ready to send), key,
 /// metadata and a fixed overhead; when full, the oldest entries go first.
@@ -64,9 +65,23 @@ package final class InlineObjectCache: Sendable {
         /// Keys in insertion order from `evictFrom` on (some may have gone or been reinserted).
         var order: [CacheKey] = []
         var evictFrom = 0
-        /// Keys another node is writing: by that node, how many of its writes began and did
-        /// not end. Such keys are not cached.
-        var pending: [CacheKey: [String: Int]] = [:]
+        /// Keys being written (by another node, or by this one while it commits): the writes
+        /// that began and did not end. Such keys are neither served nor cached.
+        var pending: [CacheKey: Set<WriteTag>] = [:]
+    }
+
+    /// One write of a key, as its writer names it: the node (empty for this one), the writer
+    /// process's incarnation and a number it gives its writes in order.
+    package struct WriteTag: Hashable, Sendable {
+        package var writer: String
+        package var incarnation: Int64
+        package var id: Int64
+
+        package init(writer: String, incarnation: Int64, id: Int64) {
+            self.writer = writer
+            self.incarnation = incarnation
+            self.id = id
+        }
     }
 
     /// A bucket and key, equal only when their bytes are: keys that Swift's String equality
@@ -101,6 +116,8 @@ package final class InlineObjectCache: Sendable {
     /// Lookups answer only before this instant (`NIODeadline.uptimeNanoseconds`); `.max` serves
     /// always (one node).
     private let servingUntil: Atomic<UInt64>
+    /// Numbers this node's own writes (`beginLocalWrite`).
+    private let localWrites = Atomic<Int64>(0)
     package let capacity: Int
 
     /// - Parameter serving: whether lookups answer from the start (one node) or only once
@@ -201,8 +218,8 @@ package final class InlineObjectCache: Sendable {
         }
     }
 
-    /// Forgets everything (a bucket's versioning changed, or a bucket was deleted). Keys other
-    /// nodes are writing stay uncacheable.
+    /// Forgets everything (a bucket's versioning changed, or a bucket was deleted, or a node
+    /// missed telling this one of a write). Keys being written stay uncacheable.
     package func clear() {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
@@ -214,47 +231,63 @@ package final class InlineObjectCache: Sendable {
         }
     }
 
-    /// Node `writer` is about to change `key` of `bucket`: forget it, and cache it no more
-    /// until the write ends (`endWrite`) or `writer` is flushed.
-    package func beginWrite(bucket: String, key: String, writer: String) {
+    /// A write of `key` of `bucket` is about to commit: forget the key, and cache it no more
+    /// until the write ends (`endWrite`).
+    package func beginWrite(bucket: String, key: String, tag: WriteTag) {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
             let key = CacheKey(bucket: bucket, key: key)
             if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
-            state.pending[key, default: [:]][writer, default: 0] += 1
+            state.pending[key, default: []].insert(tag)
         }
     }
 
-    /// Node `writer`'s change of `key` of `bucket` is committed or abandoned: forget what may
-    /// have been read before it, and cache the key again once no other write of it is pending.
-    package func endWrite(bucket: String, key: String, writer: String) {
+    /// The write `tag` of `key` of `bucket` is committed or abandoned: forget what may have been
+    /// read before it, and cache the key again once no other write of it is pending. Ends that
+    /// write only (an older write's late message cannot end a newer one).
+    package func endWrite(bucket: String, key: String, tag: WriteTag) {
         state.withLock { state in
             counter.wrappingAdd(1, ordering: .releasing)
             let key = CacheKey(bucket: bucket, key: key)
             if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
-            guard var writers = state.pending[key], let count = writers[writer] else { return }
-            writers[writer] = count > 1 ? count - 1 : nil
-            state.pending[key] = writers.isEmpty ? nil : writers
+            guard var tags = state.pending[key] else { return }
+            tags.remove(tag)
+            state.pending[key] = tags.isEmpty ? nil : tags
         }
     }
 
-    /// Forgets everything, and the writes `writer` began (it may have changed keys without
-    /// telling this node: a message was lost, or it restarted).
-    package func flush(writer: String) {
+    /// This node's own write: `beginWrite` with a tag of its own, returned for `endWrite`.
+    package func beginLocalWrite(bucket: String, key: String) -> WriteTag {
+        let tag = WriteTag(writer: "", incarnation: 0, id: localWrites.wrappingAdd(1, ordering: .relaxed).newValue)
+        beginWrite(bucket: bucket, key: key, tag: tag)
+        return tag
+    }
+
+    /// Ends the writes of node `writer` that its own word says are over: those of another
+    /// incarnation (it restarted) and those numbered below `floor` (each of its writes in
+    /// progress has a number at least `floor`). Their end messages may have been lost.
+    package func endWrites(of writer: String, incarnation: Int64, below floor: Int64) {
         state.withLock { state in
-            counter.wrappingAdd(1, ordering: .releasing)
-            let pending = state.pending.compactMapValues { writers in
-                var writers = writers
-                writers[writer] = nil
-                return writers.isEmpty ? nil : writers
+            var ended: [CacheKey] = []
+            for (key, tags) in state.pending
+            where tags.contains(where: { $0.writer == writer && ($0.incarnation != incarnation || $0.id < floor) }) {
+                ended.append(key)
             }
-            let serial = state.nextSerial
-            state = State()
-            state.nextSerial = serial
-            state.pending = pending
+            guard !ended.isEmpty else { return }
+            counter.wrappingAdd(1, ordering: .releasing)
+            for key in ended {
+                if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.cost }
+                let tags = state.pending[key]!.filter { $0.writer != writer || ($0.incarnation == incarnation && $0.id >= floor) }
+                state.pending[key] = tags.isEmpty ? nil : tags
+            }
         }
     }
 
-    /// Keys other nodes are writing (for tests and metrics).
+    /// The entry of `key` of `bucket` whether or not the cache is serving now (tests).
+    package func peek(bucket: String, key: String) -> Entry? {
+        state.withLock { $0.entries[CacheKey(bucket: bucket, key: key)] }
+    }
+
+    /// Keys being written (for tests and metrics).
     package var pendingKeys: Int { state.withLock { $0.pending.count } }
 }

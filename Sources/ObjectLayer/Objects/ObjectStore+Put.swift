@@ -110,6 +110,9 @@ extension ObjectStore {
                 // Other nodes stop serving the key before it changes, and forget what they
                 // read of it once the change is done (or abandoned).
                 let told = await cachePeers?.beginWrite(bucket: record.bucket, key: record.key)
+                // This node's cache neither serves nor caches the key while the commit runs (it
+                // reaches a quorum, visible to other nodes' readers, before every drive answered).
+                let local = inlineCache.beginLocalWrite(bucket: record.bucket, key: record.key)
                 do {
                     try await translate {
                         if let write {
@@ -120,14 +123,14 @@ extension ObjectStore {
                     }
                 } catch {
                     // Some drives may have taken it before the write failed and was rolled back.
-                    inlineCache.invalidate(bucket: record.bucket, key: record.key)
+                    inlineCache.endWrite(bucket: record.bucket, key: record.key, tag: local)
                     if let told { await cachePeers?.endWrite(told) }
                     throw error
                 }
                 // A new small object is the key's current version from now on: cache it (write-
-                // through), after forgetting the old one; a read that raced this write cannot
-                // insert what it read, since the generation moved.
-                inlineCache.invalidate(bucket: record.bucket, key: record.key)
+                // through); a read that raced this write cannot insert what it read, since the
+                // generation moved.
+                inlineCache.endWrite(bucket: record.bucket, key: record.key, tag: local)
                 inlineCache.insert(versioned, bucketVersioned: versioning != nil, readAt: inlineCache.generation)
                 if let told { await cachePeers?.endWrite(told) }
                 // A drive dropped while the shards were written took the record without its

@@ -76,15 +76,16 @@ extension ObjectStore {
         if let target = versionID ?? (record.versioning == nil ? "null" : nil) {
             let removed = try await coordination.withKeyLock(bucket + "/" + key, bucket: bucket) { fence in
                 let told = await cachePeers?.beginWrite(bucket: bucket, key: key)
+                let local = inlineCache.beginLocalWrite(bucket: bucket, key: key)
                 do {
                     let removed = try await translate {
                         try await set.deleteVersion(bucket: bucket, key: key, versionID: target, fence: fence.token)
                     }
-                    inlineCache.invalidate(bucket: bucket, key: key)
+                    inlineCache.endWrite(bucket: bucket, key: key, tag: local)
                     if let told { await cachePeers?.endWrite(told) }
                     return removed
                 } catch {
-                    inlineCache.invalidate(bucket: bucket, key: key)
+                    inlineCache.endWrite(bucket: bucket, key: key, tag: local)
                     if let told { await cachePeers?.endWrite(told) }
                     throw error
                 }
