@@ -14,11 +14,11 @@ struct InlineObjectCacheTests {
             inlineData: Array(body.utf8), versionStamp: stamp)
     }
 
-    @Test("A read that started before an invalidation cannot insert what it read; capacity is respected")
+    @Test("A read that started before a write cannot insert what it read; capacity is respected")
     func generationProtocol() {
         let cache = InlineObjectCache(capacity: 64 * 4000)
         let before = cache.generation
-        cache.invalidate(bucket: "b", key: "k")
+        cache.endWrite(bucket: "b", key: "k", tag: cache.beginLocalWrite(bucket: "b", key: "k"))
         cache.insert(record("k", "old"), bucketVersioned: false, readAt: before)
         #expect(cache.lookup(bucket: "b", key: "k") == nil)
         cache.insert(record("k", "new"), bucketVersioned: false, readAt: cache.generation)

@@ -6,10 +6,10 @@ internal import Synchronization
 /// GET of one needs no index read: the S3 front answers them on the event loop (`FastGetHandler`).
 ///
 /// Coherence: every change to a key's versions goes through `ObjectStore` on this node, which
-/// calls `invalidate` once the change is committed or abandoned (and `clear` when a bucket's
-/// versioning changes or a bucket is deleted). A reader captures `generation` before its quorum
-/// read and inserts only if no invalidation happened since, so a record read before a write can
-/// never be cached after it.
+/// marks the key while the change commits (`beginLocalWrite`, then `endWrite` once it is
+/// committed or abandoned) and calls `clear` when a bucket's versioning changes or a bucket is
+/// deleted. A reader captures `generation` before its quorum read and inserts only if no mark or
+/// clear happened since, so a record read before a write can never be cached after it.
 ///
 /// In a cluster, other nodes change keys too: `CacheCoherence` (Cluster) tells this cache of
 /// their writes (`beginWrite` before the commit, `endWrite` after; a key being written is
@@ -155,8 +155,8 @@ package final class InlineObjectCache: Sendable {
         return state.withLock { $0.entries[CacheKey(bucket: bucket, key: key)] }
     }
 
-    /// Caches `record` (the key's current version, as read by quorum or just written) unless an
-    /// invalidation happened after `generation` was read, or it is not a small current object.
+    /// Caches `record` (the key's current version, as read by quorum or just written) unless a
+    /// write mark or clear happened after `generation` was read, or it is not a small current object.
     package func insert(_ record: ObjectRecord, bucketVersioned: Bool, readAt generation: UInt64) {
         guard capacity > 0, let data = record.inlineData, !record.isDeleteMarker else { return }
         // Both maps in full (a merge would build a dictionary and drop names present in both).
@@ -169,7 +169,7 @@ package final class InlineObjectCache: Sendable {
         var recordWithoutData = record
         recordWithoutData.inlineData = nil
         state.withLock { state in
-            // Checked under the lock that `invalidate` also takes, so no stale insert slips in.
+            // Checked under the lock that marks and clears also take, so no stale insert slips in.
             guard counter.load(ordering: .acquiring) == generation else { return }
             let key = CacheKey(bucket: record.bucket, key: record.key)
             if !state.pending.isEmpty, state.pending[key] != nil { return }
@@ -204,17 +204,6 @@ package final class InlineObjectCache: Sendable {
             state.entries[key] = Entry(
                 recordWithoutData: current.recordWithoutData, bucketVersioned: current.bucketVersioned,
                 body: current.body, attachment: attachment, serial: current.serial, cost: current.cost)
-        }
-    }
-
-    /// Forgets `key` of `bucket`; readers that started before cannot cache what they read.
-    package func invalidate(bucket: String, key: String) {
-        guard capacity > 0 else { return }
-        state.withLock { state in
-            counter.wrappingAdd(1, ordering: .releasing)
-            if let old = state.entries.removeValue(forKey: CacheKey(bucket: bucket, key: key)) {
-                state.bytes -= old.cost
-            }
         }
     }
 
