@@ -88,13 +88,9 @@ package final class EtcdCoordination: Coordination {
         while true {
             let leaseID = try await coordinating("lock") { try await lease.id() }
             do {
-                if let bucket {
-                    let (token, stored) = try await etcd.createIfAbsent(
-                        key, value: [], lease: leaseID, reading: Self.bucketPrefix + bucket)
-                    if let token { return (token, stored) }
-                } else if let token = try await etcd.createIfAbsent(key, value: [], lease: leaseID) {
-                    return (token, nil)
-                }
+                let (token, stored) = try await etcd.createIfAbsent(
+                    key, value: [], lease: leaseID, reading: bucket.map { Self.bucketPrefix + $0 })
+                if let token { return (token, stored) }
             } catch EtcdError.unexpected(let detail) where detail.contains("lease not found") {
                 lease.drop(leaseID)
                 continue

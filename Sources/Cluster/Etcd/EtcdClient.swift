@@ -100,36 +100,23 @@ package struct EtcdClient: Sendable {
     /// of the write — larger than that of every earlier write to the store, so it serves as the
     /// lock's fencing token — or nil when the key is held.
     package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64) async throws -> Int64? {
-        let encoded = Self.encode(key)
-        let reply: TxnReply = try await call(
-            "/v3/kv/txn",
-            TxnRequest(
-                compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
-                success: [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease)))],
-                failure: []))
-        guard reply.succeeded == true else { return nil }
-        guard let revision = reply.header?.revision.flatMap({ Int64($0) }) else {
-            throw EtcdError.unexpected("a create of \(key) answered no revision")
-        }
-        return revision
+        try await createIfAbsent(key, value: value, lease: lease, reading: nil).revision
     }
 
-    /// `createIfAbsent(_:value:lease:)`, reading `other` in the same transaction when the key is
-    /// created (so what it holds is read under the lock the creation takes). Returns the
-    /// revision, nil when the key is held, and `other`'s value when created and present.
-    package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64, reading other: String) async throws
+    /// `createIfAbsent(_:value:lease:)`, reading `other` (if named) in the same transaction when
+    /// the key is created, so what it holds is read under the lock the creation takes. Returns
+    /// the revision, nil when the key is held, and `other`'s value when created and present.
+    package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64, reading other: String?) async throws
         -> (revision: Int64?, other: KeyValue?)
     {
         let encoded = Self.encode(key)
+        var success = [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease)))]
+        if let other { success.append(Operation(request_range: RangeRequest(key: Self.encode(other)))) }
         let reply: TxnReply = try await call(
             "/v3/kv/txn",
             TxnRequest(
                 compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
-                success: [
-                    Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease))),
-                    Operation(request_range: RangeRequest(key: Self.encode(other))),
-                ],
-                failure: []))
+                success: success, failure: []))
         guard reply.succeeded == true else { return (nil, nil) }
         guard let revision = reply.header?.revision.flatMap({ Int64($0) }) else {
             throw EtcdError.unexpected("a create of \(key) answered no revision")
