@@ -138,10 +138,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Linearizability checking of recorded histories (issue 13): the model of an S3 key and a
+        // Wing & Gong / Lowe search. Pure computation.
+        .target(name: "HistoryCheck", swiftSettings: swiftSettings),
         .target(
             name: "StowageCLI",
             dependencies: [
-                "StowageNode", "StowageBench", "S3Protocol", "ObjectLayer", "ErasureCode",
+                "StowageNode", "StowageBench", "HistoryCheck", "S3Protocol", "ObjectLayer", "ErasureCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,6 +173,7 @@ let package = Package(
         .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
         .testTarget(name: "StowageNodeTests", dependencies: ["StowageNode"], swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
+        .testTarget(name: "HistoryCheckTests", dependencies: ["HistoryCheck"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ClusterTests",
             dependencies: [

@@ -5,7 +5,7 @@ package struct StowageCommand: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "stowage",
         abstract: "An S3-compatible object store.",
-        subcommands: [ServerCommand.self, AdminCommand.self, BenchCommand.self, BenchErasureCommand.self]
+        subcommands: [ServerCommand.self, AdminCommand.self, BenchCommand.self, BenchErasureCommand.self, CheckHistoryCommand.self]
     )
 
     package init() {}

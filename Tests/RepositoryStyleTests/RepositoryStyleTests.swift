@@ -12,6 +12,8 @@ struct RepositoryStyleTests {
         "Sources/StowageCore/Records/ObjectRecord.swift",
         // Cold-path JSON (JSONDecoder reads only Data): the drive format record and admin answers.
         "Sources/StowageCLI/AdminCommand.swift",
+        // Recorded histories (JSON lines) for the linearizability checker.
+        "Sources/HistoryCheck/HistoryFile.swift",
     ]
     static let maxLines = 600
 

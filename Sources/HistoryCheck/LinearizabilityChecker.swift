@@ -1,0 +1,251 @@
+/// Decides whether a history of operations on keys is linearizable: whether some total order of
+/// the operations, each placed at one instant between its invocation and its completion, makes
+/// every result the one `RegisterModel` gives.
+///
+/// The search is Wing & Gong's, with Lowe's memoisation as Porcupine implements it: invocations
+/// and completions in time order in a linked list; linearize the first pending invocation whose
+/// outcome the model allows, backtrack at a completion that nothing placed, and never revisit a
+/// (set of placed operations, state) pair. Keys are independent (linearizability is local), so
+/// each key's history is checked alone. An operation whose outcome is unknown completes at
+/// infinity: it may take effect at any time after its invocation, or, placed after everything,
+/// not at all as far as anyone observed.
+package struct LinearizabilityChecker: Sendable {
+    /// The verdict on one key.
+    package enum Verdict: Sendable, Equatable {
+        case linearizable
+        /// No order explains the history. `window` is the smallest run of operations found that
+        /// no starting state explains either, in invocation order (see `window(of:)`).
+        case violation(window: [HistoryOperation])
+        /// The search exceeded its budget: neither proven nor refuted.
+        case gaveUp
+    }
+
+    /// Search steps allowed per key before giving up.
+    package var budget: Int
+
+    package init(budget: Int = 5_000_000) {
+        self.budget = budget
+    }
+
+    /// The verdict for every key of `history`, in key order.
+    package func check(_ history: [HistoryOperation]) -> [(key: String, verdict: Verdict, operations: Int)] {
+        let byKey = Dictionary(grouping: history, by: \.key)
+        return byKey.keys.sorted().map { key in
+            let operations = byKey[key]!
+            return (key, verdict(for: operations), operations.count)
+        }
+    }
+
+    /// The verdict for the operations of one key.
+    package func verdict(for operations: [HistoryOperation]) -> Verdict {
+        let relevant = operations.filter(\.matters)
+        switch search(relevant, from: .empty) {
+        case .some(true): return .linearizable
+        case .none: return .gaveUp
+        case .some(false): return .violation(window: window(of: relevant))
+        }
+    }
+
+    /// A small window that shows the violation in `operations` (which is not linearizable):
+    /// first the shortest prefix in time that is not (the history as a client saw it at the
+    /// moment the impossible answer arrived: operations still running then count as unknown),
+    /// then the latest start from which the rest of that prefix is not linearizable from any
+    /// starting state.
+    func window(of operations: [HistoryOperation]) -> [HistoryOperation] {
+        let ends = Array(Set(operations.map(\.effectiveEnd).filter { $0 != .max })).sorted()
+        // Linearizability is closed under prefixes, so failure is monotonic in the cut.
+        var low = 0
+        var high = ends.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if search(Self.prefix(operations, at: ends[middle]), from: .empty) == false {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        let cut = ends.isEmpty ? Int64.max : ends[low]
+        let prefix = Self.prefix(operations, at: cut)
+        let starts = Array(Set(prefix.map(\.start))).sorted(by: >)
+        for start in starts {
+            let window = prefix.filter { $0.start >= start }
+            if search(window, from: .anything) == false {
+                return window.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+            }
+        }
+        return prefix.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+    }
+
+    /// The history as it stood at `cut`: operations invoked by then, those still running turned
+    /// into unknown writes (reads still running observed nothing yet).
+    static func prefix(_ operations: [HistoryOperation], at cut: Int64) -> [HistoryOperation] {
+        operations.compactMap { operation in
+            guard operation.start <= cut else { return nil }
+            guard operation.effectiveEnd > cut else { return operation }
+            guard operation.mayWrite else { return nil }
+            var running = operation
+            running.outcome = .unknown
+            return running
+        }
+    }
+
+    /// true: linearizable; false: not; nil: the budget ran out.
+    func search(_ operations: [HistoryOperation], from initial: RegisterState) -> Bool? {
+        if operations.isEmpty { return true }
+        var values = ValueTable()
+        let compiled = operations.map { values.compile($0) }
+        let model = RegisterModel(tracksVersions: operations.contains { if case .listVersions = $0.kind { true } else { false } })
+        var list = EventList(operations)
+        var placed = Bitset(count: operations.count)
+        var seen = Set<Memo>()
+        var stack: [(call: Int, state: RegisterState)] = []
+        var state = initial
+        var entry = list.first
+        var steps = 0
+        while list.first != EventList.end {
+            steps += 1
+            if steps > budget { return nil }
+            let event = list.events[entry]
+            if event.isCall {
+                if let next = model.step(state, compiled[event.operation]) {
+                    var nowPlaced = placed
+                    nowPlaced.insert(event.operation)
+                    if seen.insert(Memo(placed: nowPlaced, state: next)).inserted {
+                        stack.append((entry, state))
+                        state = next
+                        placed = nowPlaced
+                        list.lift(entry)
+                        entry = list.first
+                        continue
+                    }
+                }
+                entry = list.next[entry]
+            } else {
+                // A completion before its operation was placed: undo the last placement.
+                guard let (call, previous) = stack.popLast() else { return false }
+                state = previous
+                placed.remove(list.events[call].operation)
+                list.unlift(call)
+                entry = list.next[call]
+            }
+        }
+        return true
+    }
+
+    private struct Memo: Hashable {
+        var placed: Bitset
+        var state: RegisterState
+    }
+}
+
+/// Interns the values of one key's history.
+struct ValueTable {
+    private var ids: [String: Int32] = [:]
+
+    mutating func id(_ value: String?) -> Int32 {
+        guard let value else { return RegisterState.absent }
+        if let id = ids[value] { return id }
+        let id = Int32(ids.count)
+        ids[value] = id
+        return id
+    }
+
+    mutating func compile(_ operation: HistoryOperation) -> ModelOperation {
+        let kind: ModelOperation.Kind =
+            switch operation.kind {
+            case .put(let value): .put(id(value))
+            case .get: .get
+            case .delete: .delete
+            case .putIfAbsent(let value): .putIfAbsent(id(value))
+            case .putIfMatch(let expected, let value): .putIfMatch(expected: id(expected), value: id(value))
+            case .listVersions: .listVersions
+            }
+        let outcome: ModelOperation.Outcome =
+            switch operation.outcome {
+            case .ok: .ok
+            case .read(let value): .read(id(value))
+            case .versions(let listed): .versions(listed.map { id($0) })
+            case .preconditionFailed: .preconditionFailed
+            case .notFound: .notFound
+            case .unknown, .failed: .unknown
+            }
+        return ModelOperation(kind: kind, outcome: outcome)
+    }
+}
+
+struct Bitset: Hashable {
+    private var words: [UInt64]
+
+    init(count: Int) {
+        words = Array(repeating: 0, count: (count + 63) / 64)
+    }
+
+    mutating func insert(_ index: Int) {
+        words[index / 64] |= 1 << UInt64(index % 64)
+    }
+
+    mutating func remove(_ index: Int) {
+        words[index / 64] &= ~(1 << UInt64(index % 64))
+    }
+}
+
+/// Invocations and completions in time order, as a doubly linked list that placed operations
+/// are lifted out of (both their events) and put back into when the search backtracks.
+struct EventList {
+    struct Event {
+        var operation: Int
+        var isCall: Bool
+        var time: Int64
+    }
+
+    /// The list's head and tail sentinel.
+    static let end = 0
+
+    /// Index 0 is the sentinel; events from 1.
+    var events: [Event]
+    var next: [Int]
+    var previous: [Int]
+    /// The completion event of each call event.
+    var match: [Int]
+
+    var first: Int { next[Self.end] }
+
+    init(_ operations: [HistoryOperation]) {
+        var sorted: [Event] = []
+        for (index, operation) in operations.enumerated() {
+            sorted.append(Event(operation: index, isCall: true, time: operation.start))
+            sorted.append(Event(operation: index, isCall: false, time: operation.effectiveEnd))
+        }
+        // At equal times invocations come first: operations that touch count as concurrent.
+        sorted.sort { ($0.time, $0.isCall ? 0 : 1, $0.operation) < ($1.time, $1.isCall ? 0 : 1, $1.operation) }
+        events = [Event(operation: -1, isCall: false, time: .min)] + sorted
+        let count = events.count
+        next = (0..<count).map { ($0 + 1) % count }
+        previous = (0..<count).map { ($0 + count - 1) % count }
+        match = Array(repeating: 0, count: count)
+        var callOf: [Int: Int] = [:]
+        for index in 1..<count where events[index].isCall { callOf[events[index].operation] = index }
+        for index in 1..<count where !events[index].isCall { match[callOf[events[index].operation]!] = index }
+    }
+
+    mutating func lift(_ call: Int) {
+        remove(call)
+        remove(match[call])
+    }
+
+    mutating func unlift(_ call: Int) {
+        // Put back in the reverse order of removal.
+        restore(match[call])
+        restore(call)
+    }
+
+    private mutating func remove(_ index: Int) {
+        next[previous[index]] = next[index]
+        previous[next[index]] = previous[index]
+    }
+
+    private mutating func restore(_ index: Int) {
+        next[previous[index]] = index
+        previous[next[index]] = index
+    }
+}
