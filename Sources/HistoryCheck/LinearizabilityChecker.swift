@@ -38,12 +38,74 @@ package struct LinearizabilityChecker: Sendable {
 
     /// The verdict for the operations of one key.
     package func verdict(for operations: [HistoryOperation]) -> Verdict {
-        let relevant = operations.filter(\.matters)
+        let relevant = Self.withoutWritesAfterLastListing(operations.filter(\.matters))
+        // Unknown outcomes are what makes the search explode (each may be placed anywhere after
+        // its invocation). First look for a witness with the unknown writes nobody observed placed
+        // after everything (left out): if one exists, it is a linearization of the whole history.
+        // Only the full search may reject.
+        for reduced in Self.withoutUnobservedUnknowns(relevant) where search(reduced, from: .empty) == true {
+            return .linearizable
+        }
         switch search(relevant, from: .empty) {
         case .some(true): return .linearizable
         case .none: return .gaveUp
         case .some(false): return .violation(window: window(of: relevant))
         }
+    }
+
+    /// `operations` without the unknown-outcome writes that can only have taken effect after
+    /// everything observable: when the last operation with a known outcome is a version listing,
+    /// concurrent with no other, every write that took effect before it is in its list (versions
+    /// are never removed in this model, and values are unique), so an unknown write whose value
+    /// it does not list took effect after it or not at all — unobservable either way. Deletes
+    /// count when it lists no delete marker. The result is linearizable exactly when the history is.
+    static func withoutWritesAfterLastListing(_ operations: [HistoryOperation]) -> [HistoryOperation] {
+        let known = operations.filter { $0.outcome != .unknown }
+        guard let last = known.max(by: { $0.start < $1.start }), case .versions(let listed) = last.outcome,
+            known.allSatisfy({ $0 == last || $0.end < last.start })
+        else { return operations }
+        let values = Set(listed.compactMap { $0 })
+        let markers = listed.contains { $0 == nil }
+        return operations.filter { operation in
+            guard operation.outcome == .unknown else { return true }
+            switch operation.kind {
+            case .put(let value), .putIfAbsent(let value), .putIfMatch(_, let value): return values.contains(value)
+            case .delete: return markers
+            case .get, .listVersions: return true
+            }
+        }
+    }
+
+    /// Histories to try first: without the unknown-outcome writes whose value no operation
+    /// observed (deletes included, whose "value" cannot be told apart), then without only those
+    /// with a value. Placing such a write last is one of its possible placements, so a
+    /// linearization of a reduced history is one of the whole.
+    static func withoutUnobservedUnknowns(_ operations: [HistoryOperation]) -> [[HistoryOperation]] {
+        var observed = Set<String>()
+        for operation in operations {
+            switch (operation.kind, operation.outcome) {
+            case (_, .read(let value?)): observed.insert(value)
+            case (_, .versions(let listed)): observed.formUnion(listed.compactMap { $0 })
+            case (.putIfMatch(let expected, _), .ok): observed.insert(expected)
+            default: break
+            }
+        }
+        func unobservedUnknown(_ operation: HistoryOperation, deletesToo: Bool) -> Bool {
+            guard operation.outcome == .unknown else { return false }
+            switch operation.kind {
+            case .put(let value), .putIfAbsent(let value), .putIfMatch(_, let value): return !observed.contains(value)
+            case .delete: return deletesToo
+            case .get, .listVersions: return false
+            }
+        }
+        var reduced: [[HistoryOperation]] = []
+        for deletesToo in [true, false] {
+            let candidate = operations.filter { !unobservedUnknown($0, deletesToo: deletesToo) }
+            if candidate.count < operations.count, !reduced.contains(where: { $0.count == candidate.count }) {
+                reduced.append(candidate)
+            }
+        }
+        return reduced
     }
 
     /// A small window that shows the violation in `operations` (which is not linearizable):
@@ -52,13 +114,15 @@ package struct LinearizabilityChecker: Sendable {
     /// then the latest start from which the rest of that prefix is not linearizable from any
     /// starting state.
     func window(of operations: [HistoryOperation]) -> [HistoryOperation] {
+        // Many searches: each gets a share (one that gives up counts as "not shown").
+        let windowBudget = max(budget / 20, 10_000)
         let ends = Array(Set(operations.map(\.effectiveEnd).filter { $0 != .max })).sorted()
         // Linearizability is closed under prefixes, so failure is monotonic in the cut.
         var low = 0
         var high = ends.count - 1
         while low < high {
             let middle = (low + high) / 2
-            if search(Self.prefix(operations, at: ends[middle]), from: .empty) == false {
+            if search(Self.prefix(operations, at: ends[middle]), from: .empty, budget: windowBudget) == false {
                 high = middle
             } else {
                 low = middle + 1
@@ -69,7 +133,7 @@ package struct LinearizabilityChecker: Sendable {
         let starts = Array(Set(prefix.map(\.start))).sorted(by: >)
         for start in starts {
             let window = prefix.filter { $0.start >= start }
-            if search(window, from: .anything) == false {
+            if search(window, from: .anything, budget: windowBudget) == false {
                 return window.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
             }
         }
@@ -90,7 +154,8 @@ package struct LinearizabilityChecker: Sendable {
     }
 
     /// true: linearizable; false: not; nil: the budget ran out.
-    func search(_ operations: [HistoryOperation], from initial: RegisterState) -> Bool? {
+    func search(_ operations: [HistoryOperation], from initial: RegisterState, budget: Int? = nil) -> Bool? {
+        let budget = budget ?? self.budget
         if operations.isEmpty { return true }
         var values = ValueTable()
         let compiled = operations.map { values.compile($0) }

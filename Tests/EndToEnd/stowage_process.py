@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,10 +25,27 @@ def stowage_binary() -> Path:
     return Path(os.environ.get("STOWAGE_BIN", REPO_ROOT / ".build" / "debug" / "stowage"))
 
 
+_given_ports: set[int] = set()
+
+
 def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nothing listens on, below the kernel's ephemeral range: a port the kernel hands
+    out (bind to 0) can be taken as the local end of an outgoing connection (a node dialling another)
+    before the server meant for it binds it; then the server fails with EADDRINUSE."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(10000, max(low, 10001))
+        if port in _given_ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 class StowageServer:

@@ -196,3 +196,30 @@ struct LinearizabilityCheckerTests {
         #expect(throws: HistoryFile.FormatError.self) { try HistoryFile.parse(#"{"key": "k", "op": "put", "outcome": "ok", "start": 0, "end": 1}"#) }
     }
 }
+
+extension LinearizabilityCheckerTests {
+    @Test("Many unknown writes nobody observed do not make the search give up, and do not hide a violation")
+    func unobservedUnknowns() {
+        var history: [HistoryOperation] = []
+        var time: Int64 = 0
+        // A versioned key: acknowledged writes, each followed by a listing, and between them
+        // unknown writes (timeouts) whose values no one ever saw — some deletes too.
+        var versions: [String?] = []
+        for step in 0..<12 {
+            history.append(Self.op(.put(value: "u\(step)"), .unknown, time, time + 1, client: 1))
+            history.append(Self.op(.delete, .unknown, time, time + 1, client: 2))
+            history.append(Self.op(.put(value: "a\(step)"), .ok, time + 2, time + 3))
+            versions.append("a\(step)")
+            history.append(Self.op(.listVersions, .versions(versions), time + 4, time + 5))
+            time += 10
+        }
+        #expect(checker.verdict(for: history) == .linearizable)
+        // The same history with a listing that lost an acknowledged version is rejected.
+        var broken = history
+        broken.append(Self.op(.listVersions, .versions(Array(versions.dropFirst())), time, time + 1))
+        guard case .violation = LinearizabilityChecker(budget: 2_000_000).verdict(for: broken) else {
+            Issue.record("a lost version must be rejected")
+            return
+        }
+    }
+}

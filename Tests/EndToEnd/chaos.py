@@ -1,0 +1,365 @@
+"""Chaos runs against a real cluster: clients record a history while a nemesis injects faults; then
+every fault is healed and the run is checked.
+
+A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `duration` seconds:
+- clients (threads, each on its own connections) perform PUT, GET, DELETE, `If-None-Match: *` PUT,
+  `If-Match` PUT and, on a versioned bucket, ListObjectVersions of a key, on a few shared keys,
+  through random nodes, and record each operation (invocation and completion times, node, result:
+  ok, refused for sure, or unknown after a timeout, a dropped connection or a 5xx of a write);
+- a nemesis follows a schedule drawn from the seed: kill -9 of a node and its restart, SIGSTOP and
+  SIGCONT of a node (a gray failure), kill -9 of an etcd member (with 3 members) and its restart.
+
+Then every fault is healed, and the run fails on any of:
+- a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
+- an answer a partition or a fault must never give: `NoSuchBucket` for the run's buckets, a 500;
+- a node whose final reads or listings differ from another's (every node reads every key, and lists
+  the buckets and the versions);
+- drives that disagree after `stowage admin heal`: a second heal must find nothing to repair.
+
+The seed decides the nemesis schedule and every client's choices; rerunning with the same seed
+replays the same schedule (the interleaving of real processes still varies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+
+from cluster_support import EtcdCluster, StowageCluster
+from e2e_support import make_client, run_admin
+from stowage_process import stowage_binary
+
+PLAIN_BUCKET = "chaos"
+VERSIONED_BUCKET = "chaos-versioned"
+S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+@dataclass
+class Fault:
+    at: float
+    kind: str  # "kill", "pause", "etcd-kill"
+    target: int
+    duration: float
+
+    def describe(self) -> str:
+        what = f"etcd member {self.target}" if self.kind == "etcd-kill" else f"node {self.target + 1}"
+        return f"{self.at:6.1f} s: {self.kind} {what} for {self.duration:.1f} s"
+
+
+def schedule(seed: int, duration: float, nodes: int, etcd_members: int) -> list[Fault]:
+    """The nemesis schedule of `seed`: one fault at a time, each healed before the next."""
+    rng = random.Random(f"nemesis-{seed}")
+    kinds = ["kill", "pause"] + (["etcd-kill"] if etcd_members > 1 else [])
+    faults: list[Fault] = []
+    at = rng.uniform(1.5, 3)
+    while at < duration - 3:
+        kind = rng.choice(kinds)
+        length = rng.uniform(1.5, 5)
+        target = rng.randrange(etcd_members if kind == "etcd-kill" else nodes)
+        faults.append(Fault(round(at, 2), kind, target, round(length, 2)))
+        at += length + rng.uniform(1, 3)
+    return faults
+
+
+@dataclass
+class ChaosResult:
+    seed: int
+    operations: int = 0
+    faults: list[Fault] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    check_output: str = ""
+    history_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        lines = [f"chaos seed {self.seed}: {self.operations} operations, {len(self.faults)} faults"]
+        lines += ["  " + fault.describe() for fault in self.faults]
+        lines.append(self.check_output.rstrip())
+        lines += [f"PROBLEM: {problem}" for problem in self.problems]
+        if self.history_path:
+            lines.append(f"history: {self.history_path}")
+        return "\n".join(lines)
+
+
+class History:
+    """Operations as `stowage check-history` reads them (one JSON object per line)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.operations: list[dict] = []
+        self.origin = time.monotonic_ns()
+
+    def now(self) -> int:
+        return time.monotonic_ns() - self.origin
+
+    def record(self, operation: dict) -> None:
+        with self.lock:
+            self.operations.append(operation)
+
+    def write(self, path: Path) -> None:
+        with self.lock:
+            path.write_text("".join(json.dumps(op) + "\n" for op in self.operations))
+
+
+def etag_of(value: str) -> str:
+    return '"' + hashlib.md5(value.encode()).hexdigest() + '"'
+
+
+class Client:
+    """One client thread's view: its own boto3 clients per node, its random choices, what it knows."""
+
+    def __init__(self, run: "ChaosRun", index: int) -> None:
+        self.run = run
+        self.index = index
+        self.rng = random.Random(f"client-{run.seed}-{index}")
+        # Short deadlines: a paused node makes an operation unknown, not a stuck client.
+        self.s3 = [make_client(node, connect_timeout=2, read_timeout=8) for node in run.cluster.nodes]
+        self.counter = 0
+
+    def value(self) -> str:
+        self.counter += 1
+        value = f"c{self.index}-{self.counter}"
+        self.run.etags[etag_of(value)] = value
+        return value
+
+    def step(self) -> None:
+        bucket, key = self.rng.choice(self.run.keys)
+        node = self.rng.randrange(len(self.s3))
+        choices = ["put"] * 3 + ["get"] * 4 + ["delete", "put-if-absent", "put-if-match", "put-if-match"]
+        if bucket == VERSIONED_BUCKET:
+            choices.append("list-versions")
+        self.perform(self.rng.choice(choices), bucket, key, node)
+
+    def perform(self, op: str, bucket: str, key: str, node: int) -> None:
+        s3 = self.s3[node]
+        record = {"key": f"{bucket}/{key}", "op": op, "client": self.index, "node": node + 1}
+        if op in ("put", "put-if-absent", "put-if-match"):
+            record["value"] = self.value()
+        if op == "put-if-match":
+            known = self.run.last_values.get((bucket, key))
+            record["expected"] = known or self.rng.choice(list(self.run.etags.values()))
+        writes = op not in ("get", "list-versions")
+        record["start"] = self.run.history.now()
+        try:
+            if op == "put":
+                s3.put_object(Bucket=bucket, Key=key, Body=record["value"].encode())
+            elif op == "put-if-absent":
+                s3.put_object(Bucket=bucket, Key=key, Body=record["value"].encode(), IfNoneMatch="*")
+            elif op == "put-if-match":
+                s3.put_object(Bucket=bucket, Key=key, Body=record["value"].encode(), IfMatch=etag_of(record["expected"]))
+            elif op == "delete":
+                s3.delete_object(Bucket=bucket, Key=key)
+            elif op == "get":
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+                record["read"] = body
+            else:
+                versions = self.list_versions(s3, bucket, key)
+                if versions is None:
+                    record["outcome"] = "failed"
+                else:
+                    record["versions"] = versions
+            record.setdefault("outcome", "ok")
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket" or status == 500:
+                self.run.problem(f"{op} {bucket}/{key} via node {node + 1} answered {status} {code}")
+            if op == "get" and code == "NoSuchKey":
+                record["outcome"], record["read"] = "ok", None
+            elif status == 412 and op in ("put-if-absent", "put-if-match"):
+                record["outcome"] = "precondition-failed"
+            elif status == 404 and op == "put-if-match" and code == "NoSuchKey":
+                record["outcome"] = "not-found"
+            elif status >= 500 and writes:
+                record["outcome"] = "unknown"
+            else:
+                # Refused before anything happened (409 ConditionalRequestConflict, 503 of a read).
+                record["outcome"] = "failed"
+                if 400 <= status < 500 and status not in (409,):
+                    self.run.problem(f"{op} {bucket}/{key} via node {node + 1} answered {status} {code}")
+        except (EndpointConnectionError, ConnectTimeoutError):
+            record["outcome"] = "failed"  # never sent: the node was down
+        except Exception:  # noqa: BLE001 - a timeout or a dropped connection: the outcome is unknown
+            record["outcome"] = "unknown" if writes else "failed"
+        if record["outcome"] != "unknown":
+            record["end"] = self.run.history.now()
+        if record["outcome"] == "ok" and op in ("put", "put-if-absent", "put-if-match"):
+            self.run.last_values[(bucket, key)] = record["value"]
+        elif record["outcome"] == "ok" and op == "get" and record["read"] is not None:
+            self.run.last_values[(bucket, key)] = record["read"]
+        self.run.history.record(record)
+
+    def list_versions(self, s3, bucket: str, key: str) -> list[str | None] | None:
+        """The key's versions oldest first (None for a delete marker), from the raw XML, whose
+        order interleaves versions and delete markers (boto3 splits them apart)."""
+        url = s3.generate_presigned_url("list_object_versions", Params={"Bucket": bucket, "Prefix": key})
+        with urllib.request.urlopen(url, timeout=8) as response:
+            root = ElementTree.fromstring(response.read())
+        if root.findtext(f"{S3_NAMESPACE}IsTruncated") == "true":
+            return None
+        versions: list[str | None] = []
+        for element in root:
+            if element.findtext(f"{S3_NAMESPACE}Key") != key:
+                continue
+            if element.tag == f"{S3_NAMESPACE}Version":
+                etag = element.findtext(f"{S3_NAMESPACE}ETag")
+                versions.append(self.run.etags.get(etag, f"unknown-etag-{etag}"))
+            elif element.tag == f"{S3_NAMESPACE}DeleteMarker":
+                versions.append(None)
+        versions.reverse()
+        return versions
+
+
+class ChaosRun:
+    def __init__(self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int) -> None:
+        self.folder = folder
+        self.seed = seed
+        self.duration = duration
+        self.node_count = nodes
+        self.etcd_members = etcd_members
+        self.client_count = clients
+        self.keys = [(PLAIN_BUCKET, f"k{i}") for i in range(keys)] + [(VERSIONED_BUCKET, f"v{i}") for i in range(keys)]
+        self.history = History()
+        self.etags: dict[str, str] = {}
+        self.last_values: dict[tuple[str, str], str] = {}
+        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members))
+        self.lock = threading.Lock()
+        self.etcd: EtcdCluster | None = None
+        self.cluster: StowageCluster | None = None
+
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.result.problems.append(text)
+
+    def log(self, text: str) -> None:
+        print(f"chaos [{self.history.now() / 1e9:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+    def run(self) -> ChaosResult:
+        self.etcd = EtcdCluster(self.folder / "etcd", size=self.etcd_members)
+        (self.folder / "cluster").mkdir(parents=True, exist_ok=True)
+        self.cluster = StowageCluster(self.folder / "cluster", self.etcd, nodes=self.node_count)
+        try:
+            self.etcd.start()
+            self.cluster.start()
+            admin = self.cluster.client(0)
+            admin.create_bucket(Bucket=PLAIN_BUCKET)
+            admin.create_bucket(Bucket=VERSIONED_BUCKET)
+            admin.put_bucket_versioning(Bucket=VERSIONED_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+            self.history = History()
+            stop = threading.Event()
+            clients = [Client(self, index) for index in range(self.client_count)]
+            threads = [threading.Thread(target=self.client_loop, args=(client, stop)) for client in clients]
+            for thread in threads:
+                thread.start()
+            try:
+                self.nemesis()
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join()
+            self.log(f"{len(self.history.operations)} operations; every fault healed")
+            self.final_checks(clients[0])
+        finally:
+            self.result.history_path = self.folder / "history.jsonl"
+            self.history.write(self.result.history_path)
+            self.cluster.stop()
+            self.etcd.stop()
+        self.result.operations = len(self.history.operations)
+        self.check_history()
+        return self.result
+
+    def client_loop(self, client: Client, stop: threading.Event) -> None:
+        while not stop.is_set():
+            client.step()
+
+    def nemesis(self) -> None:
+        start = time.monotonic()
+        for fault in self.result.faults:
+            time.sleep(max(0.0, start + fault.at - time.monotonic()))
+            self.log(f"fault: {fault.describe()}")
+            if fault.kind == "kill":
+                node = self.cluster.nodes[fault.target]
+                node.kill()
+                time.sleep(fault.duration)
+                node.stop()
+                node.start()
+            elif fault.kind == "pause":
+                node = self.cluster.nodes[fault.target]
+                node.process.send_signal(signal.SIGSTOP)
+                time.sleep(fault.duration)
+                node.process.send_signal(signal.SIGCONT)
+            else:
+                member = self.etcd.members[fault.target]
+                member.stop(signal.SIGKILL)
+                time.sleep(fault.duration)
+                member.start()
+            self.log(f"healed: {fault.kind}")
+        time.sleep(max(0.0, start + self.duration - time.monotonic()))
+
+    def final_checks(self, client: Client) -> None:
+        self.cluster.wait_until_writable(timeout=120)
+        # Heal everything, then a second heal must find nothing left to repair.
+        for attempt in range(2):
+            result = run_admin(self.cluster.nodes[attempt % self.node_count], "heal", "--json", timeout=600)
+            try:
+                report = json.loads(result.stdout)
+            except json.JSONDecodeError:
+                self.problem(f"admin heal printed no JSON (exit {result.returncode}): {result.stderr[-500:]}")
+                return
+            self.log(f"heal {attempt + 1}: exit {result.returncode}, {json.dumps(report, sort_keys=True)[:300]}")
+            if result.returncode != 0 or report.get("failures"):
+                self.problem(f"admin heal {attempt + 1} failed: {report}")
+            if attempt == 1 and (report.get("shardsHealed") or report.get("objectsHealed")):
+                self.problem(f"a second heal still repaired something: {report}")
+        # Every node reads every key (recorded: the checker holds them to the history), and lists.
+        for node in range(self.node_count):
+            for bucket, key in self.keys:
+                client.perform("get", bucket, key, node)
+                if bucket == VERSIONED_BUCKET:
+                    client.perform("list-versions", bucket, key, node)
+        listings = [self.listing(index) for index in range(self.node_count)]
+        for index, listing in enumerate(listings[1:], start=2):
+            if listing != listings[0]:
+                self.problem(f"node {index} lists {listing}, node 1 lists {listings[0]}")
+
+    def listing(self, index: int) -> dict:
+        s3 = self.cluster.client(index)
+        objects = {
+            bucket: sorted((o["Key"], o["ETag"]) for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+            for bucket in (PLAIN_BUCKET, VERSIONED_BUCKET)
+        }
+        versions = s3.list_object_versions(Bucket=VERSIONED_BUCKET)
+        objects["versions"] = sorted(
+            [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions.get("Versions", [])]
+            + [(m["Key"], m["VersionId"], m["IsLatest"]) for m in versions.get("DeleteMarkers", [])])
+        return objects
+
+    def check_history(self) -> None:
+        result = subprocess.run(
+            [str(stowage_binary()), "check-history", str(self.result.history_path)],
+            capture_output=True, text=True, timeout=600)
+        self.result.check_output = result.stdout + result.stderr
+        if result.returncode != 0:
+            self.problem(f"stowage check-history exited {result.returncode}")
+
+
+def run_chaos(
+    folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3
+) -> ChaosResult:
+    """One chaos run in `folder` (which keeps the logs and the history)."""
+    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys).run()
