@@ -29,8 +29,13 @@ def etcd_binary() -> str:
 
 
 class EtcdMember:
-    def __init__(self, name: str, folder: Path, client_port: int, peer_port: int, initial_cluster: str) -> None:
+    def __init__(
+        self, name: str, folder: Path, client_port: int, peer_port: int, initial_cluster: str,
+        host: str = "127.0.0.1", command_prefix: list[str] | None = None,
+    ) -> None:
         self.name = name
+        self.host = host
+        self.command_prefix = list(command_prefix or [])
         self.folder = folder
         self.client_port = client_port
         self.peer_port = peer_port
@@ -40,15 +45,15 @@ class EtcdMember:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"http://{self.host}:{self.client_port}"
 
     def start(self) -> None:
         state = "existing" if (self.folder / "member").exists() else "new"
         command = [
-            etcd_binary(), "--name", self.name, "--data-dir", str(self.folder),
+            *self.command_prefix, etcd_binary(), "--name", self.name, "--data-dir", str(self.folder),
             "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
-            "--listen-peer-urls", f"http://127.0.0.1:{self.peer_port}",
-            "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer_port}",
+            "--listen-peer-urls", f"http://{self.host}:{self.peer_port}",
+            "--initial-advertise-peer-urls", f"http://{self.host}:{self.peer_port}",
             "--initial-cluster", self.initial_cluster, "--initial-cluster-state", state,
             "--initial-cluster-token", "stowage-e2e",
             # A test machine is slow and shared: etcd's defaults (100 ms / 1 s) elect too eagerly.
@@ -77,14 +82,19 @@ class EtcdMember:
 
 
 class EtcdCluster:
-    """`size` etcd members on free loopback ports, data under `folder`."""
+    """`size` etcd members on free loopback ports, data under `folder`; with a `network` (netns.Network),
+    member i runs in namespace `e<i>` on ports 2379/2380."""
 
-    def __init__(self, folder: Path, size: int = 1) -> None:
+    def __init__(self, folder: Path, size: int = 1, network=None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        ports = [(free_loopback_port(), free_loopback_port()) for _ in range(size)]
-        initial = ",".join(f"etcd{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
+        if network is None:
+            places = [("127.0.0.1", free_loopback_port(), free_loopback_port(), []) for _ in range(size)]
+        else:
+            places = [(network.address(f"e{i}"), 2379, 2380, network.exec_prefix(f"e{i}")) for i in range(size)]
+        initial = ",".join(f"etcd{i}=http://{host}:{peer}" for i, (host, _, peer, _) in enumerate(places))
         self.members = [
-            EtcdMember(f"etcd{i}", folder / f"etcd{i}", client, peer, initial) for i, (client, peer) in enumerate(ports)
+            EtcdMember(f"etcd{i}", folder / f"etcd{i}", client, peer, initial, host=host, command_prefix=prefix)
+            for i, (host, client, peer, prefix) in enumerate(places)
         ]
 
     @property
@@ -107,17 +117,23 @@ class EtcdCluster:
 
 
 class StowageCluster:
-    """`nodes` stowage processes with `drives_per_node` drives each, sharing one layout and etcd."""
+    """`nodes` stowage processes with `drives_per_node` drives each, sharing one layout and etcd; with a
+    `network` (netns.Network), node i runs in namespace `n<i>` on port 9000."""
 
     def __init__(
-        self, folder: Path, etcd: EtcdCluster, nodes: int = 4, drives_per_node: int = 2, extra_args: list[str] | None = None
+        self, folder: Path, etcd: EtcdCluster, nodes: int = 4, drives_per_node: int = 2, extra_args: list[str] | None = None,
+        network=None,
     ) -> None:
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.etcd = etcd
-        ports = [free_loopback_port() for _ in range(nodes)]
+        if network is None:
+            places = [("127.0.0.1", free_loopback_port(), []) for _ in range(nodes)]
+        else:
+            places = [(network.address(f"n{n + 1}"), 9000, network.exec_prefix(f"n{n + 1}")) for n in range(nodes)]
         self.drive_urls = [
-            f"http://127.0.0.1:{port}{folder}/node{n + 1}/drive{d + 1}"
-            for n, port in enumerate(ports)
+            f"http://{host}:{port}{folder}/node{n + 1}/drive{d + 1}"
+            for n, (host, port, _) in enumerate(places)
             for d in range(drives_per_node)
         ]
         arguments = [
@@ -127,9 +143,9 @@ class StowageCluster:
         self.nodes = [
             StowageServer(
                 folder / f"node{n + 1}", folder / f"node{n + 1}.log", ACCESS_KEY, SECRET_KEY, port=port,
-                extra_args=arguments, drive_arguments=self.drive_urls,
+                extra_args=arguments, drive_arguments=self.drive_urls, host=host, command_prefix=prefix,
             )
-            for n, port in enumerate(ports)
+            for n, (host, port, prefix) in enumerate(places)
         ]
 
     def start(self) -> "StowageCluster":
@@ -170,6 +186,14 @@ class StowageCluster:
 
     def logs(self) -> str:
         return "\n".join(f"--- {node.endpoint}\n{node.log_tail(30)}" for node in self.nodes)
+
+
+def skewed_clock_env(seconds: float) -> dict[str, str]:
+    """Environment that starts a node with its wall clock `seconds` off (the server's test-only
+    `STOWAGE_TEST_CLOCK_OFFSET_SECONDS`: every wall-clock read of the node goes through `WallClock`;
+    monotonic clocks, which time leases and deadlines, stay true). libfaketime is no option: preloaded into a
+    Swift binary it hides the command line from it."""
+    return {"STOWAGE_TEST_CLOCK_OFFSET_SECONDS": f"{seconds:g}"}
 
 
 def pause(process: StowageServer) -> None:

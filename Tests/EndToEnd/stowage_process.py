@@ -68,7 +68,10 @@ class StowageServer:
         command_prefix: list[str] | None = None,
         extra_env: dict[str, str] | None = None,
         drive_arguments: list[str] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
+        # The address it listens on (a network namespace's, in partition tests).
+        self.host = host
         # Drive arguments given as they are (a cluster's drive URLs), instead of folders.
         self.drive_arguments = list(drive_arguments) if drive_arguments else None
         self.data_dir = Path(data_dir)
@@ -91,7 +94,7 @@ class StowageServer:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -99,7 +102,7 @@ class StowageServer:
         return self.process.pid
 
     def command(self) -> list[str]:
-        command = self.command_prefix + [str(stowage_binary()), "server", "--address", f"127.0.0.1:{self.port}"]
+        command = self.command_prefix + [str(stowage_binary()), "server", "--address", f"{self.host}:{self.port}"]
         if self.region != "us-east-1":
             command += ["--region", self.region]
         if self.domain:
@@ -139,7 +142,7 @@ class StowageServer:
                     f"stowage exited with {self.process.returncode} before becoming ready:\n{self.log_tail()}"
                 )
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection = http.client.HTTPConnection(self.host, self.port, timeout=2)
                 connection.request("GET", "/")
                 connection.getresponse().read()
                 connection.close()

@@ -94,16 +94,30 @@ package struct ErasureSets: Sendable {
         _ = try sets[0].requireQuorum(answers, bucketQuorum, "update bucket")
     }
 
-    /// The bucket when more answering drives have it than lack it.
+    /// The bucket when more answering drives have it than lack it. A drive that fails to answer
+    /// (offline, unreachable) counts for neither: "absent" needs a majority of all drives to
+    /// answer, or a node cut off from most of them would call an existing bucket missing
+    /// (NoSuchBucket where a partition must answer 503).
     package func bucket(named name: String) async throws -> BucketRecord? {
         if allSlots.count == 1 { return try await allSlots[0].drive?.bucket(named: name) }
         var found: [BucketRecord] = []
         var missing = 0
         for slot in allSlots {
             guard let drive = slot.drive else { continue }
-            if let record = try? await drive.bucket(named: name) { found.append(record) } else { missing += 1 }
+            do {
+                if let record = try await drive.bucket(named: name) { found.append(record) } else { missing += 1 }
+            } catch {
+                continue
+            }
         }
-        guard !found.isEmpty, found.count >= missing else { return nil }
+        if found.isEmpty || found.count < missing {
+            guard found.count + missing >= bucketQuorum else {
+                throw ObjectLayerError(
+                    .insufficientDrives,
+                    "bucket \(name): \(found.count + missing) of \(allSlots.count) drives answered, more than half needed")
+            }
+            return nil
+        }
         // The configuration most drives hold; a tie goes to the newest change.
         var groups: [(record: BucketRecord, count: Int)] = []
         for record in found {
@@ -122,6 +136,11 @@ package struct ErasureSets: Sendable {
             guard let drive = slot.drive, let buckets = try? await drive.listBuckets() else { continue }
             answered += 1
             for bucket in buckets { byName[bucket.name, default: (bucket, 0)].drives += 1 }
+        }
+        // As in `bucket(named:)`: a list from a minority of the drives may lack buckets.
+        guard allSlots.count == 1 || answered >= bucketQuorum else {
+            throw ObjectLayerError(
+                .insufficientDrives, "list buckets: \(answered) of \(allSlots.count) drives answered, more than half needed")
         }
         return byName.values.filter { $0.drives * 2 >= answered }.map(\.record).sorted { $0.name < $1.name }
     }
