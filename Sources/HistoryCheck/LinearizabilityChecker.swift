@@ -111,8 +111,8 @@ package struct LinearizabilityChecker: Sendable {
     /// A small window that shows the violation in `operations` (which is not linearizable):
     /// first the shortest prefix in time that is not (the history as a client saw it at the
     /// moment the impossible answer arrived: operations still running then count as unknown),
-    /// then the latest start from which the rest of that prefix is not linearizable from any
-    /// starting state.
+    /// then the latest instant from which the operations of that prefix still running then or
+    /// later are not linearizable from any starting state.
     func window(of operations: [HistoryOperation]) -> [HistoryOperation] {
         // Many searches: each gets a share (one that gives up counts as "not shown").
         let windowBudget = max(budget / 20, 10_000)
@@ -132,7 +132,8 @@ package struct LinearizabilityChecker: Sendable {
         let prefix = Self.prefix(operations, at: cut)
         let starts = Array(Set(prefix.map(\.start))).sorted(by: >)
         for start in starts {
-            let window = prefix.filter { $0.start >= start }
+            // Operations still running at `start` stay in: any of them may explain what follows.
+            let window = prefix.filter { $0.effectiveEnd >= start }
             if search(window, from: .anything, budget: windowBudget) == false {
                 return window.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
             }

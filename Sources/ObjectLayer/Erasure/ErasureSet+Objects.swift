@@ -12,14 +12,30 @@ extension ErasureSet {
         }
         let answers = await fanOut { try await $0.readObject(bucket: bucket, key: key) }
         try requireAnswers(answers, operation: "read \(bucket)/\(key)")
-        return RecordVote.resolve(answers)
+        return try requireAgreement(RecordVote.resolve(answers), operation: "read \(bucket)/\(key)")
     }
 
     /// One version of a key by id, by read quorum.
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ResolvedRecord {
         let answers = await fanOut { try await $0.readVersion(bucket: bucket, key: key, versionID: versionID) }
         try requireAnswers(answers, operation: "read \(bucket)/\(key) version \(versionID)")
-        return RecordVote.resolve(answers)
+        return try requireAgreement(RecordVote.resolve(answers), operation: "read \(bucket)/\(key) version \(versionID)")
+    }
+
+    /// Throws unless the read quorum of drives agree on the answer: their copy is the winner's
+    /// (or they have none when the winner is absence). A read quorum and a write quorum overlap,
+    /// but a vote among few drives can still pick what an acknowledged write replaced: with 4
+    /// of 8 drives answering after a delete that reached 5, two stale copies tie two absences
+    /// (the chaos runs found a restarted node serving a deleted object that way). With the
+    /// quorum agreeing, no acknowledged later write can exist: it would be on at least a write
+    /// quorum of drives, leaving fewer than a read quorum for anything older.
+    func requireAgreement(_ resolved: ResolvedRecord, operation: String) throws -> ResolvedRecord {
+        guard resolved.agreeing.count >= metadataReadQuorum else {
+            throw ObjectLayerError(
+                .insufficientDrives,
+                "\(operation): \(resolved.agreeing.count) of \(slots.count) drives agree, \(metadataReadQuorum) needed")
+        }
+        return resolved
     }
 
     /// Throws unless at least the read quorum of drives answered (a damaged record counts as an answer).
@@ -125,6 +141,9 @@ extension ErasureSet {
         let (entries, boundary) = Self.mergePages(answers, limit: limit, identity: { Array($0.key.utf8) }) {
             RecordVote.precedes($0.key, $1.key)
         }
+        for entry in entries {
+            _ = try requireAgreement(entry.resolved, operation: "list \(bucket)")
+        }
         return (entries.map { ($0.record.key, $0.resolved) }, boundary?.key)
     }
 
@@ -194,6 +213,7 @@ extension ErasureSet {
             let (entries, boundary) = Self.mergePages(
                 answers, limit: want, identity: VersionIdentity.init, precedes: VersionCursor.precedes)
             for entry in entries {
+                _ = try requireAgreement(entry.resolved, operation: "list versions \(bucket)")
                 if let record = entry.resolved.record { result.append(record) }
                 if result.count == limit { break }
             }
