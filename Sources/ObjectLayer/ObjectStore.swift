@@ -1,4 +1,3 @@
-internal import FoundationEssentials
 package import StowageCore
 
 /// S3 semantics over erasure sets: buckets, objects, multipart uploads, listing and healing.
@@ -51,7 +50,7 @@ package struct ObjectStore: Sendable {
         await cachePeers?.clear(bucket: bucket)
     }
 
-    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func nowMilliseconds() -> Int64 { WallClock.milliseconds() }
 
     /// Maps drive errors to object-layer errors where they have S3 meaning.
     func translate<T>(_ body: () async throws -> T) async throws -> T {

@@ -1,5 +1,4 @@
 internal import HTTPTypes
-internal import FoundationEssentials
 package import Hummingbird
 internal import Logging
 internal import NIOCore
@@ -84,7 +83,7 @@ package struct S3Responder: HTTPResponder {
         if try adminHandler.handles(rawPath: rawPath, host: headers["host"]) {
             return try await adminHandler.respond(
                 method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
-                remoteAddress: context.remoteAddress, now: Int64(Date().timeIntervalSince1970))
+                remoteAddress: context.remoteAddress, now: WallClock.seconds())
         }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
@@ -133,7 +132,7 @@ package struct S3Responder: HTTPResponder {
     ) throws -> VerifiedRequest {
         let signable = SignableRequest(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers)
         return try verifier.verify(
-            signable, virtualHostBucket: route.hostBucket, now: Int64(Date().timeIntervalSince1970))
+            signable, virtualHostBucket: route.hostBucket, now: WallClock.seconds())
     }
 
     /// The GET fast path, routing and authenticating as this responder does (see `FastGetHandler`).

@@ -7,7 +7,10 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   through random nodes, and record each operation (invocation and completion times, node, result:
   ok, refused for sure, or unknown after a timeout, a dropped connection or a 5xx of a write);
 - a nemesis follows a schedule drawn from the seed: kill -9 of a node and its restart, SIGSTOP and
-  SIGCONT of a node (a gray failure), kill -9 of an etcd member (with 3 members) and its restart.
+  SIGCONT of a node (a gray failure), a node restarted with its wall clock 3–20 s off (a test-only offset) and
+  restarted on time later, kill -9 of an etcd member (with 3 members) and its restart; with
+  `partitions` (every process in its own network namespace, netns.py): a node cut off from its peers and
+  etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off.
 
 Then every fault is healed, and the run fails on any of:
 - a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
@@ -35,9 +38,11 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import netns
+
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from cluster_support import EtcdCluster, StowageCluster
+from cluster_support import EtcdCluster, StowageCluster, skewed_clock_env
 from e2e_support import make_client, run_admin
 from stowage_process import stowage_binary
 
@@ -49,26 +54,43 @@ S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 @dataclass
 class Fault:
     at: float
-    kind: str  # "kill", "pause", "etcd-kill"
+    kind: str  # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "etcd-isolate"
     target: int
     duration: float
+    # For "skew": how far the node's wall clock is set off, in seconds.
+    offset: float = 0
 
     def describe(self) -> str:
-        what = f"etcd member {self.target}" if self.kind == "etcd-kill" else f"node {self.target + 1}"
+        if self.kind in ("etcd-kill", "etcd-isolate"):
+            what = f"etcd member {self.target}"
+        elif self.kind == "split":
+            what = "nodes " + "+".join(str(n + 1) for n in self.split_side(4)) + " (with etcd) from the others"
+        elif self.kind == "skew":
+            what = f"node {self.target + 1}'s clock by {self.offset:+.1f} s"
+        else:
+            what = f"node {self.target + 1}"
         return f"{self.at:6.1f} s: {self.kind} {what} for {self.duration:.1f} s"
 
+    def split_side(self, nodes: int) -> list[int]:
+        """For a split: the nodes on etcd's side (half of them, drawn from `target`)."""
+        return sorted(random.Random(self.target).sample(range(nodes), nodes // 2))
 
-def schedule(seed: int, duration: float, nodes: int, etcd_members: int) -> list[Fault]:
+
+def schedule(seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False) -> list[Fault]:
     """The nemesis schedule of `seed`: one fault at a time, each healed before the next."""
     rng = random.Random(f"nemesis-{seed}")
-    kinds = ["kill", "pause"] + (["etcd-kill"] if etcd_members > 1 else [])
+    kinds = ["kill", "pause", "skew"] + (["etcd-kill"] if etcd_members > 1 else [])
+    if partitions:
+        kinds += ["isolate", "split"] + (["etcd-isolate"] if etcd_members > 1 else [])
     faults: list[Fault] = []
     at = rng.uniform(1.5, 3)
     while at < duration - 3:
         kind = rng.choice(kinds)
         length = rng.uniform(1.5, 5)
-        target = rng.randrange(etcd_members if kind == "etcd-kill" else nodes)
-        faults.append(Fault(round(at, 2), kind, target, round(length, 2)))
+        target = rng.randrange(1000) if kind == "split" else rng.randrange(
+            etcd_members if kind.startswith("etcd") else nodes)
+        offset = rng.choice([-1, 1]) * rng.uniform(3, 20) if kind == "skew" else 0
+        faults.append(Fault(round(at, 2), kind, target, round(length, 2), round(offset, 1)))
         at += length + rng.uniform(1, 3)
     return faults
 
@@ -226,7 +248,10 @@ class Client:
 
 
 class ChaosRun:
-    def __init__(self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int) -> None:
+    def __init__(
+        self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
+        partitions: bool = False,
+    ) -> None:
         self.folder = folder
         self.seed = seed
         self.duration = duration
@@ -237,7 +262,8 @@ class ChaosRun:
         self.history = History()
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
-        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members))
+        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions))
+        self.network = netns.Network(nodes, etcd_members) if partitions else None
         self.lock = threading.Lock()
         self.etcd: EtcdCluster | None = None
         self.cluster: StowageCluster | None = None
@@ -250,10 +276,11 @@ class ChaosRun:
         print(f"chaos [{self.history.now() / 1e9:6.1f} s] {text}", file=sys.stderr, flush=True)
 
     def run(self) -> ChaosResult:
-        self.etcd = EtcdCluster(self.folder / "etcd", size=self.etcd_members)
-        (self.folder / "cluster").mkdir(parents=True, exist_ok=True)
-        self.cluster = StowageCluster(self.folder / "cluster", self.etcd, nodes=self.node_count)
+        self.etcd = EtcdCluster(self.folder / "etcd", size=self.etcd_members, network=self.network)
+        self.cluster = StowageCluster(self.folder / "cluster", self.etcd, nodes=self.node_count, network=self.network)
         try:
+            if self.network:
+                self.network.start()
             self.etcd.start()
             self.cluster.start()
             admin = self.cluster.client(0)
@@ -279,6 +306,8 @@ class ChaosRun:
             self.history.write(self.result.history_path)
             self.cluster.stop()
             self.etcd.stop()
+            if self.network:
+                self.network.stop()
         self.result.operations = len(self.history.operations)
         self.check_history()
         return self.result
@@ -303,11 +332,35 @@ class ChaosRun:
                 node.process.send_signal(signal.SIGSTOP)
                 time.sleep(fault.duration)
                 node.process.send_signal(signal.SIGCONT)
-            else:
+            elif fault.kind == "skew":
+                # Restarted with its wall clock off, then restarted on time.
+                node = self.cluster.nodes[fault.target]
+                skew = skewed_clock_env(fault.offset)
+                node.stop()
+                node.extra_env.update(skew)
+                node.start()
+                time.sleep(fault.duration)
+                node.stop()
+                for name in skew:
+                    node.extra_env.pop(name, None)
+                node.start()
+            elif fault.kind == "etcd-kill":
                 member = self.etcd.members[fault.target]
                 member.stop(signal.SIGKILL)
                 time.sleep(fault.duration)
                 member.start()
+            else:
+                if fault.kind == "isolate":
+                    self.network.isolate(f"n{fault.target + 1}")
+                elif fault.kind == "etcd-isolate":
+                    self.network.isolate(f"e{fault.target}")
+                else:
+                    side = [f"n{n + 1}" for n in fault.split_side(self.node_count)]
+                    etcd = [f"e{j}" for j in range(self.etcd_members)]
+                    others = [f"n{n + 1}" for n in range(self.node_count) if f"n{n + 1}" not in side]
+                    self.network.partition([side + etcd, others])
+                time.sleep(fault.duration)
+                self.network.heal()
             self.log(f"healed: {fault.kind}")
         time.sleep(max(0.0, start + self.duration - time.monotonic()))
 
@@ -359,7 +412,8 @@ class ChaosRun:
 
 
 def run_chaos(
-    folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3
+    folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
+    partitions: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
-    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys).run()
+    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions).run()

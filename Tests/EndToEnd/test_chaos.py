@@ -1,5 +1,5 @@
-"""Chaos runs in CI (issue 13): a real 4-node cluster under kill -9, SIGSTOP and etcd member kills while
-clients record a history; the history must be linearizable, every node must agree afterwards, and a second
+"""Chaos runs in CI (issue 13): a real 4-node cluster under kill -9, SIGSTOP, etcd member kills and (as root,
+every process in its own network namespace) partitions while clients record a history; the history must be linearizable, every node must agree afterwards, and a second
 heal must find nothing to repair (see chaos.py). Two fixed seeds and one random seed (printed; replay it with
 `scripts/chaos --seed N`). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
 long ones.
@@ -17,15 +17,18 @@ import subprocess
 
 import pytest
 
+import netns
 from chaos import run_chaos
 from stowage_process import stowage_binary
 
 SECONDS = float(os.environ.get("STOWAGE_CHAOS_SECONDS", "25"))
+PARTITIONS = os.geteuid() == 0 and netns.available()
 
 
-def run_and_check(tmp_path, seed: int, etcd_members: int) -> None:
-    print(f"chaos seed {seed} (scripts/chaos --seed {seed} --etcd-members {etcd_members} replays its schedule)")
-    result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members)
+def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False) -> None:
+    replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (" --partitions" if partitions else "")
+    print(f"chaos seed {seed} ({replay} replays its schedule)")
+    result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions)
     print(result.summary())
     if not result.ok:
         logs = "\n".join(f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
@@ -41,8 +44,14 @@ def test_chaos_fixed_seed(tmp_path, seed, etcd_members):
     run_and_check(tmp_path, seed, etcd_members)
 
 
+@pytest.mark.skipif(not PARTITIONS, reason="network namespaces need root and iproute2")
+@pytest.mark.parametrize("seed", [3, 4])
+def test_chaos_fixed_seed_with_partitions(tmp_path, seed):
+    run_and_check(tmp_path, seed, 3, partitions=True)
+
+
 def test_chaos_random_seed(tmp_path):
-    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3)
+    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS)
 
 
 def test_check_history_rejects_a_stale_read_and_prints_the_window(tmp_path):

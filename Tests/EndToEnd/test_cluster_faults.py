@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from cluster_support import EtcdCluster, StowageCluster, pause, resume
+from cluster_support import EtcdCluster, StowageCluster, pause, resume, skewed_clock_env
 from e2e_support import error_code, http_status, metrics, run_admin, wait_until
 
 
@@ -253,3 +253,33 @@ def test_losing_one_of_three_etcd_members_changes_nothing(make_cluster):
     with ThreadPoolExecutor(4) as pool:
         outcomes = sorted(pool.map(create, range(4)))
     assert outcomes == ["BucketAlreadyOwnedByYou"] * 3 + ["ok"]
+
+
+def test_clock_skew_on_one_node_does_not_reorder_versions(make_cluster):
+    """A node whose wall clock runs 30 s ahead (STOWAGE_TEST_CLOCK_OFFSET_SECONDS) writes a version, then an on-time node writes
+    the next: versions are ordered by the key lock's token, not by clocks, so the later write is the current
+    version everywhere although its Last-Modified is earlier; signatures and internode authentication
+    (which allow minutes and 60 s of skew) go on working."""
+    cluster = make_cluster()
+    skewed = cluster.nodes[3]
+    skewed.stop()
+    skewed.extra_env.update(skewed_clock_env(30))
+    skewed.start()
+    cluster.wait_until_writable()
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="skew")
+    s3[0].put_bucket_versioning(Bucket="skew", VersioningConfiguration={"Status": "Enabled"})
+    first = s3[3].put_object(Bucket="skew", Key="k", Body=b"first, through the node 30 s ahead")
+    second = s3[0].put_object(Bucket="skew", Key="k", Body=b"second, through an on-time node")
+    for client in s3:
+        assert client.get_object(Bucket="skew", Key="k")["Body"].read() == b"second, through an on-time node"
+    versions = s3[2].list_object_versions(Bucket="skew", Prefix="k")["Versions"]
+    assert [(v["VersionId"], v["IsLatest"]) for v in versions] == [
+        (second["VersionId"], True), (first["VersionId"], False)]
+    # The skew is real: the older version claims the later time.
+    assert (versions[1]["LastModified"] - versions[0]["LastModified"]).total_seconds() > 20
+    # Without versioning too: the on-time node's later overwrite wins through the skewed node.
+    s3[0].create_bucket(Bucket="skew-plain")
+    s3[3].put_object(Bucket="skew-plain", Key="k", Body=b"first")
+    s3[1].put_object(Bucket="skew-plain", Key="k", Body=b"second")
+    assert s3[3].get_object(Bucket="skew-plain", Key="k")["Body"].read() == b"second"

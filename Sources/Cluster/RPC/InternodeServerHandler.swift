@@ -1,5 +1,5 @@
 package import NIOCore
-internal import FoundationEssentials
+internal import StowageCore
 internal import NIOPosix
 
 /// The serving end of an internode connection, after its preface: the first frame must
@@ -73,7 +73,7 @@ enum InternodeHello {
     static let path = "/_stowage/internode/v1/rpc"
 
     static func frame(signature: InternodeSignature) -> InternodeFrame {
-        let headers = signature.headers(method: "RPC", path: path, query: "", now: Int64(Date().timeIntervalSince1970))
+        let headers = signature.headers(method: "RPC", path: path, query: "", now: WallClock.seconds())
         let text = headers.map(\.value).joined(separator: "\n")
         return InternodeFrame(
             id: 0, slot: 0, operation: InternodeFrame.helloOperation, message: ByteBuffer(string: text), data: ByteBuffer())
@@ -86,7 +86,7 @@ enum InternodeHello {
         }
         try signature.verify(
             method: "RPC", path: path, query: "", date: lines[0], nonce: lines[1], signature: lines[2],
-            now: Int64(Date().timeIntervalSince1970))
+            now: WallClock.seconds())
     }
 }
 

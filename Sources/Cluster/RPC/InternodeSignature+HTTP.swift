@@ -1,5 +1,5 @@
 package import AsyncHTTPClient
-internal import FoundationEssentials
+internal import StowageCore
 package import Hummingbird
 internal import HTTPTypes
 internal import NIOHTTP1
@@ -11,7 +11,7 @@ extension InternodeSignature {
     package func signedPOST(to node: String, path: String, query: String = "") -> HTTPClientRequest {
         var request = HTTPClientRequest(url: node + path + (query.isEmpty ? "" : "?" + query))
         request.method = .POST
-        for (name, value) in headers(method: "POST", path: path, query: query, now: Int64(Date().timeIntervalSince1970)) {
+        for (name, value) in headers(method: "POST", path: path, query: query, now: WallClock.seconds()) {
             request.headers.add(name: name, value: value)
         }
         return request
@@ -24,6 +24,6 @@ extension InternodeSignature {
             date: request.headers[HTTPField.Name(InternodeSignature.dateHeader)!],
             nonce: request.headers[HTTPField.Name(InternodeSignature.nonceHeader)!],
             signature: request.headers[HTTPField.Name(InternodeSignature.signatureHeader)!],
-            now: Int64(Date().timeIntervalSince1970))
+            now: WallClock.seconds())
     }
 }

@@ -16,9 +16,7 @@ package enum VersionClock {
 
     /// A stamp greater than every stamp this process handed out before.
     package static func nextStamp() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let wall = Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+        let wall = WallClock.nanoseconds()
         var previous = last.load(ordering: .relaxed)
         while true {
             let next = max(wall, previous &+ 1)

@@ -2,6 +2,7 @@ internal import FoundationEssentials
 package import NIOCore
 package import NIOHTTP1
 internal import S3Protocol
+internal import StowageCore
 
 /// A connection's first handler after HTTP/1 decoding (before the conversion to HTTP types, see
 /// `FastGetHTTP1Channel`): answers GETs that `FastGetResponder` can answer on the event loop,
@@ -109,7 +110,7 @@ package final class FastGetHandler: ChannelDuplexHandler, RemovableChannelHandle
         lastActive = .now()
         switch part {
         case .head(let head):
-            let now = Int64(Date().timeIntervalSince1970)
+            let now = WallClock.seconds()
             if let (response, body) = responder.refusal(head, date: dateHeader(now)) {
                 // Answered, then closed: nothing else of this connection is read. Behind a
                 // response still pending on the full path it cannot be answered in order.
