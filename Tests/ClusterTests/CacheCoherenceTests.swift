@@ -75,9 +75,9 @@ struct CacheCoherenceTests {
             versionStamp: 1)
     }
 
-    /// Waits up to 10 s for `condition`.
+    /// Waits up to 30 s for `condition` (suites run in parallel on 2 cores: a loaded machine is slow).
     static func eventually(_ what: Comment, _ condition: () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         #expect(condition(), what)
     }

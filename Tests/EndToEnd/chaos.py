@@ -28,11 +28,13 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -230,8 +232,17 @@ class Client:
         """The key's versions oldest first (None for a delete marker), from the raw XML, whose
         order interleaves versions and delete markers (boto3 splits them apart)."""
         url = s3.generate_presigned_url("list_object_versions", Params={"Bucket": bucket, "Prefix": key})
-        with urllib.request.urlopen(url, timeout=8) as response:
-            root = ElementTree.fromstring(response.read())
+        try:
+            with urllib.request.urlopen(url, timeout=8) as response:
+                root = ElementTree.fromstring(response.read())
+        except urllib.error.HTTPError as error:
+            code = re.search(rb"<Code>([^<]*)</Code>", error.read() or b"")
+            code = code.group(1).decode() if code else ""
+            if code == "NoSuchBucket" or error.code == 500:
+                self.run.problem(f"list-versions {bucket}/{key} answered {error.code} {code}")
+            return None
+        # One page is one observation (a listing continued on a second page is not atomic); a key
+        # with more than 1,000 versions is no longer checked by listings: use more keys in long runs.
         if root.findtext(f"{S3_NAMESPACE}IsTruncated") == "true":
             return None
         versions: list[str | None] = []

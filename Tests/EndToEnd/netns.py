@@ -84,6 +84,14 @@ class Network:
             _ip("-n", self.namespace(source), "route", "replace", f"{self.address(target)}/32", "via", self.dead_gateway)
             self.cuts.add((source, target))
 
+    def uncut(self, a: str, b: str) -> None:
+        """Restores the link between `a` and `b`, both ways."""
+        for source, target in ((a, b), (b, a)):
+            if (source, target) in self.cuts:
+                _ip("-n", self.namespace(source), "route", "del", f"{self.address(target)}/32", check=False)
+                _ip("-n", self.namespace(source), "neigh", "flush", "all", check=False)
+                self.cuts.discard((source, target))
+
     def partition(self, groups: list[list[str]]) -> None:
         """Cuts every pair of members in different groups."""
         for index, group in enumerate(groups):

@@ -29,13 +29,15 @@ _given_ports: set[int] = set()
 
 
 def free_loopback_port() -> int:
-    """A loopback port nothing listens on, below the kernel's ephemeral range: a port the kernel hands
+    """A loopback port nothing listens on, outside the kernel's ephemeral range: a port the kernel hands
     out (bind to 0) can be taken as the local end of an outgoing connection (a node dialling another)
     before the server meant for it binds it; then the server fails with EADDRINUSE."""
-    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    # Below the range if it leaves room there, else above it.
+    start, end = (10000, low) if low > 12000 else (high + 1, 65536)
     rng = random.SystemRandom()
     for _ in range(1000):
-        port = rng.randrange(10000, max(low, 10001))
+        port = rng.randrange(start, end)
         if port in _given_ports:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -45,7 +47,7 @@ def free_loopback_port() -> int:
                 continue
         _given_ports.add(port)
         return port
-    raise RuntimeError("no free loopback port below the ephemeral range")
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 class StowageServer:

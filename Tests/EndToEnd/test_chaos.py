@@ -36,7 +36,7 @@ def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = Fal
         pytest.fail(result.summary() + "\n" + logs)
     assert result.operations > 100, result.summary()
     assert result.faults, "the schedule injected faults"
-    assert "linearizable" in result.check_output
+    assert result.check_output.rstrip().endswith(": linearizable"), result.check_output
 
 
 @pytest.mark.parametrize("seed,etcd_members", [(1, 1), (2, 3)])

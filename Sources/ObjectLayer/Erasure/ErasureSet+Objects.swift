@@ -10,30 +10,50 @@ extension ErasureSet {
             let record = try await drive.readObject(bucket: bucket, key: key)
             return ResolvedRecord(record: record, agreeing: [0], stale: [])
         }
-        let answers = await fanOut { try await $0.readObject(bucket: bucket, key: key) }
-        try requireAnswers(answers, operation: "read \(bucket)/\(key)")
-        return try requireAgreement(RecordVote.resolve(answers), operation: "read \(bucket)/\(key)")
+        return try await agreedRead(bucket: bucket, key: key, operation: "read \(bucket)/\(key)") {
+            try await $0.readObject(bucket: bucket, key: key)
+        }
     }
 
     /// One version of a key by id, by read quorum.
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ResolvedRecord {
-        let answers = await fanOut { try await $0.readVersion(bucket: bucket, key: key, versionID: versionID) }
-        try requireAnswers(answers, operation: "read \(bucket)/\(key) version \(versionID)")
-        return try requireAgreement(RecordVote.resolve(answers), operation: "read \(bucket)/\(key) version \(versionID)")
+        try await agreedRead(bucket: bucket, key: key, operation: "read \(bucket)/\(key) version \(versionID)") {
+            try await $0.readVersion(bucket: bucket, key: key, versionID: versionID)
+        }
     }
 
-    /// Throws unless the read quorum of drives agree on the answer: their copy is the winner's
-    /// (or they have none when the winner is absence). A read quorum and a write quorum overlap,
-    /// but a vote among few drives can still pick what an acknowledged write replaced: with 4
-    /// of 8 drives answering after a delete that reached 5, two stale copies tie two absences
-    /// (the chaos runs found a restarted node serving a deleted object that way). With the
-    /// quorum agreeing, no acknowledged later write can exist: it would be on at least a write
-    /// quorum of drives, leaving fewer than a read quorum for anything older.
+    /// Reads a key's record from every online drive and resolves it by vote, once more after a
+    /// moment when too few drives agree (a commit on its way to the drives); then throws, and
+    /// queues the key for repair.
+    private func agreedRead(
+        bucket: String, key: String, operation: String, _ read: @escaping @Sendable (any Drive) async throws -> ObjectRecord?
+    ) async throws -> ResolvedRecord {
+        for attempt in 0..<2 {
+            let answers = await fanOut(read)
+            try requireAnswers(answers, operation: operation)
+            let resolved = RecordVote.resolve(answers)
+            if resolved.agreeing.count >= agreementQuorum { return resolved }
+            if attempt == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        missedWrites?.enqueueMissed(bucket: bucket, key: key)
+        throw ObjectLayerError(.insufficientDrives, "\(operation): too few drives agree on the answer")
+    }
+
+    /// Drives that must agree on a read's answer (the winner's copy, or no copy when the key is
+    /// absent): one more than a write quorum leaves out. A vote among fewer could pick what an
+    /// acknowledged write replaced: with 4 of 8 drives answering after a delete that reached 5,
+    /// two stale copies tie two absences (the chaos runs found a restarted node serving a
+    /// deleted object that way). With this many agreeing, no acknowledged later change can exist:
+    /// it would be on at least a write quorum, leaving fewer drives for anything older. The
+    /// default layout has the most parity, so the smallest write quorum of the set's layouts.
+    var agreementQuorum: Int { max(slots.count - metadataWriteQuorum + 1, 1) }
+
+    /// Throws unless `agreementQuorum` drives agree on `resolved` (listings, per key).
     func requireAgreement(_ resolved: ResolvedRecord, operation: String) throws -> ResolvedRecord {
-        guard resolved.agreeing.count >= metadataReadQuorum else {
+        guard resolved.agreeing.count >= agreementQuorum else {
             throw ObjectLayerError(
                 .insufficientDrives,
-                "\(operation): \(resolved.agreeing.count) of \(slots.count) drives agree, \(metadataReadQuorum) needed")
+                "\(operation): \(resolved.agreeing.count) of \(slots.count) drives agree, \(agreementQuorum) needed")
         }
         return resolved
     }

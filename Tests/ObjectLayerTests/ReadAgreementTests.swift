@@ -1,0 +1,66 @@
+import Foundation
+import ObjectLayer
+import StowageCore
+import StowageTesting
+import Testing
+
+/// A read answers only what enough drives agree on: one more than a write quorum leaves out.
+/// Fewer could outvote an acknowledged change with stale copies; more would refuse reads that are
+/// safe on sets with more data than parity shards.
+@Suite("Read agreement")
+struct ReadAgreementTests {
+    /// Takes the drives at `positions` offline; returns them to bring back.
+    func takeOffline(_ fixture: ErasureFixture, _ positions: some Sequence<Int>) -> [(Int, any Drive)] {
+        positions.map { position in
+            let drive = fixture.slots[position].drive!
+            fixture.slots[position].setOffline(reason: "test")
+            return (position, drive)
+        }
+    }
+
+    func bringBack(_ fixture: ErasureFixture, _ drives: [(Int, any Drive)]) {
+        for (position, drive) in drives { fixture.slots[position].setOnline(drive) }
+    }
+
+    @Test("4 of 8 drives, two stale copies and two absences after a delete: 503, never the deleted bytes")
+    func staleCopiesDoNotOutvoteADelete() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        // Drives 6 and 7 miss an overwrite and the delete (6 of 8 take them: write quorum 5).
+        let away = takeOffline(fixture, 6...7)
+        try await fixture.put("k", pattern(6_000, seed: 2))
+        _ = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        bringBack(fixture, away)
+        // Only drives 0, 1 (without the key) and 6, 7 (stale) answer.
+        let cut = takeOffline(fixture, 2...5)
+        do {
+            let bytes = try await fixture.get("k")
+            Issue.record("read \(bytes.count) bytes of a deleted object")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .insufficientDrives)
+        }
+        bringBack(fixture, cut)
+        do {
+            _ = try await fixture.get("k")
+            Issue.record("a deleted object was read with every drive back")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .noSuchKey)
+        }
+    }
+
+    @Test("16 drives (12 + 4): 8 current records and 4 stale ones among 12 answering are enough")
+    func widerSetsNeedFewerToAgree() async throws {
+        let fixture = try await ErasureFixture.make(drives: 16, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        let away = takeOffline(fixture, 12...15)
+        try await fixture.put("k", pattern(7_000, seed: 3))
+        bringBack(fixture, away)
+        // The record is answered (the object's data needs 12 current shards, which only 8 of these
+        // hold: reading the bytes is another matter, and answers 503).
+        let cut = takeOffline(fixture, 0...3)
+        #expect(try await fixture.store.headObject(bucket: "b", key: "k").size == 7_000)
+        bringBack(fixture, cut)
+    }
+}
