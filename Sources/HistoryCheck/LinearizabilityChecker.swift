@@ -38,7 +38,7 @@ package struct LinearizabilityChecker: Sendable {
 
     /// The verdict for the operations of one key.
     package func verdict(for operations: [HistoryOperation]) -> Verdict {
-        let relevant = Self.withoutWritesAfterLastListing(operations.filter(\.matters))
+        let relevant = Self.withoutWritesAfterLastListing(Self.boundingObservedUnknowns(operations.filter(\.matters)))
         // Unknown outcomes are what makes the search explode (each may be placed anywhere after
         // its invocation). First look for a witness with the unknown writes nobody observed placed
         // after everything (left out): if one exists, it is a linearization of the whole history.
@@ -53,6 +53,37 @@ package struct LinearizabilityChecker: Sendable {
         }
     }
 
+    /// `operations` with every unknown-outcome write whose value someone observed turned into a
+    /// successful write that completed when its first observer did: values are unique, so only
+    /// that write can have produced what was read or listed, and it took effect before the
+    /// observer did. Exact: the result is linearizable exactly when the history is. (Left
+    /// pending at infinity, such writes let the search try every later place for them.)
+    static func boundingObservedUnknowns(_ operations: [HistoryOperation]) -> [HistoryOperation] {
+        var firstSeen: [String: Int64] = [:]
+        func saw(_ value: String, at end: Int64) { firstSeen[value] = min(firstSeen[value] ?? .max, end) }
+        for operation in operations where operation.outcome != .unknown {
+            switch (operation.kind, operation.outcome) {
+            case (_, .read(let value?)): saw(value, at: operation.end)
+            case (_, .versions(let listed)): for value in listed.compactMap({ $0 }) { saw(value, at: operation.end) }
+            case (.putIfMatch(let expected, _), .ok): saw(expected, at: operation.end)
+            default: break
+            }
+        }
+        return operations.map { operation in
+            guard operation.outcome == .unknown else { return operation }
+            let value: String
+            switch operation.kind {
+            case .put(let written), .putIfAbsent(let written), .putIfMatch(_, let written): value = written
+            case .delete, .get, .listVersions: return operation
+            }
+            guard let end = firstSeen[value], end >= operation.start else { return operation }
+            var bounded = operation
+            bounded.outcome = .ok
+            bounded.end = end
+            return bounded
+        }
+    }
+
     /// `operations` without the unknown-outcome writes that can only have taken effect after
     /// everything observable: when the last operation with a known outcome is a version listing,
     /// concurrent with no other, every write that took effect before it is in its list (versions
@@ -60,10 +91,7 @@ package struct LinearizabilityChecker: Sendable {
     /// it does not list took effect after it or not at all — unobservable either way. Deletes
     /// count when it lists no delete marker. The result is linearizable exactly when the history is.
     static func withoutWritesAfterLastListing(_ operations: [HistoryOperation]) -> [HistoryOperation] {
-        let known = operations.filter { $0.outcome != .unknown }
-        guard let last = known.max(by: { $0.start < $1.start }), case .versions(let listed) = last.outcome,
-            known.allSatisfy({ $0 == last || $0.end < last.start })
-        else { return operations }
+        guard let listed = finalListing(operations) else { return operations }
         let values = Set(listed.compactMap { $0 })
         let markers = listed.contains { $0 == nil }
         return operations.filter { operation in
@@ -74,6 +102,16 @@ package struct LinearizabilityChecker: Sendable {
             case .get, .listVersions: return true
             }
         }
+    }
+
+    /// What the last operation with a known outcome listed, when it is a version listing
+    /// concurrent with no other known operation.
+    static func finalListing(_ operations: [HistoryOperation]) -> [String?]? {
+        let known = operations.filter { $0.outcome != .unknown }
+        guard let last = known.max(by: { $0.start < $1.start }), case .versions(let listed) = last.outcome,
+            known.allSatisfy({ $0 == last || $0.end < last.start })
+        else { return nil }
+        return listed
     }
 
     /// Histories to try first: without the unknown-outcome writes whose value no operation
@@ -160,7 +198,10 @@ package struct LinearizabilityChecker: Sendable {
         if operations.isEmpty { return true }
         var values = ValueTable()
         let compiled = operations.map { values.compile($0) }
-        let model = RegisterModel(tracksVersions: operations.contains { if case .listVersions = $0.kind { true } else { false } })
+        var model = RegisterModel(tracksVersions: operations.contains { if case .listVersions = $0.kind { true } else { false } })
+        if initial == .empty, let final = Self.finalListing(operations) {
+            model.finalVersions = final.map { values.id($0) }
+        }
         var list = EventList(operations)
         var placed = Bitset(count: operations.count)
         var seen = Set<Memo>()

@@ -48,6 +48,11 @@ struct ModelOperation {
 struct RegisterModel {
     /// Whether versions are tracked (the history lists them).
     var tracksVersions: Bool
+    /// The key's versions as the history's last operation, a listing concurrent with no other,
+    /// saw them: every write that took effect is there, in its order, so the versions are always
+    /// a prefix of these until that listing, and a write may only append the next one (it prunes
+    /// the search; it rules out no linearization).
+    var finalVersions: [Int32]? = nil
 
     /// The state after `operation` takes effect in `state`, or nil when its outcome cannot
     /// happen there. Operations with an unknown outcome always can: where their condition
@@ -85,14 +90,22 @@ struct RegisterModel {
         }
     }
 
-    private func written(_ state: RegisterState, _ value: Int32) -> RegisterState {
+    private func written(_ state: RegisterState, _ value: Int32) -> RegisterState? {
         var next = state
         next.current = value
-        if tracksVersions { next.versions.append(value) }
+        if tracksVersions {
+            if let finalVersions, state.complete {
+                // Past the end: an unknown write placed after the listing, where nothing sees it.
+                guard state.versions.count >= finalVersions.count || finalVersions[state.versions.count] == value else {
+                    return nil
+                }
+            }
+            next.versions.append(value)
+        }
         return next
     }
 
-    private func conditionallyWritten(_ state: RegisterState, _ value: Int32, when condition: Int32) -> RegisterState {
+    private func conditionallyWritten(_ state: RegisterState, _ value: Int32, when condition: Int32) -> RegisterState? {
         if state.current == condition { return written(state, value) }
         if state.current != RegisterState.unknown { return state }
         // Whether it took effect depends on what came before the window: either may be true.

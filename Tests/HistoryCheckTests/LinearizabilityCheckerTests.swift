@@ -223,3 +223,24 @@ extension LinearizabilityCheckerTests {
         }
     }
 }
+
+extension LinearizabilityCheckerTests {
+    @Test("Many concurrent writes before a final listing are ordered by it, quickly; unknown ones may fall after it")
+    func finalListingOrdersWrites() {
+        // 12 writes all concurrent (a node resumed from a pause), then a final listing in one order.
+        var history = (0..<12).map { Self.op(.put(value: "w\($0)"), .ok, 0, 100, client: $0) }
+        history.append(Self.op(.delete, .unknown, 0, 0, client: 20))
+        history.append(Self.op(.put(value: "late"), .unknown, 0, 0, client: 21))
+        let order: [String?] = [5, 3, 11, 0, 1, 2, 4, 6, 7, 8, 10, 9].map { "w\($0)" }
+        history.append(Self.op(.get, .read("w9"), 150, 160))
+        history.append(Self.op(.listVersions, .versions(order), 200, 210))
+        #expect(LinearizabilityChecker(budget: 200_000).verdict(for: history) == .linearizable)
+        // A read that contradicts the listed order is rejected.
+        var contradicted = history
+        contradicted[contradicted.count - 2] = Self.op(.get, .read("w5"), 150, 160)
+        guard case .violation = LinearizabilityChecker(budget: 2_000_000).verdict(for: contradicted) else {
+            Issue.record("w5 was listed first, so it cannot be current after every write ended")
+            return
+        }
+    }
+}
