@@ -63,4 +63,47 @@ struct ReadAgreementTests {
         #expect(try await fixture.store.headObject(bucket: "b", key: "k").size == 7_000)
         bringBack(fixture, cut)
     }
+
+    @Test("A delete that misses quorum is put back on the drives that took it")
+    func refusedDeleteIsRolledBack() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        let away = takeOffline(fixture, 4...7)
+        do {
+            _ = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+            Issue.record("a delete reached 4 of 8 drives and succeeded")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .insufficientDrives)
+        }
+        bringBack(fixture, away)
+        // Drives 0-3 took the delete; alone they must still hold the record.
+        let cut = takeOffline(fixture, 4...7)
+        #expect(try await fixture.store.headObject(bucket: "b", key: "k").size == 5_000)
+        bringBack(fixture, cut)
+        #expect(try await fixture.get("k") == pattern(5_000))
+    }
+
+    @Test("A delete left on half the drives (its writer died): a read that a missing drive could overturn answers 503")
+    func halfAppliedDeleteIsNotServedWhileUnsettled() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        let versionID = try await fixture.store.headObject(bucket: "b", key: "k").versionID
+        for position in 0..<4 {
+            _ = try await fixture.slots[position].drive!.deleteVersion(bucket: "b", key: "k", versionID: versionID, fence: nil)
+        }
+        // 4 absent, 3 with the record, 1 away: the vote says absent, but with the away drive the
+        // record wins the tie. Serving NoSuchKey now and the object later would move time back.
+        let away = takeOffline(fixture, 7...7)
+        do {
+            _ = try await fixture.store.headObject(bucket: "b", key: "k")
+            Issue.record("served the object while a missing drive could overturn it")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .insufficientDrives)
+        }
+        bringBack(fixture, away)
+        // Every drive answering settles the tie: the record wins (a refused delete did not happen).
+        #expect(try await fixture.store.headObject(bucket: "b", key: "k").size == 5_000)
+    }
 }

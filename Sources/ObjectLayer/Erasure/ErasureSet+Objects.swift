@@ -32,7 +32,13 @@ extension ErasureSet {
             let answers = await fanOut(read)
             try requireAnswers(answers, operation: operation)
             let resolved = RecordVote.resolve(answers)
-            if resolved.agreeing.count >= agreementQuorum { return resolved }
+            if resolved.agreeing.count >= agreementQuorum && !RecordVote.couldFlip(answers, winner: resolved) {
+                if resolved.agreeing.count < metadataWriteQuorum && !resolved.isUnanimous {
+                    // Settled here, but a node reaching other drives could see it otherwise: repair.
+                    missedWrites?.enqueueMissed(bucket: bucket, key: key)
+                }
+                return resolved
+            }
             if attempt == 0 { try await Task.sleep(for: .milliseconds(20)) }
         }
         missedWrites?.enqueueMissed(bucket: bucket, key: key)
@@ -103,16 +109,35 @@ extension ErasureSet {
         }
     }
 
-    /// Removes one version on every online drive (write quorum of the set's default layout).
-    /// Returns the removed version as the first drive that had it reported it.
+    /// Removes one version on every online drive (write quorum of the set's default layout), or
+    /// puts it back on the drives that removed it and fails. Returns the removed version as the
+    /// first drive that had it reported it.
     @discardableResult
     package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64? = nil) async throws
         -> ObjectRecord?
     {
         let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence) }
-        let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
-        noteMissed(successes, bucket: bucket, key: key)
-        return successes.lazy.compactMap(\.value).first
+        do {
+            let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
+            noteMissed(successes, bucket: bucket, key: key)
+            return successes.lazy.compactMap(\.value).first
+        } catch {
+            await restoreRemoved(answers)
+            throw error
+        }
+    }
+
+    /// Commits again the versions drives removed for a delete that missed quorum. Their shards
+    /// are gone from those drives (freed with the record); the drives that kept the version hold
+    /// enough to read it, and healing rebuilds the rest. Without this, a refused delete stayed
+    /// on the drives that took it: half the set against the other half, and nodes reaching
+    /// different halves answered differently.
+    func restoreRemoved(_ answers: [DriveAnswer<ObjectRecord?>]) async {
+        for (position, answer) in answers.enumerated() {
+            guard case .success(let removed?) = answer, let drive = slots[position].drive else { continue }
+            _ = try? await drive.commitObject(removed)
+            missedWrites?.enqueueMissed(bucket: removed.bucket, key: removed.key)
+        }
     }
 
     /// Up to `limit` records of the set with `prefix` after `after` in key order, each resolved
