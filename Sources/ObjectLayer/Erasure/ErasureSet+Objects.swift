@@ -32,7 +32,7 @@ extension ErasureSet {
             let answers = await fanOut(read)
             try requireAnswers(answers, operation: operation)
             let resolved = RecordVote.resolve(answers)
-            if resolved.agreeing.count >= agreementQuorum && !RecordVote.couldFlip(answers, winner: resolved) {
+            if resolved.agreeing.count >= agreementQuorum {
                 if resolved.agreeing.count < metadataWriteQuorum && !resolved.isUnanimous {
                     // Settled here, but a node reaching other drives could see it otherwise: repair.
                     missedWrites?.enqueueMissed(bucket: bucket, key: key)

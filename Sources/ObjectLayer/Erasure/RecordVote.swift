@@ -52,41 +52,6 @@ enum RecordVote {
         return ResolvedRecord(record: nil, agreeing: absent, stale: stale.sorted())
     }
 
-    /// True when drives that did not answer (offline, or failed) could change the winner of the
-    /// full vote by siding with a state other answering drives hold: the answer is not settled,
-    /// and another node that reaches those drives could answer differently. This happens when a
-    /// change reached some drives and then failed (a writer killed mid-commit, a rollback that
-    /// could not reach a drive): a read that served it, and then one that did not, would move
-    /// time backwards. Drives nobody reached that all hold an unseen state are not considered
-    /// (reads with half the drives away stay possible).
-    static func couldFlip(_ copies: [DriveAnswer<ObjectRecord?>], winner: ResolvedRecord) -> Bool {
-        var unknown: [Int] = []
-        var competitors: [ObjectRecord?] = []
-        for (position, answer) in copies.enumerated() {
-            switch answer {
-            case .offline, .failure: unknown.append(position)
-            case .success(let record):
-                if sameState(record, winner.record) { continue }
-                if !competitors.contains(where: { sameState($0, record) }) { competitors.append(record) }
-            }
-        }
-        guard !unknown.isEmpty else { return false }
-        for competitor in competitors {
-            var filled = copies
-            for position in unknown { filled[position] = .success(competitor) }
-            if !sameState(resolve(filled).record, winner.record) { return true }
-        }
-        return false
-    }
-
-    static func sameState(_ a: ObjectRecord?, _ b: ObjectRecord?) -> Bool {
-        switch (a, b) {
-        case (nil, nil): true
-        case (let a?, let b?): a.isSameVersion(as: b)
-        default: false
-        }
-    }
-
     /// Version order (`ObjectRecord.isNewer`); two copies of one version that differ (a stale
     /// rewrite) are ordered by ETag, so every node picks the same.
     static func isOlder(_ a: ObjectRecord, than b: ObjectRecord) -> Bool {
