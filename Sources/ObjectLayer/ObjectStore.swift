@@ -117,6 +117,17 @@ package struct ObjectStore: Sendable {
         let answers = await set.fanOut { try await $0.availableBytes() }
         let answering = answers.count { $0.value != nil }
         if answering < layout.writeQuorum {
+            // Drives away for want of space make it a full set (507), not a quorum failure (503).
+            let full = answers.indices.count { position in
+                switch answers[position] {
+                case .offline: set.slots[position].isOfflineFull
+                case .failure(let error): (error as? DriveError)?.code == .full
+                case .success: false
+                }
+            }
+            if answering + full >= layout.writeQuorum {
+                throw ObjectLayerError(.storageFull, "\(full) of \(set.size) drives are out of space; \(answering) have room")
+            }
             throw ObjectLayerError(
                 .insufficientDrives, "\(answering) of \(set.size) drives online, \(layout.writeQuorum) needed for a write")
         }

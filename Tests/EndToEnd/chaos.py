@@ -10,7 +10,9 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   SIGCONT of a node (a gray failure), a node restarted with its wall clock 3–20 s off (a test-only offset) and
   restarted on time later, kill -9 of an etcd member (with 3 members) and its restart; with
   `partitions` (every process in its own network namespace, netns.py): a node cut off from its peers and
-  etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off.
+  etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off;
+  with `drive_faults` (root: every node's drives on its own tmpfs, drive_faults.py): a node's drives filled up
+  (ENOSPC) and freed, a node's drive failing every write (read-only) and writable again.
 
 Then every fault is healed, and the run fails on any of:
 - a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
@@ -45,6 +47,7 @@ import netns
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from cluster_support import EtcdCluster, StowageCluster, skewed_clock_env
+from drive_faults import Mounts, fill
 from e2e_support import make_client, run_admin
 from stowage_process import stowage_binary
 
@@ -56,7 +59,7 @@ S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 @dataclass
 class Fault:
     at: float
-    kind: str  # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "etcd-isolate"
+    kind: str  # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "etcd-isolate", "drive-full", "drive-failing"
     target: int
     duration: float
     # For "skew": how far the node's wall clock is set off, in seconds.
@@ -69,6 +72,10 @@ class Fault:
             what = "nodes " + "+".join(str(n + 1) for n in self.split_side(4)) + " (with etcd) from the others"
         elif self.kind == "skew":
             what = f"node {self.target + 1}'s clock by {self.offset:+.1f} s"
+        elif self.kind == "drive-full":
+            what = f"node {self.target + 1}'s drives"
+        elif self.kind == "drive-failing":
+            what = f"node {self.target + 1}'s drive 1"
         else:
             what = f"node {self.target + 1}"
         return f"{self.at:6.1f} s: {self.kind} {what} for {self.duration:.1f} s"
@@ -78,12 +85,16 @@ class Fault:
         return sorted(random.Random(self.target).sample(range(nodes), nodes // 2))
 
 
-def schedule(seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False) -> list[Fault]:
+def schedule(
+    seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False, drive_faults: bool = False,
+) -> list[Fault]:
     """The nemesis schedule of `seed`: one fault at a time, each healed before the next."""
     rng = random.Random(f"nemesis-{seed}")
     kinds = ["kill", "pause", "skew"] + (["etcd-kill"] if etcd_members > 1 else [])
     if partitions:
         kinds += ["isolate", "split"] + (["etcd-isolate"] if etcd_members > 1 else [])
+    if drive_faults:
+        kinds += ["drive-full", "drive-failing"]
     faults: list[Fault] = []
     at = rng.uniform(1.5, 3)
     while at < duration - 3:
@@ -261,7 +272,7 @@ class Client:
 class ChaosRun:
     def __init__(
         self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
-        partitions: bool = False,
+        partitions: bool = False, drive_faults: bool = False,
     ) -> None:
         self.folder = folder
         self.seed = seed
@@ -273,8 +284,9 @@ class ChaosRun:
         self.history = History()
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
-        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions))
+        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults))
         self.network = netns.Network(nodes, etcd_members) if partitions else None
+        self.mounts = Mounts() if drive_faults else None
         self.lock = threading.Lock()
         self.etcd: EtcdCluster | None = None
         self.cluster: StowageCluster | None = None
@@ -292,6 +304,9 @@ class ChaosRun:
         try:
             if self.network:
                 self.network.start()
+            if self.mounts:
+                for node in range(self.node_count):
+                    self.mounts.tmpfs(self.folder / "cluster" / f"node{node + 1}", "256m")
             self.etcd.start()
             self.cluster.start()
             admin = self.cluster.client(0)
@@ -319,6 +334,8 @@ class ChaosRun:
             self.etcd.stop()
             if self.network:
                 self.network.stop()
+            if self.mounts:
+                self.mounts.unmount_all()
         self.result.operations = len(self.history.operations)
         self.check_history()
         return self.result
@@ -355,6 +372,19 @@ class ChaosRun:
                 for name in skew:
                     node.extra_env.pop(name, None)
                 node.start()
+            elif fault.kind == "drive-full":
+                filler = self.folder / "cluster" / f"node{fault.target + 1}" / "filler"
+                fill(filler)
+                time.sleep(fault.duration)
+                filler.unlink()
+            elif fault.kind == "drive-failing":
+                # Inside the node's mount namespace: with partitions it runs in its own.
+                drive = self.folder / "cluster" / f"node{fault.target + 1}" / "drive1"
+                pid = self.cluster.nodes[fault.target].pid
+                self.mounts.set_read_only(drive, True, pid=pid)
+                time.sleep(fault.duration)
+                self.mounts.set_read_only(drive, False, pid=pid)
+                self.mounts.release(drive, pid)
             elif fault.kind == "etcd-kill":
                 member = self.etcd.members[fault.target]
                 member.stop(signal.SIGKILL)
@@ -424,7 +454,7 @@ class ChaosRun:
 
 def run_chaos(
     folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
-    partitions: bool = False,
+    partitions: bool = False, drive_faults: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
-    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions).run()
+    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults).run()

@@ -1,5 +1,5 @@
 """Chaos runs in CI (issue 13): a real 4-node cluster under kill -9, SIGSTOP, etcd member kills and (as root,
-every process in its own network namespace) partitions while clients record a history; the history must be linearizable, every node must agree afterwards, and a second
+every process in its own network namespace, every node's drives on a tmpfs) partitions and drive faults while clients record a history; the history must be linearizable, every node must agree afterwards, and a second
 heal must find nothing to repair (see chaos.py). Two fixed seeds and one random seed (printed; replay it with
 `scripts/chaos --seed N`). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
 long ones.
@@ -26,9 +26,12 @@ PARTITIONS = os.geteuid() == 0 and netns.available()
 
 
 def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False) -> None:
-    replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (" --partitions" if partitions else "")
+    """With partitions (root), drive faults too."""
+    replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (
+        " --partitions --drive-faults" if partitions else "")
     print(f"chaos seed {seed} ({replay} replays its schedule)")
-    result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions)
+    result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions,
+                       drive_faults=partitions)
     print(result.summary())
     if not result.ok:
         logs = "\n".join(f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]

@@ -11,8 +11,6 @@ startup or while running, is adopted and healed until it holds every shard again
 
 from __future__ import annotations
 
-import errno
-import os
 import shutil
 import subprocess
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from drive_faults import fill, mounts  # noqa: F401 (a fixture)
 from e2e_support import (
     MiB,
     admin_heal,
@@ -45,65 +44,6 @@ from test_erasure import (
 )
 
 CHECK_EVERY_SECOND = ["--drive-check-interval", "1"]
-
-
-class Mounts:
-    """Mounts made by one test, lazily unmounted (newest first) when it ends."""
-
-    def __init__(self) -> None:
-        self.points: list[Path] = []
-
-    @staticmethod
-    def mount(*args) -> subprocess.CompletedProcess:
-        return subprocess.run(["mount", *map(str, args)], capture_output=True, text=True)
-
-    def tmpfs(self, point: Path, size: str = "64m") -> Path:
-        point.mkdir()
-        result = self.mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", point)
-        if result.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-        self.points.append(point)
-        return point
-
-    def set_read_only(self, folder: Path, read_only: bool) -> None:
-        """Makes `folder` read-only through a bind mount onto itself. (A whole-filesystem
-        `remount,ro` is refused while the server holds its index open for writing; the bind mount
-        turns every new open for writing into EROFS, which is what a failing disk looks like.)"""
-        if folder not in self.points:
-            result = self.mount("--bind", folder, folder)
-            assert result.returncode == 0, result.stderr
-            self.points.append(folder)
-        flags = "remount,bind,ro" if read_only else "remount,bind,rw"
-        # EBUSY while the server has a file open for writing through the new mount (its probe): retry.
-        wait_until(lambda: self.mount("-o", flags, folder).returncode == 0, 10, f"mount -o {flags} {folder}")
-
-    def unmount_all(self) -> None:
-        for point in reversed(self.points):
-            subprocess.run(["umount", "-l", str(point)], capture_output=True)
-
-
-@pytest.fixture
-def mounts():
-    """Request before `start_server`, so that the servers are stopped before the unmounts."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting needs root")
-    made = Mounts()
-    yield made
-    made.unmount_all()
-
-
-def fill(filesystem_file: Path) -> int:
-    """Writes `filesystem_file` until its filesystem has no space left; returns the bytes written."""
-    written = 0
-    chunk = b"\0" * MiB
-    with open(filesystem_file, "wb") as handle:
-        try:
-            while True:
-                written += handle.write(chunk)
-                handle.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC, error
-    return written
 
 
 def wait_for_state(server, index: int, state: str, timeout: float = 15) -> dict:

@@ -42,3 +42,43 @@ struct OfflineReasonTests {
         #expect(Healer.offlineReason(keeping: nil, reopening: "folder is missing") == "folder is missing")
     }
 }
+
+/// Drives taken offline for want of space make a write a 507, not a 503.
+@Suite("Full drives offline")
+struct FullDrivesOfflineTests {
+    func attempt(_ fixture: ErasureFixture) async -> ObjectLayerError.Code? {
+        do {
+            try await fixture.put("k", pattern(3_000))
+            return nil
+        } catch let error as ObjectLayerError {
+            return error.code
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("4 of 8 drives offline because full: storageFull; offline for another cause: insufficientDrives")
+    func fullOfflineDrivesAnswerFull() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        let drives = (4...7).map { (position: $0, drive: fixture.slots[$0].onlineDrive!) }
+        for (position, online) in drives {
+            #expect(fixture.slots[position].markOffline(generation: online.generation, reason: "full", full: true))
+            #expect(fixture.slots[position].isOfflineFull)
+        }
+        #expect(await attempt(fixture) == .storageFull)
+        // Reopening keeps failing: still offline for want of space.
+        fixture.slots[4].setOffline(reason: "full; reopening: database or disk is full")
+        #expect(fixture.slots[4].isOfflineFull)
+        #expect(await attempt(fixture) == .storageFull)
+        for (position, online) in drives { fixture.slots[position].setOnline(online.drive) }
+        #expect(!fixture.slots[4].isOfflineFull)
+        for (position, _) in drives {
+            let generation = fixture.slots[position].onlineDrive!.generation
+            fixture.slots[position].markOffline(generation: generation, reason: "read-only file system")
+        }
+        #expect(await attempt(fixture) == .insufficientDrives)
+        for (position, online) in drives { fixture.slots[position].setOnline(online.drive) }
+        #expect(await attempt(fixture) == nil)
+    }
+}

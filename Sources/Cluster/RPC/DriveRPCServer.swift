@@ -12,6 +12,7 @@ internal import Synchronization
 /// on every `shard-create`.
 package final class DriveRPCServer: Sendable {
     private let drives: @Sendable (Int) -> (any Drive)?
+    private let offline: @Sendable (Int) -> DriveError?
     package let signature: InternodeSignature
     private let writers = Mutex<[String: (writer: any ShardWriter, lastUsed: ContinuousClock.Instant)]>([:])
     package let stagedShardMaxIdle: Duration
@@ -22,14 +23,19 @@ package final class DriveRPCServer: Sendable {
     ///   - drives: the online local drive of a slot, nil when the slot is not this node's or
     ///     its drive is offline.
     ///   - node: what answers frames to `CacheCoherence.nodeSlot` (refused without).
+    ///   - offline: why a local slot's drive is offline, when that has a meaning for the caller (a
+    ///     drive taken offline for want of space answers `full`, so a write refused for it is a 507
+    ///     on every node, as on the drive's own); nil answers "not online here".
     package init(
         signature: InternodeSignature, stagedShardMaxIdle: Duration = .seconds(300),
         node: (@Sendable (InternodeFrame) -> InternodeFrame)? = nil,
+        offline: @escaping @Sendable (Int) -> DriveError? = { _ in nil },
         drives: @escaping @Sendable (Int) -> (any Drive)?
     ) {
         self.signature = signature
         self.stagedShardMaxIdle = stagedShardMaxIdle
         self.node = node
+        self.offline = offline
         self.drives = drives
     }
 
@@ -46,6 +52,7 @@ package final class DriveRPCServer: Sendable {
             return .answer(to: request, .refused, message: ByteBuffer(string: "unknown internode operation \(request.operation)"))
         }
         guard let drive = drives(slot) else {
+            if let error = offline(slot) { return .answer(to: request, .driveError, message: InternodeFrame.failure(error)) }
             return .answer(to: request, .refused, message: ByteBuffer(string: "drive \(slot) is not online here"))
         }
         do {

@@ -14,7 +14,8 @@ package final class DriveSlot: Sendable {
     package let position: Int
     /// Where the drive lives (a folder today; a node and folder in a cluster).
     package let location: String
-    private let state: Mutex<(current: State, generation: UInt64)>
+    /// `full`: taken offline because it ran out of space (writes then answer 507, not 503).
+    private let state: Mutex<(current: State, generation: UInt64, full: Bool)>
 
     package enum State: Sendable {
         case online(any Drive)
@@ -25,7 +26,7 @@ package final class DriveSlot: Sendable {
         self.setIndex = setIndex
         self.position = position
         self.location = location
-        self.state = Mutex((state, 0))
+        self.state = Mutex((state, 0, false))
     }
 
     /// The drive, when online.
@@ -46,17 +47,27 @@ package final class DriveSlot: Sendable {
         }
     }
 
+    /// Whether the drive is offline because it ran out of space (it stays so while reopening it fails).
+    package var isOfflineFull: Bool {
+        state.withLock { state in
+            if case .offline = state.current { return state.full }
+            return false
+        }
+    }
+
     /// Takes the drive of `generation` offline, unless it was already taken offline or replaced
-    /// since. Returns true if this call did it.
+    /// since. Returns true if this call did it. `full`: for want of space.
     @discardableResult
-    package func markOffline(generation: UInt64, reason: String) -> Bool {
+    package func markOffline(generation: UInt64, reason: String, full: Bool = false) -> Bool {
         state.withLock { state in
             guard case .online = state.current, state.generation == generation else { return false }
             state.current = .offline(reason: reason)
+            state.full = full
             return true
         }
     }
 
+    /// Keeps the drive offline with a new reason (the cause it went offline for, full or not, stays).
     package func setOffline(reason: String) {
         state.withLock { $0.current = .offline(reason: reason) }
     }
@@ -65,6 +76,7 @@ package final class DriveSlot: Sendable {
         state.withLock { state in
             state.current = .online(drive)
             state.generation &+= 1
+            state.full = false
         }
     }
 

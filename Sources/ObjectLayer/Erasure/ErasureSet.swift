@@ -91,7 +91,13 @@ package struct ErasureSet: Sendable {
         for (position, answer) in answers.enumerated() {
             switch answer {
             case .success(let value): successes.append((position, value))
-            case .offline: offline += 1
+            case .offline:
+                offline += 1
+                if slots[position].isOfflineFull {
+                    // Taken offline for want of space: as full as a drive that answered so.
+                    meaningful[.full, default: 0] += 1
+                    if firstOf[.full] == nil { firstOf[.full] = DriveError(.full, "\(slots[position].label) is offline: out of space") }
+                }
             case .failure(let error):
                 failed += 1
                 if let error = error as? DriveError, Self.isMeaningful(error.code) {

@@ -47,7 +47,8 @@ package final class Healer: AdminService {
                         "drive check skipped: the process is out of resources",
                         metadata: ["drive": "\(slot.label)", "error": "\(error)"])
                 } catch {
-                    if slot.markOffline(generation: generation, reason: "\(error)") {
+                    let full = (error as? DriveError)?.code == .full
+                    if slot.markOffline(generation: generation, reason: "\(error)", full: full) {
                         logger.error("drive taken offline", metadata: ["drive": "\(slot.label)", "reason": "\(error)"])
                     }
                 }

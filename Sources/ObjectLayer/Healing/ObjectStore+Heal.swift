@@ -60,7 +60,12 @@ extension ObjectStore {
         }
         guard !targets.isEmpty else { return }
         if let record = resolved.record {
-            try await rebuild(record, set: set, targets: targets, stale: Set(resolved.stale), outcome: &outcome)
+            // Rebuilt shards are staged under the object's own shard ids: two nodes healing one key at
+            // once (admin heal on one, the missed-write queue on another) would collide on a drive's
+            // staged file. One rebuild of a key at a time, cluster-wide (a lock of its own: writes go on).
+            try await coordination.withKeyLock("\u{1}rebuild/" + bucket + "/" + key) { _ in
+                try await rebuild(record, set: set, targets: targets, stale: Set(resolved.stale), outcome: &outcome)
+            }
         } else {
             try await removeStale(bucket: bucket, key: key, versionID: resolved.versionID, set: set, positions: targets, outcome: &outcome)
         }

@@ -102,7 +102,13 @@ struct ClusterBootstrap {
         let coherence = CacheCoherence(
             cache: cache, address: settings.address, nodes: topology.nodes, client: internode,
             forgetBucket: { coordination.buckets.forget($0) })
-        let rpcServer = DriveRPCServer(signature: signature, node: { coherence.serve($0) }) { index in localSlots[index]?.drive }
+        let rpcServer = DriveRPCServer(
+            signature: signature, node: { coherence.serve($0) },
+            offline: { index in
+                guard let slot = localSlots[index], slot.isOfflineFull else { return nil }
+                return DriveError(.full, "\(slot.label) is offline: out of space")
+            }
+        ) { index in localSlots[index]?.drive }
         let router = InternodeRouter(
             signature: signature, address: settings.address, started: ContinuousClock.now)
         return Started(
