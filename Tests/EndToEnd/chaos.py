@@ -12,7 +12,8 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   `partitions` (every process in its own network namespace, netns.py): a node cut off from its peers and
   etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off;
   with `drive_faults` (root: every node's drives on its own tmpfs, drive_faults.py): a node's drives filled up
-  (ENOSPC) and freed, a node's drive failing every write (read-only) and writable again.
+  (ENOSPC) and freed, a node's drive failing every write (read-only) and writable again; with `overlap`, faults
+  that start while others are on (and, with partitions, bridges: two groups that reach only one node in common).
 
 Then every fault is healed, and the run fails on any of:
 - a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
@@ -59,7 +60,8 @@ S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 @dataclass
 class Fault:
     at: float
-    kind: str  # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "etcd-isolate", "drive-full", "drive-failing"
+    # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "bridge", "etcd-isolate", "drive-full", "drive-failing"
+    kind: str
     target: int
     duration: float
     # For "skew": how far the node's wall clock is set off, in seconds.
@@ -70,6 +72,10 @@ class Fault:
             what = f"etcd member {self.target}"
         elif self.kind == "split":
             what = "nodes " + "+".join(str(n + 1) for n in self.split_side(4)) + " (with etcd) from the others"
+        elif self.kind == "bridge":
+            bridge, with_etcd, alone = self.bridge_sides(4)
+            what = (f"nodes {'+'.join(str(n + 1) for n in with_etcd)} (with etcd) from "
+                    f"{'+'.join(str(n + 1) for n in alone)}, node {bridge + 1} linked to both")
         elif self.kind == "skew":
             what = f"node {self.target + 1}'s clock by {self.offset:+.1f} s"
         elif self.kind == "drive-full":
@@ -84,27 +90,66 @@ class Fault:
         """For a split: the nodes on etcd's side (half of them, drawn from `target`)."""
         return sorted(random.Random(self.target).sample(range(nodes), nodes // 2))
 
+    def bridge_sides(self, nodes: int) -> tuple[int, list[int], list[int]]:
+        """For a bridge: the node that keeps every link, the side with etcd, and the other side (drawn from
+        `target`): two groups that cannot reach each other, both reaching the bridge node."""
+        rng = random.Random(self.target)
+        bridge = rng.randrange(nodes)
+        others = [n for n in range(nodes) if n != bridge]
+        rng.shuffle(others)
+        cut = (len(others) + 1) // 2
+        return bridge, sorted(others[:cut]), sorted(others[cut:])
+
+    def node(self) -> int | None:
+        """The node this fault acts on alone, if any."""
+        return self.target if self.kind in ("kill", "pause", "skew", "isolate", "drive-full", "drive-failing") else None
+
+    def conflicts(self, other: "Fault") -> bool:
+        """Whether the two cannot run at once (one network layout, one fault per node or etcd member)."""
+        network = ("isolate", "split", "bridge", "etcd-isolate")
+        if self.kind in network and other.kind in network:
+            return True
+        if self.node() is not None and self.node() == other.node():
+            return True
+        return self.kind.startswith("etcd") and other.kind.startswith("etcd") and self.target == other.target
+
 
 def schedule(
     seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False, drive_faults: bool = False,
+    overlap: bool = False,
 ) -> list[Fault]:
-    """The nemesis schedule of `seed`: one fault at a time, each healed before the next."""
+    """The nemesis schedule of `seed`: one fault at a time, each healed before the next; with `overlap`, about one
+    fault in three starts while the one before is still on (on another node, another etcd member, and never two
+    network faults at once), so faults pile up."""
     rng = random.Random(f"nemesis-{seed}")
     kinds = ["kill", "pause", "skew"] + (["etcd-kill"] if etcd_members > 1 else [])
     if partitions:
         kinds += ["isolate", "split"] + (["etcd-isolate"] if etcd_members > 1 else [])
     if drive_faults:
         kinds += ["drive-full", "drive-failing"]
+    if partitions and overlap:
+        kinds += ["bridge"]
+
+    def draw(at: float) -> Fault:
+        kind = rng.choice(kinds)
+        length = rng.uniform(1.5, 5)
+        target = rng.randrange(1000) if kind in ("split", "bridge") else rng.randrange(
+            etcd_members if kind.startswith("etcd") else nodes)
+        offset = rng.choice([-1, 1]) * rng.uniform(3, 20) if kind == "skew" else 0
+        return Fault(round(at, 2), kind, target, round(length, 2), round(offset, 1))
+
     faults: list[Fault] = []
     at = rng.uniform(1.5, 3)
     while at < duration - 3:
-        kind = rng.choice(kinds)
-        length = rng.uniform(1.5, 5)
-        target = rng.randrange(1000) if kind == "split" else rng.randrange(
-            etcd_members if kind.startswith("etcd") else nodes)
-        offset = rng.choice([-1, 1]) * rng.uniform(3, 20) if kind == "skew" else 0
-        faults.append(Fault(round(at, 2), kind, target, round(length, 2), round(offset, 1)))
-        at += length + rng.uniform(1, 3)
+        fault = draw(at)
+        faults.append(fault)
+        end = fault.at + fault.duration
+        if overlap and rng.random() < 0.35:
+            second = draw(fault.at + rng.uniform(0.5, fault.duration * 0.8))
+            if not second.conflicts(fault) and second.at < duration - 3:
+                faults.append(second)
+                end = max(end, second.at + second.duration)
+        at = end + rng.uniform(1, 3)
     return faults
 
 
@@ -272,7 +317,7 @@ class Client:
 class ChaosRun:
     def __init__(
         self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
-        partitions: bool = False, drive_faults: bool = False,
+        partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
     ) -> None:
         self.folder = folder
         self.seed = seed
@@ -284,7 +329,7 @@ class ChaosRun:
         self.history = History()
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
-        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults))
+        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults, overlap))
         self.network = netns.Network(nodes, etcd_members) if partitions else None
         self.mounts = Mounts() if drive_faults else None
         self.lock = threading.Lock()
@@ -345,65 +390,83 @@ class ChaosRun:
             client.step()
 
     def nemesis(self) -> None:
+        """Each fault in its own thread, from its start to its heal (faults may overlap: see `schedule`)."""
         start = time.monotonic()
-        for fault in self.result.faults:
-            time.sleep(max(0.0, start + fault.at - time.monotonic()))
-            self.log(f"fault: {fault.describe()}")
-            if fault.kind == "kill":
-                node = self.cluster.nodes[fault.target]
-                node.kill()
-                time.sleep(fault.duration)
-                node.stop()
-                node.start()
-            elif fault.kind == "pause":
-                node = self.cluster.nodes[fault.target]
-                node.process.send_signal(signal.SIGSTOP)
-                time.sleep(fault.duration)
-                node.process.send_signal(signal.SIGCONT)
-            elif fault.kind == "skew":
-                # Restarted with its wall clock off, then restarted on time.
-                node = self.cluster.nodes[fault.target]
-                skew = skewed_clock_env(fault.offset)
-                node.stop()
-                node.extra_env.update(skew)
-                node.start()
-                time.sleep(fault.duration)
-                node.stop()
-                for name in skew:
-                    node.extra_env.pop(name, None)
-                node.start()
-            elif fault.kind == "drive-full":
-                filler = self.folder / "cluster" / f"node{fault.target + 1}" / "filler"
-                fill(filler)
-                time.sleep(fault.duration)
-                filler.unlink()
-            elif fault.kind == "drive-failing":
-                # Inside the node's mount namespace: with partitions it runs in its own.
-                drive = self.folder / "cluster" / f"node{fault.target + 1}" / "drive1"
-                pid = self.cluster.nodes[fault.target].pid
-                self.mounts.set_read_only(drive, True, pid=pid)
-                time.sleep(fault.duration)
-                self.mounts.set_read_only(drive, False, pid=pid)
-                self.mounts.release(drive, pid)
-            elif fault.kind == "etcd-kill":
-                member = self.etcd.members[fault.target]
-                member.stop(signal.SIGKILL)
-                time.sleep(fault.duration)
-                member.start()
-            else:
-                if fault.kind == "isolate":
-                    self.network.isolate(f"n{fault.target + 1}")
-                elif fault.kind == "etcd-isolate":
-                    self.network.isolate(f"e{fault.target}")
-                else:
-                    side = [f"n{n + 1}" for n in fault.split_side(self.node_count)]
-                    etcd = [f"e{j}" for j in range(self.etcd_members)]
-                    others = [f"n{n + 1}" for n in range(self.node_count) if f"n{n + 1}" not in side]
-                    self.network.partition([side + etcd, others])
-                time.sleep(fault.duration)
-                self.network.heal()
-            self.log(f"healed: {fault.kind}")
+        threads = [threading.Thread(target=self.inject, args=(fault, start)) for fault in self.result.faults]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         time.sleep(max(0.0, start + self.duration - time.monotonic()))
+
+    def inject(self, fault: Fault, start: float) -> None:
+        time.sleep(max(0.0, start + fault.at - time.monotonic()))
+        self.log(f"fault: {fault.describe()}")
+        try:
+            self.apply(fault)
+        except Exception as error:  # noqa: BLE001 (the run must go on to heal the rest)
+            self.problem(f"the nemesis failed on {fault.describe()}: {error!r}")
+        self.log(f"healed: {fault.kind}")
+
+    def apply(self, fault: Fault) -> None:
+        if fault.kind == "kill":
+            node = self.cluster.nodes[fault.target]
+            node.kill()
+            time.sleep(fault.duration)
+            node.stop()
+            node.start()
+        elif fault.kind == "pause":
+            node = self.cluster.nodes[fault.target]
+            node.process.send_signal(signal.SIGSTOP)
+            time.sleep(fault.duration)
+            node.process.send_signal(signal.SIGCONT)
+        elif fault.kind == "skew":
+            # Restarted with its wall clock off, then restarted on time.
+            node = self.cluster.nodes[fault.target]
+            skew = skewed_clock_env(fault.offset)
+            node.stop()
+            node.extra_env.update(skew)
+            node.start()
+            time.sleep(fault.duration)
+            node.stop()
+            for name in skew:
+                node.extra_env.pop(name, None)
+            node.start()
+        elif fault.kind == "drive-full":
+            filler = self.folder / "cluster" / f"node{fault.target + 1}" / "filler"
+            fill(filler)
+            time.sleep(fault.duration)
+            filler.unlink()
+        elif fault.kind == "drive-failing":
+            # Inside the node's mount namespace: with partitions it runs in its own.
+            drive = self.folder / "cluster" / f"node{fault.target + 1}" / "drive1"
+            pid = self.cluster.nodes[fault.target].pid
+            self.mounts.set_read_only(drive, True, pid=pid)
+            time.sleep(fault.duration)
+            self.mounts.set_read_only(drive, False, pid=pid)
+            self.mounts.release(drive, pid)
+        elif fault.kind == "etcd-kill":
+            member = self.etcd.members[fault.target]
+            member.stop(signal.SIGKILL)
+            time.sleep(fault.duration)
+            member.start()
+        else:
+            if fault.kind == "isolate":
+                self.network.isolate(f"n{fault.target + 1}")
+            elif fault.kind == "etcd-isolate":
+                self.network.isolate(f"e{fault.target}")
+            elif fault.kind == "bridge":
+                # The bridge node is in neither group: it keeps every link.
+                _, with_etcd, alone = fault.bridge_sides(self.node_count)
+                etcd = [f"e{j}" for j in range(self.etcd_members)]
+                self.network.partition([[f"n{n + 1}" for n in with_etcd] + etcd, [f"n{n + 1}" for n in alone]])
+            else:
+                side = [f"n{n + 1}" for n in fault.split_side(self.node_count)]
+                etcd = [f"e{j}" for j in range(self.etcd_members)]
+                others = [f"n{n + 1}" for n in range(self.node_count) if f"n{n + 1}" not in side]
+                self.network.partition([side + etcd, others])
+            time.sleep(fault.duration)
+            self.network.heal()
 
     def final_checks(self, client: Client) -> None:
         self.cluster.wait_until_writable(timeout=120)
@@ -454,7 +517,7 @@ class ChaosRun:
 
 def run_chaos(
     folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
-    partitions: bool = False, drive_faults: bool = False,
+    partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
-    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults).run()
+    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap).run()

@@ -1,7 +1,7 @@
 """Chaos runs in CI (issue 13): a real 4-node cluster under kill -9, SIGSTOP, etcd member kills and (as root,
 every process in its own network namespace, every node's drives on a tmpfs) partitions and drive faults while clients record a history; the history must be linearizable, every node must agree afterwards, and a second
-heal must find nothing to repair (see chaos.py). Two fixed seeds and one random seed (printed; replay it with
-`scripts/chaos --seed N`). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
+heal must find nothing to repair (see chaos.py). Fixed seeds and one random seed with overlapping faults
+(printed; replay it with the `scripts/chaos` command printed). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
 long ones.
 
 The checker itself is tested in Tests/HistoryCheckTests; here the binary's `check-history` is also held to
@@ -25,13 +25,13 @@ SECONDS = float(os.environ.get("STOWAGE_CHAOS_SECONDS", "25"))
 PARTITIONS = os.geteuid() == 0 and netns.available()
 
 
-def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False) -> None:
+def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False, overlap: bool = False) -> None:
     """With partitions (root), drive faults too."""
     replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (
-        " --partitions --drive-faults" if partitions else "")
+        " --partitions --drive-faults" if partitions else "") + (" --overlap" if overlap else "")
     print(f"chaos seed {seed} ({replay} replays its schedule)")
     result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions,
-                       drive_faults=partitions)
+                       drive_faults=partitions, overlap=overlap)
     print(result.summary())
     if not result.ok:
         logs = "\n".join(f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
@@ -48,13 +48,14 @@ def test_chaos_fixed_seed(tmp_path, seed, etcd_members):
 
 
 @pytest.mark.skipif(not PARTITIONS, reason="network namespaces need root and iproute2")
-@pytest.mark.parametrize("seed", [3, 4])
-def test_chaos_fixed_seed_with_partitions(tmp_path, seed):
-    run_and_check(tmp_path, seed, 3, partitions=True)
+@pytest.mark.parametrize("seed,overlap", [(3, False), (4, False), (8, True)])
+def test_chaos_fixed_seed_with_partitions(tmp_path, seed, overlap):
+    """Seed 8 with overlap: a full drive while an etcd member is cut off, a bridge partition, a failing drive."""
+    run_and_check(tmp_path, seed, 3, partitions=True, overlap=overlap)
 
 
 def test_chaos_random_seed(tmp_path):
-    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS)
+    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS, overlap=True)
 
 
 def test_check_history_rejects_a_stale_read_and_prints_the_window(tmp_path):
