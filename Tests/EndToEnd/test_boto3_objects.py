@@ -628,15 +628,37 @@ def test_delete_non_empty_bucket_returns_bucket_not_empty(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"x"
 
 
-def test_delete_bucket_with_in_progress_upload_is_refused_or_aborts_it(s3, bucket):
-    upload = s3.create_multipart_upload(Bucket=bucket, Key="pending")
+def test_delete_bucket_with_uploads_in_progress_deletes_it_and_them(s3):
+    """AWS's DeleteBucket requires every object, version and delete marker to be deleted first
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html); multipart uploads in progress do
+    not keep the bucket: it is deleted and they go with it (issue 14). A bucket created again under the name
+    has none of them."""
+    name = "stowage-e2e-delete-with-uploads"
+    s3.create_bucket(Bucket=name)
+    pending = s3.create_multipart_upload(Bucket=name, Key="pending")
+    s3.upload_part(Bucket=name, Key="pending", UploadId=pending["UploadId"], PartNumber=1, Body=b"p" * 1000)
+    s3.create_multipart_upload(Bucket=name, Key="other/empty")
+    response = s3.delete_bucket(Bucket=name)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert http_status(client_error(s3.head_bucket, Bucket=name)) == 404
+    error = client_error(s3.list_parts, Bucket=name, Key="pending", UploadId=pending["UploadId"])
+    assert (http_status(error), error_code(error)) == (404, "NoSuchBucket")
+    s3.create_bucket(Bucket=name)
     try:
-        s3.delete_bucket(Bucket=bucket)
-    except ClientError as error:
-        assert error_code(error) == "BucketNotEmpty"
-        s3.abort_multipart_upload(Bucket=bucket, Key="pending", UploadId=upload["UploadId"])
-        s3.delete_bucket(Bucket=bucket)
-    assert http_status(client_error(s3.head_bucket, Bucket=bucket)) == 404
+        assert s3.list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+        error = client_error(s3.list_parts, Bucket=name, Key="pending", UploadId=pending["UploadId"])
+        assert (http_status(error), error_code(error)) == (404, "NoSuchUpload")
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+def test_delete_bucket_with_an_object_and_an_upload_is_refused_and_keeps_both(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="pending")
+    error = client_error(s3.delete_bucket, Bucket=bucket)
+    assert (http_status(error), error_code(error)) == (409, "BucketNotEmpty")
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [upload["UploadId"]]
+    s3.abort_multipart_upload(Bucket=bucket, Key="pending", UploadId=upload["UploadId"])
 
 
 def test_head_missing_bucket_returns_404(s3):

@@ -27,12 +27,11 @@ extension ObjectStore {
 
     package func deleteBucket(_ name: String) async throws {
         _ = try await bucket(name)
-        // Empty by quorum: no version, delete marker or upload any set agrees on.
+        // Empty by quorum: no version or delete marker any set agrees on. Multipart uploads in
+        // progress do not keep a bucket, as on AWS (only objects, versions and delete markers do):
+        // they are aborted with it (`ErasureSets.deleteBucket`), parts and all.
         let objects = try await translate { try await sets.listVersions(bucket: name, prefix: "", after: nil, limit: 1) }
-        let uploads = try await translate {
-            try await sets.listUploads(bucket: name, prefix: "", afterKey: nil, afterUploadID: nil, limit: 1)
-        }
-        guard objects.isEmpty, uploads.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
+        guard objects.isEmpty else { throw ObjectLayerError(.bucketNotEmpty, name) }
         do {
             try await translate { try await coordination.deleteBucket(named: name, sets: sets) }
         } catch {

@@ -145,9 +145,9 @@ package struct ErasureSets: Sendable {
         return byName.values.filter { $0.drives * 2 >= answered }.map(\.record).sorted { $0.name < $1.name }
     }
 
-    /// Deletes the bucket on every drive. The caller has checked that it is empty by quorum, so
-    /// objects or uploads a drive still holds there are stale copies (it missed their deletion):
-    /// they are removed from that drive first.
+    /// Deletes the bucket on every drive. The caller has checked that it holds no object by quorum,
+    /// so objects a drive still holds there are stale copies (it missed their deletion), and uploads
+    /// in progress go with the bucket: both are removed from that drive first.
     package func deleteBucket(named name: String) async throws {
         let answers = await fanOutAll { drive in
             do {
