@@ -196,9 +196,12 @@ package struct LinearizabilityChecker: Sendable {
     func search(_ operations: [HistoryOperation], from initial: RegisterState, budget: Int? = nil) -> Bool? {
         let budget = budget ?? self.budget
         if operations.isEmpty { return true }
+        let tracksVersions = operations.contains { if case .listVersions = $0.kind { true } else { false } }
         var values = ValueTable()
+        if !tracksVersions { values.unseen = Self.unseenValues(operations) }
         let compiled = operations.map { values.compile($0) }
-        var model = RegisterModel(tracksVersions: operations.contains { if case .listVersions = $0.kind { true } else { false } })
+        let twins = Self.earlierTwins(operations, compiled)
+        var model = RegisterModel(tracksVersions: tracksVersions)
         if initial == .empty, let final = Self.finalListing(operations) {
             model.finalVersions = final.map { values.id($0) }
         }
@@ -213,7 +216,10 @@ package struct LinearizabilityChecker: Sendable {
             steps += 1
             if steps > budget { return nil }
             let event = list.events[entry]
-            if event.isCall {
+            if event.isCall, let twin = twins[event.operation], !placed.contains(twin) {
+                // Its twin, invoked earlier, goes first (see `earlierTwins`).
+                entry = list.next[entry]
+            } else if event.isCall {
                 if let next = model.step(state, compiled[event.operation]) {
                     var nowPlaced = placed
                     nowPlaced.insert(event.operation)
@@ -243,14 +249,59 @@ package struct LinearizabilityChecker: Sendable {
         var placed: Bitset
         var state: RegisterState
     }
+
+    /// Values written that no operation reads, lists or names as the ETag it expects. A register
+    /// holding one of them answers every operation the same as holding another (values are
+    /// compared only to what is read or expected), so the search may treat them as one value:
+    /// exact, and it merges states that differ only in which unseen write was last (many writes
+    /// refused with a 5xx during a fault, of unknown outcome, made the search explode). Not used
+    /// when versions are listed (a listing shows which values were written).
+    static func unseenValues(_ operations: [HistoryOperation]) -> Set<String> {
+        var written = Set<String>()
+        var seen = Set<String>()
+        for operation in operations {
+            switch operation.kind {
+            case .put(let value), .putIfAbsent(let value): written.insert(value)
+            case .putIfMatch(let expected, let value):
+                written.insert(value)
+                seen.insert(expected)
+            case .get, .delete, .listVersions: break
+            }
+            switch operation.outcome {
+            case .read(let value?): seen.insert(value)
+            case .versions(let listed): seen.formUnion(listed.compactMap { $0 })
+            default: break
+            }
+        }
+        return written.subtracting(seen)
+    }
+
+    /// For each operation of unknown outcome, the one invoked last before it that is the same
+    /// operation to the model (same kind, values and outcome), if any. Two such operations can
+    /// trade places in any linearization (neither has a completion to respect, and the earlier
+    /// invoked may go wherever the later may), so the search places them in invocation order
+    /// only: exact, and it spares the search every order of interchangeable unknown writes.
+    static func earlierTwins(_ operations: [HistoryOperation], _ compiled: [ModelOperation]) -> [Int?] {
+        var twins = [Int?](repeating: nil, count: operations.count)
+        var last: [ModelOperation: Int] = [:]
+        let order = operations.indices.sorted { (operations[$0].start, $0) < (operations[$1].start, $1) }
+        for index in order where operations[index].outcome == .unknown {
+            twins[index] = last[compiled[index]]
+            last[compiled[index]] = index
+        }
+        return twins
+    }
 }
 
 /// Interns the values of one key's history.
 struct ValueTable {
     private var ids: [String: Int32] = [:]
+    /// Values that stand as `RegisterState.unseen` (`LinearizabilityChecker.unseenValues`).
+    var unseen: Set<String> = []
 
     mutating func id(_ value: String?) -> Int32 {
         guard let value else { return RegisterState.absent }
+        if unseen.contains(value) { return RegisterState.unseen }
         if let id = ids[value] { return id }
         let id = Int32(ids.count)
         ids[value] = id
@@ -293,6 +344,10 @@ struct Bitset: Hashable {
 
     mutating func remove(_ index: Int) {
         words[index / 64] &= ~(1 << UInt64(index % 64))
+    }
+
+    func contains(_ index: Int) -> Bool {
+        words[index / 64] & (1 << UInt64(index % 64)) != 0
     }
 }
 

@@ -8,6 +8,9 @@
 struct RegisterState: Hashable {
     static let absent: Int32 = -1
     static let unknown: Int32 = -2
+    /// Any value that no operation of the history reads, lists or expects: which one of them the
+    /// register holds changes no outcome, so they are one value to the search (`ValueTable`).
+    static let unseen: Int32 = -3
 
     /// The current version's value.
     var current: Int32
@@ -22,8 +25,8 @@ struct RegisterState: Hashable {
 }
 
 /// An operation with interned values, ready for `RegisterModel.step`.
-struct ModelOperation {
-    enum Kind {
+struct ModelOperation: Hashable {
+    enum Kind: Hashable {
         case put(Int32)
         case get
         case delete
@@ -32,7 +35,7 @@ struct ModelOperation {
         case listVersions
     }
 
-    enum Outcome {
+    enum Outcome: Hashable {
         case ok
         case read(Int32)
         case versions([Int32])
