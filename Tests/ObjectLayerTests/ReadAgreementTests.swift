@@ -83,4 +83,78 @@ struct ReadAgreementTests {
         bringBack(fixture, cut)
         #expect(try await fixture.get("k") == pattern(5_000))
     }
+
+    @Test("A delete left on half the drives (its writer died) is written back before it is served: time never runs back")
+    func halfAppliedDeleteIsWrittenBackBeforeServing() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        let versionID = try await fixture.store.headObject(bucket: "b", key: "k").versionID
+        for position in 0..<4 {
+            _ = try await fixture.slots[position].drive!.deleteVersion(bucket: "b", key: "k", versionID: versionID, fence: nil)
+        }
+        // Drive 7 away: 4 absent against 3 copies. Served as it stands, NoSuchKey here would turn into
+        // the object once drive 7 is back (4 against 4, and a record wins a tie).
+        let away = takeOffline(fixture, 7...7)
+        do {
+            _ = try await fixture.store.headObject(bucket: "b", key: "k")
+            Issue.record("served the object")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .noSuchKey)
+        }
+        bringBack(fixture, away)
+        do {
+            _ = try await fixture.store.headObject(bucket: "b", key: "k")
+            Issue.record("the key came back after a read had said it was gone")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .noSuchKey)
+        }
+        for position in 4..<7 {
+            #expect(try await fixture.slots[position].drive!.readObject(bucket: "b", key: "k") == nil)
+        }
+    }
+
+    @Test("A read held by fewer than a write quorum waits for the key's writer: a refused delete is never served")
+    func degradedReadWaitsForTheWriter() async throws {
+        let fixture = try await ErasureFixture.make(drives: 8, parity: 4)
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        let record = try await fixture.store.headObject(bucket: "b", key: "k")
+        let away = takeOffline(fixture, 4...7)
+        let drives = (0..<4).map { fixture.slots[$0].drive! }
+        let removed = AsyncFlag()
+        // A writer, holding the key's lock, removes the version from the 4 drives it reaches, is
+        // refused (4 < 5) and puts it back, as `deleteVersion` does.
+        let writer = Task {
+            try await fixture.store.coordination.withKeyLock("b/k") { _ in
+                for drive in drives { _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: record.versionID, fence: nil) }
+                await removed.set()
+                try await Task.sleep(for: .milliseconds(300))
+                for drive in drives { _ = try await drive.commitObject(record, fence: nil) }
+            }
+        }
+        await removed.wait()
+        // 4 drives say absent, 4 are away: served as it stands, that would be a 404 for a delete
+        // that never happened.
+        #expect(try await fixture.store.headObject(bucket: "b", key: "k").etag == record.etag)
+        try await writer.value
+        bringBack(fixture, away)
+    }
+}
+
+/// Set once; waited for.
+actor AsyncFlag {
+    private var isSet = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func set() {
+        isSet = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+
+    func wait() async {
+        if isSet { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
 }

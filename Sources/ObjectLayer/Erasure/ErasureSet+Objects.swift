@@ -31,11 +31,10 @@ extension ErasureSet {
         for attempt in 0..<2 {
             let answers = await fanOut(read)
             try requireAnswers(answers, operation: operation)
-            let resolved = RecordVote.resolve(answers)
+            var resolved = RecordVote.resolve(answers)
             if resolved.agreeing.count >= agreementQuorum {
-                if resolved.agreeing.count < metadataWriteQuorum && !resolved.isUnanimous {
-                    // Settled here, but a node reaching other drives could see it otherwise: repair.
-                    missedWrites?.enqueueMissed(bucket: bucket, key: key)
+                if resolved.isContested && resolved.agreeing.count < metadataWriteQuorum {
+                    resolved.couldFlip = RecordVote.couldFlip(answers, winner: resolved)
                 }
                 return resolved
             }
@@ -53,6 +52,17 @@ extension ErasureSet {
     /// it would be on at least a write quorum, leaving fewer drives for anything older. The
     /// default layout has the most parity, so the smallest write quorum of the set's layouts.
     var agreementQuorum: Int { max(slots.count - metadataWriteQuorum + 1, 1) }
+
+    /// Whether `resolved` must be written back before it is served: fewer than a write quorum hold
+    /// it, other drives answered something else, and the drives that did not answer could tip the
+    /// vote to that (`RecordVote.couldFlip`). That is a change that reached some drives and then
+    /// failed (its writer killed or cut off mid-commit), or drives that missed one while others are
+    /// away: another node reaching other drives could resolve it the other way, so serving it as it
+    /// stands could let two reads disagree, or time run backwards. Written back to a write quorum
+    /// (the key healed), it outvotes anything any node can see (ABD's read repair).
+    package func needsWriteBack(_ resolved: ResolvedRecord) -> Bool {
+        slots.count > 1 && resolved.isContested && resolved.agreeing.count < metadataWriteQuorum && resolved.couldFlip
+    }
 
     /// Throws unless `agreementQuorum` drives agree on `resolved` (listings, per key).
     func requireAgreement(_ resolved: ResolvedRecord, operation: String) throws -> ResolvedRecord {

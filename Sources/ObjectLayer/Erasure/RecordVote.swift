@@ -9,8 +9,15 @@ package struct ResolvedRecord: Sendable {
     /// Positions that answered with another version, a damaged record, or a copy where there
     /// should be none: the drives healing must rewrite.
     package var stale: [Int]
+    /// Of `stale`, the positions whose record could not be read (not a different answer).
+    package var damaged: [Int] = []
 
     package var isUnanimous: Bool { stale.isEmpty }
+    /// Whether some drive answered with another version (or absence) than the winner's.
+    package var isContested: Bool { stale.count > damaged.count }
+    /// Whether the drives that did not answer could overturn the winner by siding with a state
+    /// other drives hold (`RecordVote.couldFlip`); set by the set's read.
+    package var couldFlip = false
 }
 
 /// Picks a version from the drives' copies of one key's record.
@@ -46,10 +53,45 @@ enum RecordVote {
         }
         if let best, best.positions.count >= absent.count {
             let stale = candidates.filter { !$0.record.isSameVersion(as: best.record) }.flatMap(\.positions) + absent + damaged
-            return ResolvedRecord(record: best.record, agreeing: best.positions, stale: stale.sorted())
+            return ResolvedRecord(record: best.record, agreeing: best.positions, stale: stale.sorted(), damaged: damaged)
         }
         let stale = candidates.flatMap(\.positions) + damaged
-        return ResolvedRecord(record: nil, agreeing: absent, stale: stale.sorted())
+        return ResolvedRecord(record: nil, agreeing: absent, stale: stale.sorted(), damaged: damaged)
+    }
+
+    /// True when drives that did not answer (offline, or failed) could change the winner of the
+    /// full vote by siding with a state other answering drives hold: the answer is not settled,
+    /// and another node that reaches those drives could answer differently. This happens when a
+    /// change reached some drives and then failed (a writer killed mid-commit, a rollback that
+    /// could not reach a drive): a read that served it, and then one that did not, would move
+    /// time backwards. Drives nobody reached that all hold an unseen state are not considered
+    /// (reads with half the drives away stay possible).
+    static func couldFlip(_ copies: [DriveAnswer<ObjectRecord?>], winner: ResolvedRecord) -> Bool {
+        var unknown: [Int] = []
+        var competitors: [ObjectRecord?] = []
+        for (position, answer) in copies.enumerated() {
+            switch answer {
+            case .offline, .failure: unknown.append(position)
+            case .success(let record):
+                if sameState(record, winner.record) { continue }
+                if !competitors.contains(where: { sameState($0, record) }) { competitors.append(record) }
+            }
+        }
+        guard !unknown.isEmpty else { return false }
+        for competitor in competitors {
+            var filled = copies
+            for position in unknown { filled[position] = .success(competitor) }
+            if !sameState(resolve(filled).record, winner.record) { return true }
+        }
+        return false
+    }
+
+    static func sameState(_ a: ObjectRecord?, _ b: ObjectRecord?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): a.isSameVersion(as: b)
+        default: false
+        }
     }
 
     /// Version order (`ObjectRecord.isNewer`); two copies of one version that differ (a stale

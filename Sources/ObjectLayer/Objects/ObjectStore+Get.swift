@@ -37,7 +37,8 @@ extension ObjectStore {
             return ObjectRead(record: cached.record, bucketVersioned: cached.bucketVersioned)
         }
         let generation = inlineCache.generation
-        let resolved = try await sets.set(bucket: bucket, key: key).readObject(bucket: bucket, key: key)
+        let set = sets.set(bucket: bucket, key: key)
+        let resolved = try await settled(set, bucket: bucket, key: key) { try await set.readObject(bucket: bucket, key: key) }
         if !resolved.isUnanimous { heal.enqueue(bucket: bucket, key: key) }
         if let record = resolved.record {
             if record.isDeleteMarker { throw ObjectLayerError(.noSuchKey, key, deleteMarker: record) }
@@ -52,6 +53,31 @@ extension ObjectStore {
         }
         _ = try await recentBucket(bucket)
         throw ObjectLayerError(.noSuchKey, key)
+    }
+
+    /// `read()`, when fewer than a write quorum of drives hold its answer, made safe to serve:
+    /// - written back first when the drives that did not answer could overturn it
+    ///   (`ErasureSet.needsWriteBack`): the key is healed to what this read resolved, and read again;
+    /// - then read again under the key's lock, where no writer is between its first drive and its
+    ///   outcome: a write on its way to the drives, or one refused and about to be put back, would
+    ///   otherwise be served and then vanish (the chaos runs found a DELETE refused with 507, seen as
+    ///   404 by two reads before its rollback brought the object back).
+    /// A read that still needs a write-back (the drives to write to are away) answers 503.
+    func settled(
+        _ set: ErasureSet, bucket: String, key: String, _ read: () async throws -> ResolvedRecord
+    ) async throws -> ResolvedRecord {
+        var resolved = try await read()
+        guard set.slots.count > 1, resolved.agreeing.count < set.metadataWriteQuorum else { return resolved }
+        if set.needsWriteBack(resolved) {
+            _ = await healObject(bucket: bucket, key: key, deep: false)
+            resolved = try await read()
+            if resolved.agreeing.count >= set.metadataWriteQuorum { return resolved }
+        }
+        resolved = try await translate { try await coordination.withKeyLock(bucket + "/" + key) { _ in try await read() } }
+        guard !set.needsWriteBack(resolved) else {
+            throw ObjectLayerError(.insufficientDrives, "\(bucket)/\(key): drives disagree and the answer could not be written back")
+        }
+        return resolved
     }
 
     /// The bytes of `record`, or of the inclusive byte `range` of it.

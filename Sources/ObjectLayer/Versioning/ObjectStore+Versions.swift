@@ -50,7 +50,10 @@ extension ObjectStore {
         guard VersionClock.isWellFormed(versionID) else {
             throw ObjectLayerError(.invalidArgument, "Invalid version id specified")
         }
-        let resolved = try await sets.set(bucket: bucket, key: key).readVersion(bucket: bucket, key: key, versionID: versionID)
+        let set = sets.set(bucket: bucket, key: key)
+        let resolved = try await settled(set, bucket: bucket, key: key) {
+            try await set.readVersion(bucket: bucket, key: key, versionID: versionID)
+        }
         guard let record = resolved.record else {
             try await requireBucket(bucket)
             throw ObjectLayerError(.noSuchVersion, "\(key) \(versionID)")
