@@ -114,17 +114,11 @@ package struct ObjectStore: Sendable {
     /// Refuses a write that would eat into the reserve of too many drives of `set`.
     func requireSpace(_ bytes: Int64, in set: ErasureSet, layout: ErasureInfo) async throws {
         let perDrive = layout.shardSize(partSize: max(bytes, 1))
-        let answers = await set.fanOut { try await $0.availableBytes() }
+        let answers = set.explained(await set.fanOut { try await $0.availableBytes() })
         let answering = answers.count { $0.value != nil }
         if answering < layout.writeQuorum {
             // Drives away for want of space make it a full set (507), not a quorum failure (503).
-            let full = answers.indices.count { position in
-                switch answers[position] {
-                case .offline: set.slots[position].isOfflineFull
-                case .failure(let error): (error as? DriveError)?.code == .full
-                case .success: false
-                }
-            }
+            let full = answers.count { if case .failure(let error as DriveError) = $0 { error.code == .full } else { false } }
             if answering + full >= layout.writeQuorum {
                 throw ObjectLayerError(.storageFull, "\(full) of \(set.size) drives are out of space; \(answering) have room")
             }

@@ -55,6 +55,13 @@ package final class DriveSlot: Sendable {
         }
     }
 
+    /// What a drive taken offline for want of space answers in its place (nil when online or
+    /// offline for another cause): a write refused for it is refused for a full drive (507), on
+    /// this node and on the nodes that reach it over the internode protocol.
+    package var offlineError: DriveError? {
+        isOfflineFull ? DriveError(.full, "\(label) is offline: out of space") : nil
+    }
+
     /// Takes the drive of `generation` offline, unless it was already taken offline or replaced
     /// since. Returns true if this call did it. `full`: for want of space.
     @discardableResult

@@ -88,16 +88,10 @@ package struct ErasureSet: Sendable {
         var firstOf: [DriveError.Code: DriveError] = [:]
         var offline = 0
         var failed = 0
-        for (position, answer) in answers.enumerated() {
+        for (position, answer) in explained(answers).enumerated() {
             switch answer {
             case .success(let value): successes.append((position, value))
-            case .offline:
-                offline += 1
-                if slots[position].isOfflineFull {
-                    // Taken offline for want of space: as full as a drive that answered so.
-                    meaningful[.full, default: 0] += 1
-                    if firstOf[.full] == nil { firstOf[.full] = DriveError(.full, "\(slots[position].label) is offline: out of space") }
-                }
+            case .offline: offline += 1
             case .failure(let error):
                 failed += 1
                 if let error = error as? DriveError, Self.isMeaningful(error.code) {
@@ -111,6 +105,15 @@ package struct ErasureSet: Sendable {
         throw ObjectLayerError(
             .insufficientDrives,
             "\(operation): \(successes.count) of \(slots.count) drives answered, \(quorum) needed (\(offline) offline, \(failed) failed)")
+    }
+
+    /// `answers` with the drives taken offline for want of space answering as full drives do
+    /// (`DriveSlot.offlineError`), so that a write refused for them is a 507, not a 503.
+    func explained<T>(_ answers: [DriveAnswer<T>]) -> [DriveAnswer<T>] {
+        answers.enumerated().map { position, answer in
+            guard case .offline = answer, let error = slots[position].offlineError else { return answer }
+            return .failure(error)
+        }
     }
 
     static func isMeaningful(_ code: DriveError.Code) -> Bool {

@@ -104,10 +104,7 @@ struct ClusterBootstrap {
             forgetBucket: { coordination.buckets.forget($0) })
         let rpcServer = DriveRPCServer(
             signature: signature, node: { coherence.serve($0) },
-            offline: { index in
-                guard let slot = localSlots[index], slot.isOfflineFull else { return nil }
-                return DriveError(.full, "\(slot.label) is offline: out of space")
-            }
+            offline: { index in localSlots[index]?.offlineError }
         ) { index in localSlots[index]?.drive }
         let router = InternodeRouter(
             signature: signature, address: settings.address, started: ContinuousClock.now)
