@@ -1,5 +1,6 @@
 internal import AsyncHTTPClient
 internal import Foundation
+internal import Glibc
 internal import NIOHTTP1
 internal import NIOCore
 internal import NIOPosix
@@ -9,7 +10,7 @@ internal import NIOPosix
 package final class EtcdProcess: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     package let clientURL: String
-    private let process: Process
+    private var process: Process
     private let folder: TemporaryDirectory
 
     package struct StartError: Error, CustomStringConvertible {
@@ -39,21 +40,47 @@ package final class EtcdProcess: @unchecked Sendable {
             "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "test=\(peer)", "--log-level", "error",
         ]
+        let etcd = EtcdProcess(clientURL: client, process: process, folder: folder)
+        do {
+            try await etcd.run()
+        } catch {
+            etcd.stop()
+            throw error
+        }
+        return etcd
+    }
+
+    private func run() async throws {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        let etcd = EtcdProcess(clientURL: client, process: process, folder: folder)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            var request = HTTPClientRequest(url: client + "/health")
+            var request = HTTPClientRequest(url: clientURL + "/health")
             request.method = .GET
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)), response.status == .ok {
-                return etcd
+                return
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        etcd.stop()
-        throw StartError(description: "etcd did not answer on \(client) within 20 s")
+        throw StartError(description: "etcd did not answer on \(clientURL) within 20 s")
+    }
+
+    /// Ends the member at once (SIGKILL), keeping its data: requests to it fail until `restart`,
+    /// and nothing sent meanwhile reaches it later (as across a partition that drops packets).
+    package func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Starts the member again on its data and ports after `kill`, once it answers.
+    package func restart() async throws {
+        let next = Process()
+        next.executableURL = process.executableURL
+        next.arguments = process.arguments
+        process = next
+        try await run()
     }
 
     package func stop() {

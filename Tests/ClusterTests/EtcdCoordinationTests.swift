@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Cluster
+import NIOCore
 import ObjectLayer
 import StowageCore
 import StowageTesting
@@ -83,6 +84,39 @@ struct EtcdCoordinationTests {
             holder.cancel()
             _ = try? await holder.value
         }
+    }
+
+    @Test("a release etcd could not take (etcd away) is sent again once it answers: the key is not left locked while the lease lives")
+    func releaseOutlivesAnOutage() async throws {
+        let etcd = try await EtcdProcess.start()
+        defer { etcd.stop() }
+        var client = EtcdClient(endpoints: [etcd.clientURL], client: HTTPClient.shared)
+        client.timeout = .milliseconds(300)
+        // Leases far longer than the test: only a release can free the lock in time (no
+        // keep-alive runs here, as none is needed within 10 minutes).
+        let one = EtcdCoordination(etcd: client, lease: NodeLease(etcd: client, ttlSeconds: 600), lockWait: .seconds(5))
+        let two = EtcdCoordination(etcd: client, lease: NodeLease(etcd: client, ttlSeconds: 600), lockWait: .seconds(5))
+        _ = try await two.withKeyLock("b/warm") { _ in }
+        let started = ContinuousClock.now
+        // etcd goes away while the lock is held, and comes back only after the holder was told
+        // its release is done (every attempt of its first round failed).
+        try await one.withKeyLock("b/partitioned") { _ in etcd.kill() }
+        #expect(ContinuousClock.now - started < .seconds(15), "the holder was not kept waiting for etcd")
+        try await etcd.restart()
+        // The client turns callers away for a moment after an outage; the lock itself must come
+        // free well within a lock wait of etcd answering again.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var token: Int64?
+        var failure: (any Error)?
+        while token == nil, ContinuousClock.now < deadline {
+            do {
+                token = try await two.withKeyLock("b/partitioned") { fence in fence.token }
+            } catch {
+                failure = error
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(token != nil, "the lock stayed held: \(String(describing: failure))")
     }
 
     @Test("bucket records: one create wins, changes show at once through the other node, deletes are final")

@@ -12,8 +12,7 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   `partitions` (every process in its own network namespace, netns.py): a node cut off from its peers and
   etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off;
   with `drive_faults` (root: every node's drives on its own tmpfs, drive_faults.py): a node's drives filled up
-  (ENOSPC) and freed, and with `failing_drives` a node's drive failing every write (read-only) and writable again
-  (not in CI: a node whose local drive hangs in it stalls, as local drives have no deadline yet); with `overlap`, faults
+  (ENOSPC) and freed, a node's drive failing every write (read-only) and writable again; with `overlap`, faults
   that start while others are on (and, with partitions, bridges: two groups that reach only one node in common).
 
 Then every fault is healed, and the run fails on any of:
@@ -117,7 +116,7 @@ class Fault:
 
 def schedule(
     seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False, drive_faults: bool = False,
-    overlap: bool = False, failing_drives: bool = False,
+    overlap: bool = False,
 ) -> list[Fault]:
     """The nemesis schedule of `seed`: one fault at a time, each healed before the next; with `overlap`, about one
     fault in three starts while the one before is still on (on another node, another etcd member, and never two
@@ -127,7 +126,7 @@ def schedule(
     if partitions:
         kinds += ["isolate", "split"] + (["etcd-isolate"] if etcd_members > 1 else [])
     if drive_faults:
-        kinds += ["drive-full"] + (["drive-failing"] if failing_drives else [])
+        kinds += ["drive-full", "drive-failing"]
     if partitions and overlap:
         kinds += ["bridge"]
 
@@ -318,7 +317,7 @@ class Client:
 class ChaosRun:
     def __init__(
         self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
-        partitions: bool = False, drive_faults: bool = False, overlap: bool = False, failing_drives: bool = False,
+        partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
     ) -> None:
         self.folder = folder
         self.seed = seed
@@ -330,8 +329,7 @@ class ChaosRun:
         self.history = History()
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
-        self.result = ChaosResult(seed, faults=schedule(
-            seed, duration, nodes, etcd_members, partitions, drive_faults, overlap, failing_drives))
+        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults, overlap))
         self.network = netns.Network(nodes, etcd_members) if partitions else None
         self.mounts = Mounts() if drive_faults else None
         self.lock = threading.Lock()
@@ -519,8 +517,7 @@ class ChaosRun:
 
 def run_chaos(
     folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
-    partitions: bool = False, drive_faults: bool = False, overlap: bool = False, failing_drives: bool = False,
+    partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
-    return ChaosRun(
-        folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap, failing_drives).run()
+    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap).run()

@@ -106,7 +106,9 @@ package final class EtcdCoordination: Coordination {
         }
     }
 
-    /// Releases the lock if this holder still has it; if etcd cannot be reached, the lease ends it.
+    /// Releases the lock if this holder still has it. The caller waits for one round of attempts
+    /// at most; a release etcd did not take is sent again until it is (a lock left behind would
+    /// block its key for as long as this node keeps its lease, which outlives a partition).
     ///
     /// Releases that come while one request of releases is on its way leave together in the next
     /// (`EtcdClient.delete` of many keys): under load, most writes pay one etcd request (the lock
@@ -126,7 +128,8 @@ package final class EtcdCoordination: Coordination {
     private struct PendingRelease {
         var key: String
         var token: Int64
-        var done: CheckedContinuation<Void, Never>
+        /// Nil once the caller was resumed (a release sent again after a failed round).
+        var done: CheckedContinuation<Void, Never>?
     }
 
     /// Sends the pending releases, a request at a time, until none is left.
@@ -142,16 +145,32 @@ package final class EtcdCoordination: Coordination {
                 return batch
             }
             guard let batch else { return }
-            // Repeating the conditional deletes is safe; a lock left behind would block its key
-            // for as long as this node keeps its lease. If etcd stays unreachable, the lease ends
-            // the locks.
+            // Repeating the conditional deletes is safe: each removes the key only while it is
+            // still the lock this node took (its create revision is the token).
+            var sent = false
             for attempt in 0..<5 {
-                if (try? await etcd.delete(batch.map { ($0.key, $0.token) })) != nil { break }
+                if (try? await etcd.delete(batch.map { ($0.key, $0.token) })) != nil {
+                    sent = true
+                    break
+                }
                 try? await Task.sleep(for: .milliseconds(50 << attempt))
             }
-            for release in batch { release.done.resume() }
+            for release in batch { release.done?.resume() }
+            if !sent {
+                // etcd is away (a partition, or a lost quorum). The locks stay this node's until
+                // it answers again: the lease does not end them while the node keeps renewing it
+                // (one chaos run had a key locked for ten minutes after a 5-second partition).
+                // Writers are not kept waiting; the releases go on in the background.
+                releases.withLock { state in
+                    state.pending.append(contentsOf: batch.map { PendingRelease(key: $0.key, token: $0.token, done: nil) })
+                }
+                try? await Task.sleep(for: Self.releaseRetryPause)
+            }
         }
     }
+
+    /// Between rounds of a release etcd did not take.
+    static let releaseRetryPause = Duration.milliseconds(500)
 
     /// etcd refuses transactions of more than 128 operations by default.
     static let releasesPerRequest = 64
