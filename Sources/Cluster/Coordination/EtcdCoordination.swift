@@ -88,9 +88,18 @@ package final class EtcdCoordination: Coordination {
         while true {
             let leaseID = try await coordinating("lock") { try await lease.id() }
             do {
-                let (token, stored) = try await etcd.createIfAbsent(
+                let (token, stored, holder) = try await etcd.createIfAbsent(
                     key, value: [], lease: leaseID, reading: bucket.map { Self.bucketPrefix + $0 })
                 if let token { return (token, stored) }
+                // Held under this node's own lease while this task has the key's local lock, so no
+                // task here holds it: a lock left behind (a create that took effect though its
+                // answer was lost, or a release still being sent again). It is removed, only if
+                // it is still that lock, and taken anew.
+                if let holder, holder.lease == leaseID,
+                    (try? await etcd.delete(key, createRevision: holder.createRevision)) == true
+                {
+                    continue
+                }
             } catch EtcdError.unexpected(let detail) where detail.contains("lease not found") {
                 lease.drop(leaseID)
                 continue

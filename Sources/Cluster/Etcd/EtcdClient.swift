@@ -33,6 +33,8 @@ package struct EtcdClient: Sendable {
         package var value: [UInt8]
         package var createRevision: Int64
         package var modRevision: Int64
+        /// The lease the key is bound to (0: none).
+        package var lease: Int64 = 0
     }
 
     // MARK: Keys
@@ -105,9 +107,10 @@ package struct EtcdClient: Sendable {
 
     /// `createIfAbsent(_:value:lease:)`, reading `other` (if named) in the same transaction when
     /// the key is created, so what it holds is read under the lock the creation takes. Returns
-    /// the revision, nil when the key is held, and `other`'s value when created and present.
+    /// the revision, nil when the key is held, `other`'s value when created and present, and the
+    /// key as stored when it was held (its holder's lease and create revision).
     package func createIfAbsent(_ key: String, value: [UInt8], lease: Int64, reading other: String?) async throws
-        -> (revision: Int64?, other: KeyValue?)
+        -> (revision: Int64?, other: KeyValue?, holder: KeyValue?)
     {
         let encoded = Self.encode(key)
         var success = [Operation(request_put: PutRequest(key: encoded, value: Self.encode(value), lease: String(lease)))]
@@ -116,13 +119,16 @@ package struct EtcdClient: Sendable {
             "/v3/kv/txn",
             TxnRequest(
                 compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
-                success: success, failure: []))
-        guard reply.succeeded == true else { return (nil, nil) }
+                success: success, failure: [Operation(request_range: RangeRequest(key: encoded, keys_only: true))]))
+        guard reply.succeeded == true else {
+            let held = reply.responses?.compactMap(\.response_range).first?.kvs?.first
+            return (nil, nil, try held.map(Self.keyValue))
+        }
         guard let revision = reply.header?.revision.flatMap({ Int64($0) }) else {
             throw EtcdError.unexpected("a create of \(key) answered no revision")
         }
         let read = reply.responses?.compactMap(\.response_range).first?.kvs?.first
-        return (revision, try read.map(Self.keyValue))
+        return (revision, try read.map(Self.keyValue), nil)
     }
 
     /// Removes `key` if it is still the one created at `createRevision` (a lock released by its
@@ -257,7 +263,7 @@ package struct EtcdClient: Sendable {
         }
         return KeyValue(
             key: String(decoding: key, as: UTF8.self), value: value, createRevision: Int64(kv.create_revision ?? "0") ?? 0,
-            modRevision: Int64(kv.mod_revision ?? "0") ?? 0)
+            modRevision: Int64(kv.mod_revision ?? "0") ?? 0, lease: Int64(kv.lease ?? "0") ?? 0)
     }
 
     /// The first key after every key that starts with `prefix` (etcd's `range_end` for a prefix).
@@ -278,6 +284,7 @@ package struct EtcdClient: Sendable {
     private struct RangeRequest: Codable {
         var key: String
         var range_end: String?
+        var keys_only: Bool?
     }
     private struct PutRequest: Codable {
         var key: String
@@ -290,6 +297,7 @@ package struct EtcdClient: Sendable {
         var result: String
         var create_revision: String?
         var mod_revision: String?
+        var lease: String?
     }
     private struct Operation: Codable {
         var request_put: PutRequest?
@@ -319,6 +327,7 @@ package struct EtcdClient: Sendable {
         var value: String?
         var create_revision: String?
         var mod_revision: String?
+        var lease: String?
     }
     private struct RangeReply: Codable {
         var header: ResponseHeader?
