@@ -196,6 +196,37 @@ def test_abort_discards_the_upload_and_its_parts(s3, bucket):
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
+def test_complete_sent_again_after_it_succeeded_answers_the_same_result(s3, bucket):
+    # AWS: CompleteMultipartUpload is safe to retry with the same upload id and parts (an SDK retries when the
+    # answer is lost): the repeat answers 200 with the same ETag, and the object is unchanged. A different part
+    # list, or an upload id that was never completed into the key, still gets NoSuchUpload.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html ("retry the failed
+    # requests"), as AWS answers repeated completions.
+    first, second = os.urandom(MIN_PART), b"tail bytes"
+    upload_id, parts = upload_parts(s3, bucket, "retried/complete", [first, second])
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="retried/complete", UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts})
+    assert done["ETag"] == multipart_etag([first, second])
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="retried/complete", UploadId=upload_id,
+                                         MultipartUpload={"Parts": parts})
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert (again["ETag"], again["Bucket"], again["Key"]) == (done["ETag"], bucket, "retried/complete")
+    got = s3.get_object(Bucket=bucket, Key="retried/complete")
+    assert got["ETag"] == done["ETag"] and got["Body"].read() == first + second
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+    # Other parts than were completed: not the same request, so the upload is gone.
+    error = client_error(s3.complete_multipart_upload, Bucket=bucket, Key="retried/complete", UploadId=upload_id,
+                         MultipartUpload={"Parts": parts[:1]})
+    assert (http_status(error), error_code(error)) == (404, "NoSuchUpload")
+    # Once another write replaced the object, the upload id names nothing any more.
+    s3.put_object(Bucket=bucket, Key="retried/complete", Body=b"replaced")
+    error = client_error(s3.complete_multipart_upload, Bucket=bucket, Key="retried/complete", UploadId=upload_id,
+                         MultipartUpload={"Parts": parts})
+    assert (http_status(error), error_code(error)) == (404, "NoSuchUpload")
+    assert s3.get_object(Bucket=bucket, Key="retried/complete")["Body"].read() == b"replaced"
+
+
 def test_operations_on_unknown_upload_id_return_no_such_upload(s3, bucket):
     error = client_error(s3.upload_part, Bucket=bucket, Key="k", UploadId="no-such-upload-id", PartNumber=1, Body=b"x")
     assert http_status(error) == 404
@@ -252,6 +283,36 @@ def test_get_object_by_part_number_returns_that_part(s3, bucket):
     assert got["Body"].read() == parts[1]
     assert got["PartsCount"] == 2
     assert got["ContentRange"] == f"bytes {MIN_PART}-{MIN_PART + len(parts[1]) - 1}/{MIN_PART + len(parts[1])}"
+
+
+def test_part_number_reads_count_parts_and_refuse_parts_beyond_the_object(s3, bucket):
+    # AWS GetObject/HeadObject `partNumber`: a completed multipart upload answers 206 with that part and
+    # x-amz-mp-parts-count (PartsCount), also when it has a single part; a part number beyond the object's parts
+    # is 400 InvalidPartNumber (as S3 answers; its error table says 416). An object from PutObject is one part:
+    # partNumber=1 reads all of it, without a parts count, and 2 is InvalidPartNumber.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+    only = b"the only part"
+    upload_id, completed = upload_parts(s3, bucket, "one-part", [only])
+    s3.complete_multipart_upload(Bucket=bucket, Key="one-part", UploadId=upload_id, MultipartUpload={"Parts": completed})
+    got = s3.get_object(Bucket=bucket, Key="one-part", PartNumber=1)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert (got["PartsCount"], got["Body"].read()) == (1, only)
+    assert got["ContentRange"] == f"bytes 0-{len(only) - 1}/{len(only)}"
+    head = s3.head_object(Bucket=bucket, Key="one-part", PartNumber=1)
+    assert (head["ResponseMetadata"]["HTTPStatusCode"], head["PartsCount"], head["ContentLength"]) == (206, 1, len(only))
+    # Without partNumber, no parts count (as S3).
+    assert "PartsCount" not in s3.head_object(Bucket=bucket, Key="one-part")
+    for call in (s3.get_object, s3.head_object):
+        error = client_error(call, Bucket=bucket, Key="one-part", PartNumber=2)
+        assert http_status(error) == 400
+        if call is s3.get_object:  # a HEAD answer has no body to carry the code
+            assert error_code(error) == "InvalidPartNumber"
+
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"put in one go")
+    got = s3.get_object(Bucket=bucket, Key="plain", PartNumber=1)
+    assert got["Body"].read() == b"put in one go" and "PartsCount" not in got
+    error = client_error(s3.get_object, Bucket=bucket, Key="plain", PartNumber=2)
+    assert (http_status(error), error_code(error)) == (400, "InvalidPartNumber")
 
 
 def test_in_progress_upload_survives_a_server_restart(start_server, tmp_path):

@@ -28,19 +28,24 @@ struct RecordCodecTests {
         #expect(bytes[0] == RecordCodec.binaryObjectVersion)
     }
 
-    @Test("The erasure layout round-trips, and version 2 and 3 records (before erasure coding, before versioning) still decode")
+    @Test("The erasure layout round-trips, and version 2, 3 and 4 records (before erasure coding, versioning, upload ids) still decode")
     func erasureLayoutAndOlderVersions() throws {
         var coded = record
         coded.erasure = ErasureInfo(dataShards: 4, parityShards: 2, blockSize: 1 << 20, distribution: [2, 3, 4, 5, 0, 1])
         #expect(try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(coded)) == coded)
-        // Version 4 appends the stamp (8 bytes) and the delete-marker flag to the version 3 body,
-        // which is the version 2 body plus the layout flag (0 without a layout).
+        // Version 5 appends the upload id (a 0 flag without one) to the version 4 body, which is
+        // the version 3 body plus the stamp (8 bytes) and the delete-marker flag; version 3 is
+        // the version 2 body plus the layout flag (0 without a layout).
         let current = try RecordCodec.encode(record)
         #expect(current.last == 0)
-        let versionThree = Array(current[5..<(current.count - 9)])
+        let versionFour = Array(current[5..<(current.count - 1)])
+        #expect(versionFour.last == 0)
+        let versionThree = Array(versionFour.dropLast(9))
         #expect(versionThree.last == 0)
         let versionTwo = Array(versionThree.dropLast())
         var crc = CRC32CProbe()
+        let four = [RecordCodec.binaryObjectVersionWithoutUploadID] + crc.littleEndianChecksum(versionFour) + versionFour
+        #expect(try RecordCodec.decode(ObjectRecord.self, from: four) == record)
         for (version, body) in [
             (RecordCodec.binaryObjectVersionWithoutVersioning, versionThree),
             (RecordCodec.binaryObjectVersionWithoutErasure, versionTwo),
@@ -53,6 +58,14 @@ struct RecordCodecTests {
             #expect(!decoded.isDeleteMarker)
             #expect(decoded.layout == .singleDrive())
         }
+    }
+
+    @Test("The multipart upload a version was completed from round-trips")
+    func uploadIDRoundTrips() throws {
+        var completed = record
+        completed.uploadID = "0f3c9a7e5b2d4c1a8e6f0b9d7c5a3e1f"
+        let decoded = try RecordCodec.decode(ObjectRecord.self, from: RecordCodec.encode(completed))
+        #expect(decoded == completed && decoded.uploadID == completed.uploadID)
     }
 
     @Test("Version ids, stamps and delete markers round-trip")

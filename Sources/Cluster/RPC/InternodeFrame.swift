@@ -10,8 +10,10 @@ package import StowageCore
 /// Answers carry their request's id, so one connection carries many calls at once and answers
 /// may come in any order.
 package struct InternodeFrame: Sendable {
-    /// The first bytes a client sends; `1` is the protocol version (nodes of a cluster run one).
-    package static let preface: [UInt8] = Array("STOWAGE-RPC/1\r\n".utf8)
+    /// The first bytes a client sends, naming the protocol version (nodes of a cluster run one;
+    /// a node of another version is not understood and its connections fail). 2: object records
+    /// of format version 5 (with the multipart upload id).
+    package static let preface: [UInt8] = Array("STOWAGE-RPC/2\r\n".utf8)
     static let headerSize = 16
     /// Larger frames close the connection: no call needs more (shard blocks and listing pages are smaller).
     static let maxPartSize = 80 << 20

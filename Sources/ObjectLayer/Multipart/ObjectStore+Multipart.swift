@@ -3,7 +3,7 @@ package import NIOCore
 package import StowageCore
 
 /// A part as named in a CompleteMultipartUpload request.
-package struct CompletedPart: Sendable {
+package struct CompletedPart: Sendable, Equatable {
     package var number: Int
     /// Without quotes.
     package var etag: String
@@ -108,7 +108,19 @@ extension ObjectStore {
         bucket: String, key: String, uploadID: String, parts requested: [CompletedPart],
         condition: WriteCondition? = nil, checksums: @Sendable (UploadRecord, [PartRecord]) throws -> [String: String]
     ) async throws -> ObjectRecord {
-        let upload = try await upload(bucket: bucket, key: key, uploadID: uploadID)
+        let upload: UploadRecord
+        do {
+            upload = try await self.upload(bucket: bucket, key: key, uploadID: uploadID)
+        } catch let error as ObjectLayerError where error.code == .noSuchUpload {
+            // Sent again after it succeeded (an SDK retrying a lost answer): AWS answers with the
+            // same result, so a client does not report a failure for an object that exists.
+            if let done = try? await headObject(bucket: bucket, key: key), done.uploadID == uploadID,
+                done.parts.map({ CompletedPart(number: $0.number, etag: $0.etag) }) == requested
+            {
+                return done
+            }
+            throw error
+        }
         try await check(condition, set: sets.set(bucket: bucket, key: key), bucket: bucket, key: key)
         guard !requested.isEmpty else { throw ObjectLayerError(.invalidRequest, "You must specify at least one part") }
         for (a, b) in zip(requested, requested.dropFirst()) where b.number <= a.number {
@@ -142,7 +154,7 @@ extension ObjectStore {
             checksumType: stored_checksums.isEmpty ? nil : (upload.checksumType ?? "COMPOSITE"),
             storageClass: upload.storageClass,
             parts: chosen.map { PartLayout(number: $0.number, size: $0.size, etag: $0.etag, shardID: $0.shardID, checksums: $0.checksums) },
-            erasure: upload.erasure
+            erasure: upload.erasure, uploadID: uploadID
         )
         let versioning = try await requireBucket(bucket, writingTo: set).versioning
         // A failed condition keeps the upload, so the client may retry without it.

@@ -194,6 +194,7 @@ extension ObjectStore {
         var record = source
         record.bucket = bucket
         record.key = key
+        record.uploadID = nil
         record.lastModified = Self.nowMilliseconds()
         if let metadata {
             record.systemMetadata = metadata.systemMetadata

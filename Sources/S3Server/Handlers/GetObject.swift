@@ -35,8 +35,11 @@ extension S3Handlers {
             guard let partNumber = Int(partText), partNumber >= 1, partNumber <= 10000 else {
                 throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
             }
-            if record.parts.count > 1 || partNumber > 1 {
-                guard partNumber <= record.parts.count else { throw S3Error(.invalidPartNumber) }
+            // A completed multipart upload (its ETag ends in -N, even with one part) answers with
+            // the part and the count of parts; any other object has one part, the whole of it.
+            let multipart = record.etag.contains("-")
+            if multipart || partNumber > 1 {
+                guard multipart, partNumber <= record.parts.count else { throw S3Error(.invalidPartNumber) }
                 let start = record.parts.prefix(partNumber - 1).reduce(Int64(0)) { $0 + $1.size }
                 let part = record.parts[partNumber - 1]
                 if part.size > 0 { range = start...(start + part.size - 1) }

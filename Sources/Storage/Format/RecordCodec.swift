@@ -7,7 +7,8 @@ internal import StowageCore
 ///
 /// Versions: 1 = JSON of the record type (buckets, uploads, parts; object records written before
 /// version 2 existed); 2 = the binary object record of `ObjectRecordFormat`; 3 = the same with
-/// the erasure layout appended; 4 = with the version stamp and delete-marker flag appended.
+/// the erasure layout appended; 4 = with the version stamp and delete-marker flag appended; 5 =
+/// with the multipart upload id appended.
 ///
 /// Guarantees: a record whose checksum fails, or whose version is unknown, is never decoded
 /// into a value; it throws `DriveError.corrupt`. Old versions keep their decoders here, so a
@@ -17,6 +18,7 @@ enum RecordCodec {
     static let jsonVersion: UInt8 = 1
     static let binaryObjectVersionWithoutErasure: UInt8 = 2
     static let binaryObjectVersionWithoutVersioning: UInt8 = 3
+    static let binaryObjectVersionWithoutUploadID: UInt8 = 4
     static let binaryObjectVersion: UInt8 = ObjectRecordFormat.currentVersion
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
@@ -38,7 +40,9 @@ enum RecordCodec {
     static func decode(_ type: ObjectRecord.Type, from bytes: [UInt8]) throws -> ObjectRecord {
         let (version, body) = try unframe(bytes)
         switch version {
-        case binaryObjectVersionWithoutErasure, binaryObjectVersionWithoutVersioning, binaryObjectVersion: return try ObjectRecordFormat.decode(body, version: version)
+        case binaryObjectVersionWithoutErasure, binaryObjectVersionWithoutVersioning, binaryObjectVersionWithoutUploadID,
+            binaryObjectVersion:
+            return try ObjectRecordFormat.decode(body, version: version)
         case jsonVersion: return try decodeJSON(type, body)
         default: throw DriveError(.corrupt, "unknown record version \(version)")
         }

@@ -1,4 +1,4 @@
-/// The binary body of an object record (record format versions 2, 3 and 4).
+/// The binary body of an object record (record format versions 2 to 5).
 ///
 /// Object records are read on every GET and HEAD, so they get a compact binary layout instead
 /// of JSON (JSON decoding was ~14% of a 4 KiB GET's CPU time). Field order:
@@ -6,12 +6,13 @@
 /// checksumType?, storageClass, inlineData? (flag + bytes), parts (count, then per part: number,
 /// size, etag, shardID, checksums). Version 3 appends the erasure layout: a flag, then data
 /// shards, parity shards, block size, shard count and one shard index per drive position.
-/// Version 4 appends the version stamp (int64) and the delete-marker flag (a byte).
+/// Version 4 appends the version stamp (int64) and the delete-marker flag (a byte). Version 5
+/// appends the id of the multipart upload the version was completed from (an optional string).
 /// Appending fields needs a new version number.
 package enum ObjectRecordFormat {
     /// The version `encode` writes (`RecordCodec` frames it with this number; the internode
     /// protocol sends it bare).
-    package static let currentVersion: UInt8 = 4
+    package static let currentVersion: UInt8 = 5
 
     package static func encode(_ record: ObjectRecord) -> [UInt8] {
         var writer = BinaryRecordWriter(capacity: 192 + (record.inlineData?.count ?? 0))
@@ -52,6 +53,7 @@ package enum ObjectRecordFormat {
         }
         writer.int64(record.versionStamp)
         writer.byte(record.isDeleteMarker ? 1 : 0)
+        writer.optionalString(record.uploadID)
         return writer.bytes
     }
 
@@ -97,12 +99,13 @@ package enum ObjectRecordFormat {
             default: throw DriveError(.corrupt, "record: bad delete-marker flag")
             }
         }
+        let uploadID = version >= 5 ? try reader.optionalString() : nil
         guard reader.isAtEnd else { throw DriveError(.corrupt, "record: trailing bytes") }
         return ObjectRecord(
             bucket: bucket, key: key, versionID: versionID, size: size, etag: etag, lastModified: lastModified,
             systemMetadata: systemMetadata, userMetadata: userMetadata, checksums: checksums,
             checksumType: checksumType, storageClass: storageClass, inlineData: inlineData, parts: parts,
-            erasure: erasure, versionStamp: stamp, isDeleteMarker: isDeleteMarker)
+            erasure: erasure, versionStamp: stamp, isDeleteMarker: isDeleteMarker, uploadID: uploadID)
     }
 
     private static func decodeErasure(_ reader: inout BinaryRecordReader) throws -> ErasureInfo? {

@@ -37,13 +37,16 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
     /// How the parts are erasure-coded over the drives of the key's set; nil for records
     /// written before erasure coding (the whole object on one drive: `ErasureInfo.singleDrive`).
     package var erasure: ErasureInfo?
+    /// The multipart upload this version was completed from: a CompleteMultipartUpload sent
+    /// again after it succeeded (an SDK's retry of a lost answer) is answered with this version.
+    package var uploadID: String?
 
     package init(
         bucket: String, key: String, versionID: String = "null", size: Int64, etag: String,
         lastModified: Int64, systemMetadata: [String: String] = [:], userMetadata: [String: String] = [:],
         checksums: [String: String] = [:], checksumType: String? = nil, storageClass: String = "STANDARD",
         inlineData: [UInt8]? = nil, parts: [PartLayout] = [], erasure: ErasureInfo? = nil,
-        versionStamp: Int64? = nil, isDeleteMarker: Bool = false
+        versionStamp: Int64? = nil, isDeleteMarker: Bool = false, uploadID: String? = nil
     ) {
         self.bucket = bucket
         self.key = key
@@ -61,11 +64,12 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         self.inlineData = inlineData
         self.parts = parts
         self.erasure = erasure
+        self.uploadID = uploadID
     }
 
     private enum CodingKeys: String, CodingKey {
         case bucket, key, versionID, size, etag, lastModified, systemMetadata, userMetadata, checksums, checksumType
-        case storageClass, inlineData, parts, erasure, versionStamp, isDeleteMarker
+        case storageClass, inlineData, parts, erasure, versionStamp, isDeleteMarker, uploadID
     }
 
     package init(from decoder: any Decoder) throws {
@@ -94,6 +98,7 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         erasure = try c.decodeIfPresent(ErasureInfo.self, forKey: .erasure)
         versionStamp = try c.decodeIfPresent(Int64.self, forKey: .versionStamp) ?? lastModified &* 1_000_000
         isDeleteMarker = try c.decodeIfPresent(Bool.self, forKey: .isDeleteMarker) ?? false
+        uploadID = try c.decodeIfPresent(String.self, forKey: .uploadID)
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -114,6 +119,7 @@ package struct ObjectRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(erasure, forKey: .erasure)
         try c.encode(versionStamp, forKey: .versionStamp)
         try c.encode(isDeleteMarker, forKey: .isDeleteMarker)
+        try c.encodeIfPresent(uploadID, forKey: .uploadID)
     }
 
     /// The erasure layout, with records from before erasure coding read as single-drive.
