@@ -87,8 +87,24 @@ package struct S3Responder: HTTPResponder {
         }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
-        let auth = try authenticate(
-            route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        let auth: VerifiedRequest
+        do {
+            auth = try authenticate(
+                route, method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList)
+        } catch let error as S3Error where error.code == .accessDenied {
+            // S3 answers an anonymous request naming a bucket that does not exist with 404
+            // NoSuchBucket (there is no bucket whose policy could have allowed it).
+            if let bucket = route.bucket, route.operation != .createBucket, Self.isAnonymous(headers, rawQuery: rawQuery) {
+                try await requireBucketIfMissing(bucket)
+            }
+            throw error
+        }
+        if request.headers[.expect]?.lowercased() == "100-continue", let bucket = route.bucket,
+            route.operation != .createBucket
+        {
+            // A body sent into a bucket that does not exist would be discarded: refuse first.
+            try await requireBucketIfMissing(bucket)
+        }
         try await continueIfExpected(request, context: context)
         let call = S3Call(
             request: request, route: route, auth: auth, requestID: requestID, logger: context.logger, headers: headers)
@@ -123,6 +139,23 @@ package struct S3Responder: HTTPResponder {
     private func continueIfExpected(_ request: Request, context: S3RequestContext) async throws {
         guard request.headers[.expect]?.lowercased() == "100-continue" else { return }
         try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
+    }
+
+    /// Throws NoSuchBucket when `bucket` is known not to exist; says nothing otherwise (nor when
+    /// it cannot be told, e.g. with etcd away: the request's own refusal or handling goes on).
+    private func requireBucketIfMissing(_ bucket: String) async throws {
+        do {
+            _ = try await store.recentBucket(bucket)
+        } catch let error as ObjectLayerError where error.code == .noSuchBucket {
+            throw error
+        } catch {}
+    }
+
+    /// No signature of any kind: neither an Authorization header nor presigned parameters (V4 or V2).
+    static func isAnonymous(_ headers: [String: String], rawQuery: String) -> Bool {
+        guard headers["authorization"] == nil else { return false }
+        let signing: Set<Substring> = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "AWSAccessKeyId", "Signature"]
+        return !rawQuery.split(separator: "&").contains { signing.contains($0.prefix { $0 != "=" }) }
     }
 
     /// Checks the signature of a routed request: the step the full path and the GET fast path

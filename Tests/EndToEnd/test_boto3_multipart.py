@@ -315,6 +315,37 @@ def test_part_number_reads_count_parts_and_refuse_parts_beyond_the_object(s3, bu
     assert (http_status(error), error_code(error)) == (400, "InvalidPartNumber")
 
 
+def test_upload_part_copy_copies_a_source_range_and_refuses_ranges_past_its_end(s3, bucket):
+    # AWS UploadPartCopy: x-amz-copy-source-range is bytes=first-last, zero-based and inclusive, within the source;
+    # a range past the source's end is refused (400 InvalidArgument, "Range specified is not valid for source
+    # object of size: N"), never cut down to the object as a GET's Range is.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+    source = os.urandom(MIN_PART + 100)
+    s3.put_object(Bucket=bucket, Key="copy/source", Body=source)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="copy/target")["UploadId"]
+    whole = s3.upload_part_copy(Bucket=bucket, Key="copy/target", UploadId=upload_id, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "copy/source"})
+    assert whole["CopyPartResult"]["ETag"] == quoted_md5(source)
+    tail = s3.upload_part_copy(Bucket=bucket, Key="copy/target", UploadId=upload_id, PartNumber=2,
+                               CopySource={"Bucket": bucket, "Key": "copy/source"},
+                               CopySourceRange=f"bytes={MIN_PART}-{MIN_PART + 99}")
+    assert tail["CopyPartResult"]["ETag"] == quoted_md5(source[MIN_PART:])
+    for bad in (f"bytes={MIN_PART}-{len(source)}", f"bytes=0-{10 * len(source)}", f"bytes={len(source)}-{len(source) + 5}"):
+        error = client_error(s3.upload_part_copy, Bucket=bucket, Key="copy/target", UploadId=upload_id, PartNumber=3,
+                             CopySource={"Bucket": bucket, "Key": "copy/source"}, CopySourceRange=bad)
+        assert (http_status(error), error_code(error)) == (400, "InvalidArgument"), bad
+        assert f"size: {len(source)}" in error.response["Error"]["Message"]
+    for malformed in ("bytes=-100", "bytes=100-", "bytes=10-5", "0-10", "bytes=1-2,4-5"):
+        error = client_error(s3.upload_part_copy, Bucket=bucket, Key="copy/target", UploadId=upload_id, PartNumber=3,
+                             CopySource={"Bucket": bucket, "Key": "copy/source"}, CopySourceRange=malformed)
+        assert (http_status(error), error_code(error)) == (400, "InvalidArgument"), malformed
+    parts = s3.list_parts(Bucket=bucket, Key="copy/target", UploadId=upload_id)["Parts"]
+    assert [(p["PartNumber"], p["Size"]) for p in parts] == [(1, len(source)), (2, 100)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="copy/target", UploadId=upload_id, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": tail["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="copy/target")["Body"].read() == source + source[MIN_PART:]
+
+
 def test_in_progress_upload_survives_a_server_restart(start_server, tmp_path):
     server = start_server()
     s3 = make_client(server)

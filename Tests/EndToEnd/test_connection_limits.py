@@ -229,6 +229,23 @@ def test_expect_continue_is_answered_only_after_authentication(server, s3, bucke
     assert s3.get_object(Bucket=bucket, Key="expected")["Body"].read() == body
 
 
+def test_expect_continue_into_a_missing_bucket_is_refused_before_the_body(server):
+    # A signed PUT with `Expect: 100-continue` naming a bucket that does not exist gets its final 404 NoSuchBucket
+    # at once, never `100 Continue` followed by a refusal after the body was sent.
+    body = os.urandom(200_000)
+    path = raw_http.object_path("no-such-bucket-expect", "key")
+    headers = raw_http.signed_headers(
+        server, "PUT", path, headers={"Content-Length": str(len(body)), "Expect": "100-continue"},
+        payload_hash=raw_http.UNSIGNED_PAYLOAD,
+    )
+    refused = raw_http.open_socket(server)
+    refused.sendall(raw_http.request_head_bytes(server, "PUT", path, headers))
+    head = read_status_line(refused)
+    refused.close()
+    assert head.startswith(b"HTTP/1.1 404 "), head
+    assert b"connection: close" in head.lower()
+
+
 def test_empty_body_with_expect_continue_keeps_the_next_request_on_the_connection_fast(s3, bucket, server):
     """botocore sends `Expect: 100-continue` with every PutObject, empty ones too. An empty PUT answered
     without the interim 100 left botocore reading the next response on that connection as a

@@ -52,6 +52,28 @@ def test_anonymous_list_buckets_returns_access_denied(server):
     assert_error_document(response, 403, "AccessDenied")
 
 
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/no-such-bucket-anon"), ("GET", "/no-such-bucket-anon/some/key"), ("HEAD", "/no-such-bucket-anon/key"),
+    ("PUT", "/no-such-bucket-anon/key"), ("DELETE", "/no-such-bucket-anon/key"), ("GET", "/no-such-bucket-anon?versions"),
+])
+def test_anonymous_request_naming_a_missing_bucket_returns_no_such_bucket(server, method, path):
+    # AWS answers an unsigned request for a bucket that does not exist with 404 NoSuchBucket (no bucket, so no
+    # bucket policy that could allow it); an existing bucket still answers 403 AccessDenied (tests above).
+    response = raw_http.request(server, method, path, body=b"x" if method == "PUT" else b"", sign=False)
+    if method == "HEAD":
+        assert response.status == 404 and response.body == b""
+    else:
+        assert_error_document(response, 404, "NoSuchBucket")
+
+
+def test_badly_signed_request_naming_a_missing_bucket_still_fails_its_signature(server):
+    # Only unsigned requests learn that a bucket is missing; a wrong signature is refused as such.
+    client = make_client(server, secret_key="definitely-not-the-secret")
+    with pytest.raises(ClientError) as caught:
+        client.put_object(Bucket="no-such-bucket-badsig", Key="k", Body=b"x")
+    assert (http_status(caught.value), error_code(caught.value)) == (403, "SignatureDoesNotMatch")
+
+
 def test_wrong_secret_returns_signature_does_not_match(server, bucket):
     client = make_client(server, secret_key="definitely-not-the-secret")
     with pytest.raises(ClientError) as caught:

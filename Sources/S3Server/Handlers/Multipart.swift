@@ -69,12 +69,7 @@ extension S3Handlers {
         let source = try await copySource(call).record
         var range: ClosedRange<Int64>?
         if let text = call.header("x-amz-copy-source-range") {
-            guard case .range(let r) = ByteRange.evaluate(text, size: source.size), text.hasPrefix("bytes="),
-                !text.dropFirst(6).hasPrefix("-")
-            else {
-                throw S3Error(.invalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
-            }
-            range = r
+            range = try Self.copySourceRange(text, size: source.size)
         }
         let size = range.map { $0.upperBound - $0.lowerBound + 1 } ?? source.size
         let part = try await store.uploadPart(
@@ -86,6 +81,22 @@ extension S3Handlers {
         xml.element("ETag", "\"\(part.etag)\"")
         xml.close("CopyPartResult")
         return xmlResponse(xml)
+    }
+
+    /// `x-amz-copy-source-range`: exactly `bytes=first-last`, both within the source. Unlike a
+    /// GET's Range, a last byte past the end is not cut down to the object: S3 refuses it with
+    /// 400 InvalidArgument, as it refuses every other form.
+    static func copySourceRange(_ text: String, size: Int64) throws -> ClosedRange<Int64> {
+        let spec = text.hasPrefix("bytes=") ? text.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
+        guard spec.count == 2, spec.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }),
+            let first = Int64(spec[0]), let last = Int64(spec[1]), first <= last
+        else {
+            throw S3Error(.invalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+        }
+        guard last < size else {
+            throw S3Error(.invalidArgument, "Range specified is not valid for source object of size: \(size)")
+        }
+        return first...last
     }
 
     func completeMultipartUpload(_ call: S3Call) async throws -> Response {
