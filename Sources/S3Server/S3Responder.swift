@@ -85,6 +85,9 @@ package struct S3Responder: HTTPResponder {
                 method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headerList,
                 remoteAddress: context.remoteAddress, now: WallClock.seconds())
         }
+        if request.method == .options {
+            try await preflight(rawPath: rawPath, headers: headers)
+        }
         let route = try router.route(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: headers["host"], headers: headerList)
         let auth: VerifiedRequest
@@ -139,6 +142,22 @@ package struct S3Responder: HTTPResponder {
     private func continueIfExpected(_ request: Request, context: S3RequestContext) async throws {
         guard request.headers[.expect]?.lowercased() == "100-continue" else { return }
         try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
+    }
+
+    /// A CORS preflight (`OPTIONS`, never signed), answered as S3 answers it for a bucket without
+    /// a CORS configuration (Stowage has none yet): 400 BadRequest without `Origin` or
+    /// `Access-Control-Request-Method`, 404 NoSuchBucket for a missing bucket, else 403
+    /// AccessForbidden. Always throws.
+    private func preflight(rawPath: String, headers: [String: String]) async throws {
+        guard headers["origin"] != nil else { throw S3Error(.badRequest) }
+        guard let method = headers["access-control-request-method"],
+            ["GET", "PUT", "POST", "DELETE", "HEAD"].contains(method)
+        else {
+            throw S3Error(.badRequest, "Invalid Access-Control-Request-Method: \(headers["access-control-request-method"] ?? "null")")
+        }
+        let route = try router.route(method: "GET", rawPath: rawPath, rawQuery: "", host: headers["host"], headers: [])
+        if let bucket = route.bucket { try await requireBucketIfMissing(bucket) }
+        throw S3Error(.accessForbidden, details: [("Method", method), ("ResourceType", route.key == nil ? "BUCKET" : "OBJECT")])
     }
 
     /// Throws NoSuchBucket when `bucket` is known not to exist; says nothing otherwise (nor when

@@ -7,7 +7,9 @@ x-amz-checksum algorithms, awkward keys, CopyObject, DeleteObjects, and bucket o
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import http.client
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -463,6 +465,31 @@ def copy_source(s3, bucket):
         Bucket=bucket, Key="src key ü", Body=data, ContentType="text/x-source", Metadata={"origin": "source"}
     )
     return data
+
+
+def test_header_values_are_returned_as_sent_and_non_ascii_metadata_as_an_rfc_2047_word(server, s3, bucket):
+    # AWS keeps stored header values as sent: Content-Encoding `deflate, gzip` comes back with its space (an
+    # `aws-chunked` coding alone is transport framing and dropped). User metadata with non-US-ASCII characters is
+    # returned UTF-8 encoded in an RFC 2047 encoded word, ASCII values as they are.
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html (user-defined object metadata)
+    s3.put_object(Bucket=bucket, Key="codings", Body=b"x", ContentEncoding="deflate, gzip")
+    assert headers_of(s3.head_object(Bucket=bucket, Key="codings"))["content-encoding"] == "deflate, gzip"
+
+    value = "Zoë ünïcode ✓"
+    headers = raw_http.signed_headers(server, "PUT", f"/{bucket}/unicode-meta", b"y",
+                                      {"x-amz-meta-name": value, "x-amz-meta-plain": "ascii, as is", "Content-Length": "1"})
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest("PUT", f"/{bucket}/unicode-meta", skip_host=True)
+    for name, text in headers.items():
+        connection.putheader(name, text.encode("utf-8"))  # the UTF-8 bytes on the wire, not Latin-1
+    connection.endheaders(b"y")
+    response = connection.getresponse()
+    assert response.status == 200, response.read()
+    connection.close()
+    word = "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8")).decode() + "?="
+    for answer in (s3.head_object(Bucket=bucket, Key="unicode-meta"), s3.get_object(Bucket=bucket, Key="unicode-meta")):
+        assert answer["Metadata"] == {"name": word, "plain": "ascii, as is"}
+        assert all(ord(c) < 128 for c in headers_of(answer)["x-amz-meta-name"])
 
 
 def test_copy_with_copy_directive_duplicates_bytes_and_metadata(s3, bucket, copy_source):

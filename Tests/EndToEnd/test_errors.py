@@ -74,6 +74,43 @@ def test_badly_signed_request_naming_a_missing_bucket_still_fails_its_signature(
     assert (http_status(caught.value), error_code(caught.value)) == (403, "SignatureDoesNotMatch")
 
 
+@pytest.mark.parametrize("encoded_key", ["%FF", "a%C3", "%C0%AF", "ok%ED%A0%80"])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE"])
+def test_key_that_is_not_valid_utf8_returns_400_invalid_uri(server, bucket, s3, method, encoded_key):
+    # S3 object keys are UTF-8: a path whose percent-decoded key is not (a stray byte, a cut-off sequence, an
+    # overlong form, a surrogate) is 400 InvalidURI, "Couldn't parse the specified URI.", never 404 or a stored
+    # object, signed or not.
+    path = f"/{bucket}/{encoded_key}"
+    for sign in (True, False):
+        response = raw_http.request(server, method, path, body=b"z" if method == "PUT" else b"", sign=sign)
+        if method == "HEAD":
+            assert (response.status, response.body) == (400, b"")
+        else:
+            assert_error_document(response, 400, "InvalidURI")
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("path_of", [lambda b: f"/{b}", lambda b: f"/{b}/some/key"], ids=["bucket", "object"])
+def test_options_preflight_without_cors_is_refused_with_an_s3_error_document(server, bucket, path_of):
+    # S3 answers a CORS preflight (unsigned OPTIONS) to a bucket without a CORS configuration with 403
+    # AccessForbidden, "CORSResponse: CORS is not enabled for this bucket."; without Origin or a valid
+    # Access-Control-Request-Method, 400 BadRequest; for a bucket that does not exist, 404 NoSuchBucket. Never 501.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/RESTOPTIONSobject.html
+    path = path_of(bucket)
+    response = raw_http.request(server, "OPTIONS", path, sign=False,
+                                headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    error = assert_error_document(response, 403, "AccessForbidden")
+    assert "CORS is not enabled" in error["Message"]
+    assert "access-control-allow-origin" not in response.headers
+    response = raw_http.request(server, "OPTIONS", path, sign=False, headers={"Access-Control-Request-Method": "GET"})
+    assert "Origin" in assert_error_document(response, 400, "BadRequest")["Message"]
+    response = raw_http.request(server, "OPTIONS", path, sign=False, headers={"Origin": "https://app.example"})
+    assert_error_document(response, 400, "BadRequest")
+    response = raw_http.request(server, "OPTIONS", path.replace(bucket, "no-such-bucket-cors", 1), sign=False,
+                                headers={"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"})
+    assert_error_document(response, 404, "NoSuchBucket")
+
+
 def test_wrong_secret_returns_signature_does_not_match(server, bucket):
     client = make_client(server, secret_key="definitely-not-the-secret")
     with pytest.raises(ClientError) as caught:

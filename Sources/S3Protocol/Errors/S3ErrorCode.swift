@@ -98,6 +98,10 @@ extension S3ErrorCode {
     package static let invalidChunkSizeError = S3ErrorCode(
         "InvalidChunkSizeError", 403, "Only the last chunk is allowed to have a size less than 8192 bytes")
     package static let notModified = S3ErrorCode("NotModified", 304, "Not Modified")
+    /// A CORS preflight (OPTIONS) without what it must carry.
+    package static let badRequest = S3ErrorCode("BadRequest", 400, "Insufficient information. Origin request header needed.")
+    /// A CORS preflight to a bucket whose CORS configuration does not allow it (or that has none).
+    package static let accessForbidden = S3ErrorCode("AccessForbidden", 403, "CORSResponse: CORS is not enabled for this bucket.")
 }
 
 extension S3ErrorCode {

@@ -116,6 +116,14 @@ extension S3Handlers {
         Self.objectHeaders(record, query: call.route.query)
     }
 
+    /// A user metadata value as S3 returns it: as stored when it is US-ASCII, else UTF-8 in one
+    /// RFC 2047 encoded word (`=?UTF-8?B?…?=`), so that the header stays ASCII and no client
+    /// reads the bytes as Latin-1. (S3 documents this for metadata with non-ASCII characters.)
+    static func mailSafe(_ value: String) -> String {
+        if value.utf8.allSatisfy({ $0 < 0x80 }) { return value }
+        return "=?UTF-8?B?" + Base64.encode(Array(value.utf8)) + "?="
+    }
+
     /// Headers describing a stored object, with the `response-*` overrides of `query` applied.
     static func objectHeaders(_ record: ObjectRecord, query: [String: String]) -> HTTPFields {
         var headers = HTTPFields()
@@ -127,7 +135,7 @@ extension S3Handlers {
             if let value = record.systemMetadata[name] { headers[field] = value }
         }
         for (name, value) in record.userMetadata.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = mailSafe(value) }
         }
         if record.storageClass != "STANDARD" {
             headers[.amzStorageClass] = record.storageClass

@@ -18,9 +18,16 @@ extension S3Handlers {
             if let value = call.header(name) { system[name] = value }
         }
         if let encoding = call.header("content-encoding") {
-            // aws-chunked is transport framing, not a property of the object.
-            let kept = encoding.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty && $0 != "aws-chunked" }
-            if !kept.isEmpty { system["content-encoding"] = kept.joined(separator: ",") }
+            // aws-chunked is transport framing, not a property of the object: it is dropped, and
+            // the other codings kept; a value without it is stored exactly as sent (S3 returns
+            // `deflate, gzip` as it was given).
+            let codings = encoding.split(separator: ",").map { $0.trimmingSpaces }
+            if !codings.contains("aws-chunked") {
+                if codings.contains(where: { !$0.isEmpty }) { system["content-encoding"] = encoding }
+            } else {
+                let kept = codings.filter { !$0.isEmpty && $0 != "aws-chunked" }
+                if !kept.isEmpty { system["content-encoding"] = kept.joined(separator: ",") }
+            }
         }
         var user: [String: String] = [:]
         var userBytes = 0
