@@ -58,7 +58,8 @@ package struct SigV2Verifier: Sendable {
         let headers = SigV4HeaderIndex(request.headers)
         let amzDate = headers.value("x-amz-date")
         let dateText = amzDate ?? headers.value("date")
-        guard let dateText, let requestTime = SigV2Date.secondsSince1970(dateText) else {
+        // A date before 1970 is no valid request time either (S3: AccessDenied, not a skew).
+        guard let dateText, let requestTime = SigV2Date.secondsSince1970(dateText), requestTime >= 0 else {
             throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
         }
         guard abs(now - requestTime) <= maxClockSkewSeconds else {
