@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 import raw_http
 from checksums import content_md5, quoted_md5, s3_checksum
-from e2e_support import client_error, error_code, headers_of, http_status
+from e2e_support import client_error, error_code, headers_of, http_status, make_client
 
 EMPTY_MD5_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"'
 CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -720,6 +720,38 @@ def test_list_buckets_includes_new_bucket_with_creation_date_and_owner(s3, bucke
     entry = next(item for item in listing["Buckets"] if item["Name"] == bucket)
     assert abs(entry["CreationDate"] - datetime.now(timezone.utc)) < timedelta(minutes=5)
     assert listing["Owner"]["ID"]
+
+
+def test_list_buckets_paginates_with_max_buckets_and_filters_by_prefix_and_region(start_server):
+    # AWS ListBuckets: max-buckets (1-10000) pages in name order, a truncated page carries ContinuationToken (opaque)
+    # for the next; prefix and bucket-region filter; every entry names its BucketRegion.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+    server = start_server()
+    s3 = make_client(server)
+    names = ["alpha-1", "alpha-2", "alpha-3", "beta-1", "beta-2"]
+    for name in reversed(names):
+        s3.create_bucket(Bucket=name)
+    seen, token, pages = [], None, 0
+    while True:
+        page = s3.list_buckets(MaxBuckets=2, **({"ContinuationToken": token} if token else {}))
+        pages += 1
+        seen += [b["Name"] for b in page["Buckets"]]
+        assert all(b["BucketRegion"] == "us-east-1" for b in page["Buckets"])
+        token = page.get("ContinuationToken")
+        if not token:
+            break
+    assert (seen, pages) == (names, 3)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == names and "ContinuationToken" not in s3.list_buckets()
+    alpha = s3.list_buckets(Prefix="alpha-", MaxBuckets=2)
+    assert [b["Name"] for b in alpha["Buckets"]] == ["alpha-1", "alpha-2"] and alpha["Prefix"] == "alpha-"
+    rest = s3.list_buckets(Prefix="alpha-", MaxBuckets=2, ContinuationToken=alpha["ContinuationToken"])
+    assert [b["Name"] for b in rest["Buckets"]] == ["alpha-3"] and "ContinuationToken" not in rest
+    assert [b["Name"] for b in s3.list_buckets(BucketRegion="us-east-1")["Buckets"]] == names
+    assert s3.list_buckets(BucketRegion="eu-west-1")["Buckets"] == []
+    for query in ("max-buckets=0", "max-buckets=10001", "max-buckets=two", "continuation-token=not%20base64%21"):
+        # (boto3 refuses the first itself; raw requests reach the server.)
+        response = raw_http.request(server, "GET", f"/?{query}")
+        assert (response.status, response.error()["Code"]) == (400, "InvalidArgument"), query
 
 
 def test_head_bucket_of_existing_bucket_returns_200_with_region(s3, bucket):

@@ -5,19 +5,51 @@ internal import S3Protocol
 internal import StowageCore
 
 extension S3Handlers {
+    /// ListBuckets, in name order, with S3's pagination and filters: `max-buckets` (1–10000, the
+    /// default), `continuation-token` (opaque: the last name of the page before, base64),
+    /// `prefix` and `bucket-region`. A page that stops early carries a `ContinuationToken`.
     func listBuckets(_ call: S3Call) async throws -> Response {
-        let buckets = try await store.listBuckets()
+        var limit = 10_000
+        if let text = call.query("max-buckets") {
+            guard let value = Int(text), (1...10_000).contains(value) else {
+                throw S3Error(.invalidArgument, "Argument max-buckets must be an integer between 1 and 10000.",
+                    details: [("ArgumentName", "max-buckets"), ("ArgumentValue", text)])
+            }
+            limit = value
+        }
+        var after: String?
+        if let token = call.query("continuation-token") {
+            guard let bytes = Base64.decode(token), let name = String(validating: bytes, as: UTF8.self), !name.isEmpty else {
+                throw S3Error(.invalidArgument, "The continuation token provided is incorrect",
+                    details: [("ArgumentName", "continuation-token")])
+            }
+            after = name
+        }
+        let prefix = call.query("prefix")
+        let region = call.query("bucket-region")
+        let matching = try await store.listBuckets()
+            .filter { bucket in
+                (prefix.map { bucket.name.hasPrefix($0) } ?? true) && (region.map { bucket.region == $0 } ?? true)
+                    && (after.map { Array($0.utf8).lexicographicallyPrecedes(Array(bucket.name.utf8)) } ?? true)
+            }
+            .sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        let page = matching.prefix(limit)
         var xml = XMLWriter()
         xml.open("ListAllMyBucketsResult", attributes: [("xmlns", Self.xmlNamespace)])
         owner(&xml)
         xml.open("Buckets")
-        for bucket in buckets {
+        for bucket in page {
             xml.open("Bucket")
             xml.element("Name", bucket.name)
             xml.element("CreationDate", HTTPDate.iso8601(millisecondsSince1970: bucket.created))
+            xml.element("BucketRegion", bucket.region)
             xml.close("Bucket")
         }
         xml.close("Buckets")
+        if matching.count > page.count, let last = page.last {
+            xml.element("ContinuationToken", Base64.encode(Array(last.name.utf8)))
+        }
+        if let prefix { xml.element("Prefix", prefix) }
         xml.close("ListAllMyBucketsResult")
         return xmlResponse(xml)
     }
