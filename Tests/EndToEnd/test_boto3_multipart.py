@@ -15,7 +15,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from checksums import multipart_etag, quoted_md5
+from checksums import multipart_etag, quoted_md5, s3_checksum
 from e2e_support import error_code, http_status, make_client
 
 MiB = 1024 * 1024
@@ -344,6 +344,56 @@ def test_upload_part_copy_copies_a_source_range_and_refuses_ranges_past_its_end(
     s3.complete_multipart_upload(Bucket=bucket, Key="copy/target", UploadId=upload_id, MultipartUpload={"Parts": [
         {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": tail["CopyPartResult"]["ETag"]}]})
     assert s3.get_object(Bucket=bucket, Key="copy/target")["Body"].read() == source + source[MIN_PART:]
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
+def test_full_object_checksum_of_a_multipart_upload_is_the_crc_of_the_whole_object(s3, bucket, algorithm):
+    # AWS: CRC checksums of multipart uploads may be FULL_OBJECT (CRC-64/NVME only so, and by default): the object's
+    # checksum is the CRC of all its bytes (no -N suffix), returned by Complete and by GET/HEAD with checksum mode;
+    # a whole-object checksum sent with Complete must match it (else BadDigest).
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+    data = [os.urandom(MIN_PART), os.urandom(MIN_PART), b"last few bytes"]
+    whole = s3_checksum(algorithm, b"".join(data))
+    kwargs = {} if algorithm == "CRC64NVME" else {"ChecksumType": "FULL_OBJECT"}
+    created = s3.create_multipart_upload(Bucket=bucket, Key=f"full/{algorithm}", ChecksumAlgorithm=algorithm, **kwargs)
+    assert created["ChecksumType"] == "FULL_OBJECT"
+    upload_id, parts = created["UploadId"], []
+    for number, part in enumerate(data, start=1):
+        # The part's own checksum, sent as a header (what SDKs send), computed here.
+        checksum = s3_checksum(algorithm, part)
+        answer = s3.upload_part(Bucket=bucket, Key=f"full/{algorithm}", UploadId=upload_id, PartNumber=number,
+                                Body=part, **{f"Checksum{algorithm}": checksum})
+        parts.append({"PartNumber": number, "ETag": answer["ETag"], f"Checksum{algorithm}": checksum})
+    wrong = s3_checksum(algorithm, b"something else")
+    error = client_error(s3.complete_multipart_upload, Bucket=bucket, Key=f"full/{algorithm}", UploadId=upload_id,
+                         MultipartUpload={"Parts": parts}, **{f"Checksum{algorithm}": wrong})
+    assert (http_status(error), error_code(error)) == (400, "BadDigest")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=f"full/{algorithm}", UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts}, **{f"Checksum{algorithm}": whole})
+    assert (done[f"Checksum{algorithm}"], done["ChecksumType"]) == (whole, "FULL_OBJECT")
+    head = s3.head_object(Bucket=bucket, Key=f"full/{algorithm}", ChecksumMode="ENABLED")
+    assert (head[f"Checksum{algorithm}"], head["ChecksumType"]) == (whole, "FULL_OBJECT")
+    got = s3.get_object(Bucket=bucket, Key=f"full/{algorithm}", ChecksumMode="ENABLED")
+    assert got["Body"].read() == b"".join(data)
+
+
+def test_checksum_types_s3_does_not_offer_are_refused_at_create(s3, bucket):
+    # AWS: SHA checksums of multipart uploads are COMPOSITE only, CRC-64/NVME is FULL_OBJECT only, and a checksum
+    # type needs an algorithm: 400 InvalidRequest.
+    for algorithm, kind in (("SHA256", "FULL_OBJECT"), ("SHA1", "FULL_OBJECT"), ("CRC64NVME", "COMPOSITE")):
+        error = client_error(s3.create_multipart_upload, Bucket=bucket, Key="refused", ChecksumAlgorithm=algorithm,
+                             ChecksumType=kind)
+        assert (http_status(error), error_code(error)) == (400, "InvalidRequest"), (algorithm, kind)
+    error = client_error(s3.create_multipart_upload, Bucket=bucket, Key="refused", ChecksumType="FULL_OBJECT")
+    assert (http_status(error), error_code(error)) == (400, "InvalidRequest")
+    # SHA-256 parts complete into a COMPOSITE checksum (its default).
+    created = s3.create_multipart_upload(Bucket=bucket, Key="sha", ChecksumAlgorithm="SHA256")
+    assert created["ChecksumType"] == "COMPOSITE"
+    part = s3.upload_part(Bucket=bucket, Key="sha", UploadId=created["UploadId"], PartNumber=1, Body=b"only part",
+                          ChecksumSHA256=s3_checksum("SHA256", b"only part"))
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="sha", UploadId=created["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]}]})
+    assert done["ChecksumSHA256"].endswith("-1") and done["ChecksumType"] == "COMPOSITE"
 
 
 def test_in_progress_upload_survives_a_server_restart(start_server, tmp_path):

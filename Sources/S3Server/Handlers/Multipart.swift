@@ -14,10 +14,21 @@ extension S3Handlers {
             }
             algorithm = parsed
         }
-        if options.checksumType == nil, algorithm != nil { options.checksumType = "COMPOSITE" }
-        if options.checksumType == "FULL_OBJECT" {
-            // Full-object CRCs of multipart uploads need CRC combination, not built yet.
-            throw S3Error(.notImplemented, "FULL_OBJECT checksums for multipart uploads are not supported yet.")
+        // S3: SHA checksums of multipart objects are COMPOSITE only, CRC-64/NVME FULL_OBJECT only
+        // (its default), the CRC-32s either (COMPOSITE by default).
+        if let algorithm {
+            let type = options.checksumType ?? (algorithm == .crc64nvme ? "FULL_OBJECT" : "COMPOSITE")
+            let allowed: Set<String> = switch algorithm {
+            case .sha1, .sha256: ["COMPOSITE"]
+            case .crc64nvme: ["FULL_OBJECT"]
+            case .crc32, .crc32c: ["COMPOSITE", "FULL_OBJECT"]
+            }
+            guard allowed.contains(type) else {
+                throw S3Error(.invalidRequest, "The \(type) checksum type cannot be used with the \(algorithm.rawValue.lowercased()) checksum algorithm.")
+            }
+            options.checksumType = type
+        } else if options.checksumType != nil {
+            throw S3Error(.invalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
         }
         let upload = try await store.createMultipartUpload(
             bucket: call.bucket, key: call.key, options: options, checksumAlgorithm: algorithm?.rawValue)
@@ -28,9 +39,9 @@ extension S3Handlers {
         xml.element("UploadId", upload.uploadID)
         xml.close("InitiateMultipartUploadResult")
         var headers = HTTPFields()
-        if let algorithm {
+        if let algorithm, let type = options.checksumType {
             headers[.amzChecksumAlgorithm] = algorithm.rawValue
-            headers[.amzChecksumType] = "COMPOSITE"
+            headers[.amzChecksumType] = type
         }
         return xmlResponse(xml, headers: headers)
     }
@@ -101,7 +112,7 @@ extension S3Handlers {
 
     func completeMultipartUpload(_ call: S3Call) async throws -> Response {
         let uploadID = call.query("uploadId") ?? ""
-        let body = try await smallBody(call)
+        let body = try await smallBody(call, checksumHeadersNameTheObject: true)
         let document = try XMLDocumentParser.parse(body)
         guard document.name == "CompleteMultipartUpload" else { throw S3Error(.malformedXML) }
         var requested: [CompletedPart] = []
@@ -121,6 +132,12 @@ extension S3Handlers {
         }
         guard !requested.isEmpty else { throw S3Error(.malformedXML) }
         let checksumsByPart = requestedChecksums
+        // A whole-object checksum sent with the completion (`x-amz-checksum-<algorithm>`).
+        var givenWhole: [String: String] = [:]
+        for algorithm in ChecksumAlgorithm.allCases {
+            if let value = call.header(algorithm.headerName) { givenWhole[algorithm.rawValue] = value.trimmingSpaces }
+        }
+        let wholeChecksums = givenWhole
         let record = try await store.completeMultipartUpload(
             bucket: call.bucket, key: call.key, uploadID: uploadID, parts: requested, condition: try writeCondition(call)
         ) { upload, parts in
@@ -131,7 +148,20 @@ extension S3Handlers {
             }
             guard let name = upload.checksumAlgorithm, let algorithm = ChecksumAlgorithm(rawValue: name) else { return [:] }
             let digests = parts.compactMap { $0.checksums[name] }
-            guard digests.count == parts.count, let composite = compositeChecksum(algorithm, partDigestsBase64: digests) else {
+            guard digests.count == parts.count else {
+                throw S3Error(.invalidPart, "A part was uploaded without its \(name) checksum.")
+            }
+            if upload.checksumType == "FULL_OBJECT" {
+                guard let whole = fullObjectChecksum(algorithm, parts: zip(digests, parts).map { ($0, $1.size) }) else {
+                    throw S3Error(.invalidPart, "A part's \(name) checksum is malformed.")
+                }
+                // The client may send the whole object's checksum with the completion: it must agree.
+                if let given = wholeChecksums[name], given != whole {
+                    throw S3Error(.badDigest, "The \(name) you specified for the object did not match what was computed from its parts.")
+                }
+                return [name: whole]
+            }
+            guard let composite = compositeChecksum(algorithm, partDigestsBase64: digests) else {
                 throw S3Error(.invalidPart, "A part was uploaded without its \(name) checksum.")
             }
             return [name: composite]

@@ -64,8 +64,9 @@ struct S3Handlers: Sendable {
         Response(status: status, headers: headers, body: .init())
     }
 
-    /// How to decode and verify this request's body.
-    func payloadSpec(_ call: S3Call) throws -> PayloadSpec {
+    /// How to decode and verify this request's body. With `checksumHeadersNameTheObject`
+    /// (CompleteMultipartUpload), `x-amz-checksum-*` headers are the object's checksum, not the body's.
+    func payloadSpec(_ call: S3Call, checksumHeadersNameTheObject: Bool = false) throws -> PayloadSpec {
         let encoding = call.header("content-encoding") ?? ""
         let streaming: Bool
         switch call.auth.payload {
@@ -75,7 +76,7 @@ struct S3Handlers: Sendable {
         let isChunked = streaming || encoding.split(separator: ",").contains { $0.trimmingSpaces == "aws-chunked" }
         var checksum: ChecksumAlgorithm?
         var declared: String?
-        for algorithm in ChecksumAlgorithm.allCases {
+        for algorithm in ChecksumAlgorithm.allCases where !checksumHeadersNameTheObject {
             if let value = call.header(algorithm.headerName) {
                 guard checksum == nil else {
                     throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
@@ -117,8 +118,8 @@ struct S3Handlers: Sendable {
     }
 
     /// Reads a small request body (XML) completely, decoded and verified.
-    func smallBody(_ call: S3Call) async throws -> [UInt8] {
-        let spec = try payloadSpec(call)
+    func smallBody(_ call: S3Call, checksumHeadersNameTheObject: Bool = false) async throws -> [UInt8] {
+        let spec = try payloadSpec(call, checksumHeadersNameTheObject: checksumHeadersNameTheObject)
         if let length = spec.decodedLength, length > configuration.maxXMLBodyBytes {
             throw S3Error(.malformedXML, "The XML you provided was larger than the maximum allowed size.")
         }
