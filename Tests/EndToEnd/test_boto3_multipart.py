@@ -396,6 +396,51 @@ def test_checksum_types_s3_does_not_offer_are_refused_at_create(s3, bucket):
     assert done["ChecksumSHA256"].endswith("-1") and done["ChecksumType"] == "COMPOSITE"
 
 
+def test_get_object_attributes_reports_etag_checksum_parts_storage_class_and_size(s3, bucket):
+    # AWS GetObjectAttributes: the attributes x-amz-object-attributes names; the ETag without quotes; ObjectParts
+    # (multipart objects only) paged by MaxParts / PartNumberMarker with each part's size and checksum.
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
+    data = [os.urandom(MIN_PART), os.urandom(MIN_PART), b"tail"]
+    created = s3.create_multipart_upload(Bucket=bucket, Key="attrs/multi", ChecksumAlgorithm="CRC32")
+    parts = []
+    for number, part in enumerate(data, start=1):
+        answer = s3.upload_part(Bucket=bucket, Key="attrs/multi", UploadId=created["UploadId"], PartNumber=number,
+                                Body=part, ChecksumCRC32=s3_checksum("CRC32", part))
+        parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumCRC32": answer["ChecksumCRC32"]})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="attrs/multi", UploadId=created["UploadId"],
+                                        MultipartUpload={"Parts": parts})
+    everything = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="attrs/multi", ObjectAttributes=everything)
+    assert attrs["ETag"] == multipart_etag(data).strip('"') == done["ETag"].strip('"')
+    assert attrs["ObjectSize"] == sum(map(len, data)) and attrs["StorageClass"] == "STANDARD"
+    assert attrs["Checksum"]["ChecksumCRC32"] == done["ChecksumCRC32"]
+    assert attrs["Checksum"]["ChecksumType"] == "COMPOSITE"
+    assert attrs["ObjectParts"]["TotalPartsCount"] == 3 and attrs["ObjectParts"]["IsTruncated"] is False
+    assert [(p["PartNumber"], p["Size"], p["ChecksumCRC32"]) for p in attrs["ObjectParts"]["Parts"]] == [
+        (n, len(part), s3_checksum("CRC32", part)) for n, part in enumerate(data, start=1)]
+    assert attrs["LastModified"] == s3.head_object(Bucket=bucket, Key="attrs/multi")["LastModified"]
+
+    first = s3.get_object_attributes(Bucket=bucket, Key="attrs/multi", ObjectAttributes=["ObjectParts"], MaxParts=2)
+    assert set(first) - {"ResponseMetadata", "LastModified"} == {"ObjectParts"}
+    assert [p["PartNumber"] for p in first["ObjectParts"]["Parts"]] == [1, 2]
+    assert first["ObjectParts"]["IsTruncated"] is True and first["ObjectParts"]["NextPartNumberMarker"] == 2
+    rest = s3.get_object_attributes(Bucket=bucket, Key="attrs/multi", ObjectAttributes=["ObjectParts"], MaxParts=2,
+                                    PartNumberMarker=2)
+    assert [p["PartNumber"] for p in rest["ObjectParts"]["Parts"]] == [3] and rest["ObjectParts"]["IsTruncated"] is False
+
+    s3.put_object(Bucket=bucket, Key="attrs/plain", Body=b"plain bytes")
+    plain = s3.get_object_attributes(Bucket=bucket, Key="attrs/plain", ObjectAttributes=everything)
+    assert plain["ETag"] == quoted_md5(b"plain bytes").strip('"') and plain["ObjectSize"] == 11
+    assert "ObjectParts" not in plain
+    # (boto3 sends a CRC32 with every PutObject; an object without a checksum has no Checksum element.)
+    assert plain["Checksum"] == {"ChecksumCRC32": s3_checksum("CRC32", b"plain bytes"), "ChecksumType": "FULL_OBJECT"}
+
+    error = client_error(s3.get_object_attributes, Bucket=bucket, Key="attrs/none", ObjectAttributes=["ETag"])
+    assert (http_status(error), error_code(error)) == (404, "NoSuchKey")
+    error = client_error(s3.get_object_attributes, Bucket=bucket, Key="attrs/plain", ObjectAttributes=["Colour"])
+    assert (http_status(error), error_code(error)) == (400, "InvalidArgument")
+
+
 def test_in_progress_upload_survives_a_server_restart(start_server, tmp_path):
     server = start_server()
     s3 = make_client(server)

@@ -15,12 +15,14 @@ struct RoutingParameters: OptionSet {
         "acl", "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
         "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
         "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-        "ownershipControls", "publicAccessBlock", "attributes",
+        "ownershipControls", "publicAccessBlock",
     ]
 
     /// Bit `i` stands for `names[i]`; the unsupported subresources take the low bits, in order.
     private static let names: [String] =
-        unsupportedNames + ["location", "versioning", "versions", "uploads", "list-type", "delete", "uploadId", "partNumber"]
+        unsupportedNames + [
+            "location", "versioning", "versions", "uploads", "list-type", "delete", "uploadId", "partNumber", "attributes",
+        ]
     private static let nameBytes: [[UInt8]] = names.map { Array($0.utf8) }
 
     static let unsupported = RoutingParameters(rawValue: 1 << UInt64(unsupportedNames.count) - 1)
@@ -32,6 +34,7 @@ struct RoutingParameters: OptionSet {
     static let delete = member("delete")
     static let uploadId = member("uploadId")
     static let partNumber = member("partNumber")
+    static let attributes = member("attributes")
 
     private static func member(_ name: String) -> RoutingParameters {
         guard let bit = names.firstIndex(of: name) else { preconditionFailure("\(name) is not a routing parameter") }

@@ -19,6 +19,7 @@ package enum S3Operation: String, Sendable {
     case copyObject = "CopyObject"
     case getObject = "GetObject"
     case headObject = "HeadObject"
+    case getObjectAttributes = "GetObjectAttributes"
     case deleteObject = "DeleteObject"
     case createMultipartUpload = "CreateMultipartUpload"
     case uploadPart = "UploadPart"

@@ -245,6 +245,7 @@ package struct S3Router: Sendable {
             return hasCopySource ? .copyObject : .putObject
         case .get:
             if query.routing.contains(.uploadId) { return .listParts }
+            if query.routing.contains(.attributes) { return .getObjectAttributes }
             if query.routing.contains(.partNumber) { try validatePartNumber(query.parameters["partNumber"]) }
             return .getObject
         case .head:

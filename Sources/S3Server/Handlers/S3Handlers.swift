@@ -40,6 +40,7 @@ struct S3Handlers: Sendable {
         case .putObject: return try await putObject(call)
         case .copyObject: return try await copyObject(call)
         case .getObject: return try await getObject(call, isHead: false)
+        case .getObjectAttributes: return try await getObjectAttributes(call)
         case .headObject: return try await getObject(call, isHead: true)
         case .deleteObject: return try await deleteObject(call)
         case .createMultipartUpload: return try await createMultipartUpload(call)

@@ -296,7 +296,7 @@ struct S3RouterTests {
             "acl", "policy", "cors", "lifecycle", "tagging", "website", "logging", "notification", "replication",
             "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
             "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-            "ownershipControls", "publicAccessBlock", "attributes", "policyStatus",
+            "ownershipControls", "publicAccessBlock", "policyStatus",
         ])
     func unsupportedSubresources(subresource: String) {
         expectError(.notImplemented, "GET", "/examplebucket?\(subresource)")
@@ -304,6 +304,15 @@ struct S3RouterTests {
         expectError(.notImplemented, "GET", "/examplebucket/key?\(subresource)")
         expectError(.notImplemented, "POST", "/examplebucket/key?\(subresource)&versionId=1")
         expectError(.notImplemented, "DELETE", "/examplebucket/key?\(subresource)")
+    }
+
+    @Test("GET of an object with ?attributes is GetObjectAttributes")
+    func objectAttributes() throws {
+        let request = try router.route(
+            method: "GET", rawPath: "/examplebucket/photos/a.jpg", rawQuery: "attributes", host: "s3.amazonaws.com",
+            headers: [])
+        #expect(request.operation == .getObjectAttributes)
+        #expect(request.key == "photos/a.jpg")
     }
 
     @Test("browser POST uploads and CORS preflight are NotImplemented")
