@@ -1,11 +1,10 @@
 package import StowageCore
 
 extension ObjectStore {
-    package func createBucket(_ name: String, region: String) async throws {
-        try await translate {
-            try await coordination.createBucket(
-                BucketRecord(name: name, created: Self.nowMilliseconds(), region: region), sets: sets)
-        }
+    package func createBucket(_ name: String, region: String, objectOwnership: String? = nil) async throws {
+        var record = BucketRecord(name: name, created: Self.nowMilliseconds(), region: region)
+        record.objectOwnership = objectOwnership
+        try await translate { try await coordination.createBucket(record, sets: sets) }
     }
 
     package func bucket(_ name: String) async throws -> BucketRecord {

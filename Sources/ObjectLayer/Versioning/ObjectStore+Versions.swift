@@ -28,8 +28,13 @@ extension ObjectStore {
 
     /// PutBucketVersioning. Once set, a bucket is never unversioned again (only suspended).
     package func setBucketVersioning(_ name: String, _ state: BucketVersioning) async throws {
+        try await changeBucket(name) { $0.versioning = state }
+    }
+
+    /// Changes the configuration of bucket `name` cluster-wide (versioning, ownership controls).
+    package func changeBucket(_ name: String, _ change: (inout BucketRecord) -> Void) async throws {
         var record = try await bucket(name)
-        record.versioning = state
+        change(&record)
         record.updated = Self.nowMilliseconds()
         do {
             try await translate { try await coordination.updateBucket(record, sets: sets) }

@@ -1,7 +1,7 @@
 /// The query parameters whose presence the router dispatches on, as a set of bits.
 ///
 /// Parsing the query records which of them appear, so that routing tests a bit instead of
-/// hashing each name into the parameter dictionary (27 unsupported subresources alone). A
+/// hashing each name into the parameter dictionary (25 unsupported subresources alone). A
 /// member is present exactly when the decoded dictionary has its name as a key: none of these
 /// names contains `K`, `;` or `` ` ``, the only ASCII characters with a non-ASCII canonical
 /// equivalent (U+212A, U+037E, U+1FEF), so byte equality is `String` equality for them.
@@ -12,16 +12,17 @@ struct RoutingParameters: OptionSet {
     /// answered with 501 NotImplemented whatever the method. When several appear, the first
     /// in this order is the one reported.
     static let unsupportedNames: [String] = [
-        "acl", "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
+        "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
         "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
         "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-        "ownershipControls", "publicAccessBlock",
+        "publicAccessBlock",
     ]
 
     /// Bit `i` stands for `names[i]`; the unsupported subresources take the low bits, in order.
     private static let names: [String] =
         unsupportedNames + [
             "location", "versioning", "versions", "uploads", "list-type", "delete", "uploadId", "partNumber", "attributes",
+            "acl", "ownershipControls",
         ]
     private static let nameBytes: [[UInt8]] = names.map { Array($0.utf8) }
 
@@ -35,6 +36,8 @@ struct RoutingParameters: OptionSet {
     static let uploadId = member("uploadId")
     static let partNumber = member("partNumber")
     static let attributes = member("attributes")
+    static let acl = member("acl")
+    static let ownershipControls = member("ownershipControls")
 
     private static func member(_ name: String) -> RoutingParameters {
         guard let bit = names.firstIndex(of: name) else { preconditionFailure("\(name) is not a routing parameter") }

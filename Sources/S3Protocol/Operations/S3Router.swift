@@ -207,6 +207,21 @@ package struct S3Router: Sendable {
     // MARK: Dispatch
 
     private static func bucketOperation(_ verb: Verb, query: QueryString) throws -> S3Operation {
+        if query.routing.contains(.acl) {
+            switch verb {
+            case .get: return .getBucketAcl
+            case .put: return .putBucketAcl
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
+        if query.routing.contains(.ownershipControls) {
+            switch verb {
+            case .get: return .getBucketOwnershipControls
+            case .put: return .putBucketOwnershipControls
+            case .delete: return .deleteBucketOwnershipControls
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
         switch verb {
         case .get:
             if query.routing.contains(.location) { return .getBucketLocation }
@@ -236,6 +251,13 @@ package struct S3Router: Sendable {
     }
 
     private static func objectOperation(_ verb: Verb, query: QueryString, hasCopySource: Bool) throws -> S3Operation {
+        if query.routing.contains(.acl) {
+            switch verb {
+            case .get: return .getObjectAcl
+            case .put: return .putObjectAcl
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
         switch verb {
         case .put:
             if query.routing.contains(.uploadId) {

@@ -67,7 +67,8 @@ extension S3Handlers {
                         "The \(constraint) location constraint is incompatible for the region specific endpoint this request was sent to."))
             }
         }
-        try await store.createBucket(call.bucket, region: configuration.region)
+        let ownership = try await objectOwnershipOfNewBucket(call)
+        try await store.createBucket(call.bucket, region: configuration.region, objectOwnership: ownership)
         var headers = HTTPFields()
         headers[.location] = "/" + call.bucket
         return emptyResponse(.ok, headers: headers)

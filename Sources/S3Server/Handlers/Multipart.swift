@@ -6,6 +6,7 @@ internal import StowageCore
 
 extension S3Handlers {
     func createMultipartUpload(_ call: S3Call) async throws -> Response {
+        try await checkObjectWriteACL(call)
         var options = try writeOptions(call)
         var algorithm: ChecksumAlgorithm?
         if let name = call.header("x-amz-checksum-algorithm") {

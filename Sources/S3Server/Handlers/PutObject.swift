@@ -71,6 +71,7 @@ extension S3Handlers {
     }
 
     func putObject(_ call: S3Call) async throws -> Response {
+        try await checkObjectWriteACL(call)
         var options = try writeOptions(call)
         options.condition = try writeCondition(call)
         let spec = try payloadSpec(call)
@@ -137,6 +138,7 @@ extension S3Handlers {
     }
 
     func copyObject(_ call: S3Call) async throws -> Response {
+        try await checkObjectWriteACL(call)
         let (source, namesVersion) = try await copySource(call)
         let directive = (call.header("x-amz-metadata-directive") ?? "COPY").uppercased()
         guard directive == "COPY" || directive == "REPLACE" else {

@@ -9,6 +9,10 @@ package struct BucketRecord: Codable, Sendable, Equatable {
     /// Milliseconds since 1970 of the last configuration change (nil until one): when drives
     /// disagree on a bucket's configuration and the vote ties, the newest wins.
     package var updated: Int64?
+    /// S3 Object Ownership: nil for `BucketOwnerEnforced` (S3's setting for new buckets, and
+    /// what buckets made before this field read as), `ObjectWriter` or `BucketOwnerPreferred`
+    /// once set, and "" once the ownership controls were deleted.
+    package var objectOwnership: String?
 
     package init(name: String, created: Int64, region: String) {
         self.name = name

@@ -293,10 +293,10 @@ struct S3RouterTests {
     @Test(
         "known subresources Stowage does not serve are NotImplemented",
         arguments: [
-            "acl", "policy", "cors", "lifecycle", "tagging", "website", "logging", "notification", "replication",
+            "policy", "cors", "lifecycle", "tagging", "website", "logging", "notification", "replication",
             "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
             "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-            "ownershipControls", "publicAccessBlock", "policyStatus",
+            "publicAccessBlock", "policyStatus",
         ])
     func unsupportedSubresources(subresource: String) {
         expectError(.notImplemented, "GET", "/examplebucket?\(subresource)")
@@ -304,6 +304,26 @@ struct S3RouterTests {
         expectError(.notImplemented, "GET", "/examplebucket/key?\(subresource)")
         expectError(.notImplemented, "POST", "/examplebucket/key?\(subresource)&versionId=1")
         expectError(.notImplemented, "DELETE", "/examplebucket/key?\(subresource)")
+    }
+
+    @Test("?acl and ?ownershipControls route to the ACL and ownership-controls operations")
+    func aclRoutes() throws {
+        let cases: [(String, String, S3Operation)] = [
+            ("GET", "/b1/k", .getObjectAcl), ("PUT", "/b1/k", .putObjectAcl), ("GET", "/b1", .getBucketAcl),
+            ("PUT", "/b1", .putBucketAcl),
+        ]
+        for (method, path, operation) in cases {
+            #expect(try router.route(method: method, rawPath: path, rawQuery: "acl", host: nil, headers: []).operation == operation)
+        }
+        for (method, operation) in [
+            ("GET", S3Operation.getBucketOwnershipControls), ("PUT", .putBucketOwnershipControls),
+            ("DELETE", .deleteBucketOwnershipControls),
+        ] {
+            #expect(
+                try router.route(method: method, rawPath: "/b1", rawQuery: "ownershipControls", host: nil, headers: []).operation
+                    == operation)
+        }
+        expectError(.methodNotAllowed, "DELETE", "/b1/k?acl")
     }
 
     @Test("GET of an object with ?attributes is GetObjectAttributes")
