@@ -309,8 +309,8 @@ struct S3RouterTests {
     @Test("?acl and ?ownershipControls route to the ACL and ownership-controls operations")
     func aclRoutes() throws {
         let cases: [(String, String, S3Operation)] = [
-            ("GET", "/b1/k", .getObjectAcl), ("PUT", "/b1/k", .putObjectAcl), ("GET", "/b1", .getBucketAcl),
-            ("PUT", "/b1", .putBucketAcl),
+            ("GET", "/bk1/k", .getObjectAcl), ("PUT", "/bk1/k", .putObjectAcl), ("GET", "/bk1", .getBucketAcl),
+            ("PUT", "/bk1", .putBucketAcl),
         ]
         for (method, path, operation) in cases {
             #expect(try router.route(method: method, rawPath: path, rawQuery: "acl", host: nil, headers: []).operation == operation)
@@ -320,10 +320,10 @@ struct S3RouterTests {
             ("DELETE", .deleteBucketOwnershipControls),
         ] {
             #expect(
-                try router.route(method: method, rawPath: "/b1", rawQuery: "ownershipControls", host: nil, headers: []).operation
+                try router.route(method: method, rawPath: "/bk1", rawQuery: "ownershipControls", host: nil, headers: []).operation
                     == operation)
         }
-        expectError(.methodNotAllowed, "DELETE", "/b1/k?acl")
+        expectError(.methodNotAllowed, "DELETE", "/bk1/k?acl")
     }
 
     @Test("GET of an object with ?attributes is GetObjectAttributes")
