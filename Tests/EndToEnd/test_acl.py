@@ -112,3 +112,23 @@ def test_create_bucket_with_object_ownership_and_a_private_acl(s3):
         owner_only(s3.get_bucket_acl(Bucket="acl-writer-bucket"))
     finally:
         s3.delete_bucket(Bucket="acl-writer-bucket")
+
+
+def test_public_access_block_is_on_for_new_buckets_and_can_be_put_and_deleted(s3, bucket):
+    # AWS: new buckets have all four Block Public Access settings on (since April 2023); PutPublicAccessBlock
+    # replaces them (an element left out is false); DeletePublicAccessBlock removes the configuration, after which
+    # Get answers 404 NoSuchPublicAccessBlockConfiguration. (Enforced once bucket policies exist, issue 15: nothing
+    # can be made public yet.)
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetPublicAccessBlock.html
+    everything = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == everything
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"BlockPublicAcls": True, "BlockPublicPolicy": False})
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    s3.delete_public_access_block(Bucket=bucket)
+    error = client_error(s3.get_public_access_block, Bucket=bucket)
+    assert (http_status(error), error_code(error)) == (404, "NoSuchPublicAccessBlockConfiguration")
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=everything)
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == everything
+    error = client_error(s3.get_public_access_block, Bucket="no-such-bucket-pab")
+    assert (http_status(error), error_code(error)) == (404, "NoSuchBucket")

@@ -153,6 +153,35 @@ def test_multipart_upload_spread_over_nodes(cluster):
     s3[0].delete_bucket(Bucket="mpu-nodes")
 
 
+def test_bucket_settings_and_retried_completion_through_other_nodes(cluster):
+    """Ownership controls, Block Public Access, ACL refusals, GetObjectAttributes and a CompleteMultipartUpload sent
+    again all behave through any node as on one (bucket settings live in etcd)."""
+    s3 = [cluster.client(i) for i in range(4)]
+    s3[0].create_bucket(Bucket="settings-nodes")
+    s3[1].put_bucket_ownership_controls(Bucket="settings-nodes",
+                                        OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    rules = s3[3].get_bucket_ownership_controls(Bucket="settings-nodes")["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "ObjectWriter"}]
+    s3[2].put_bucket_ownership_controls(Bucket="settings-nodes",
+                                        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    error = pytest.raises(ClientError, s3[0].put_object, Bucket="settings-nodes", Key="k", Body=b"x", ACL="public-read").value
+    assert error.response["Error"]["Code"] == "AccessControlListNotSupported"
+    s3[3].delete_public_access_block(Bucket="settings-nodes")
+    error = pytest.raises(ClientError, s3[1].get_public_access_block, Bucket="settings-nodes").value
+    assert error.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
+
+    upload = s3[0].create_multipart_upload(Bucket="settings-nodes", Key="retried")["UploadId"]
+    part = s3[1].upload_part(Bucket="settings-nodes", Key="retried", UploadId=upload, PartNumber=1, Body=b"one part")
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    done = s3[2].complete_multipart_upload(Bucket="settings-nodes", Key="retried", UploadId=upload, MultipartUpload=parts)
+    again = s3[3].complete_multipart_upload(Bucket="settings-nodes", Key="retried", UploadId=upload, MultipartUpload=parts)
+    assert again["ETag"] == done["ETag"]
+    attributes = s3[0].get_object_attributes(Bucket="settings-nodes", Key="retried", ObjectAttributes=["ETag", "ObjectParts"])
+    assert attributes["ETag"] == done["ETag"].strip('"') and attributes["ObjectParts"]["TotalPartsCount"] == 1
+    s3[1].delete_object(Bucket="settings-nodes", Key="retried")
+    s3[0].delete_bucket(Bucket="settings-nodes")
+
+
 def test_racing_bucket_creates_give_one_success(cluster):
     for round_number in range(4):
         name = f"race-bucket-{round_number}"

@@ -1,7 +1,7 @@
 /// The query parameters whose presence the router dispatches on, as a set of bits.
 ///
 /// Parsing the query records which of them appear, so that routing tests a bit instead of
-/// hashing each name into the parameter dictionary (25 unsupported subresources alone). A
+/// hashing each name into the parameter dictionary (24 unsupported subresources alone). A
 /// member is present exactly when the decoded dictionary has its name as a key: none of these
 /// names contains `K`, `;` or `` ` ``, the only ASCII characters with a non-ASCII canonical
 /// equivalent (U+212A, U+037E, U+1FEF), so byte equality is `String` equality for them.
@@ -15,14 +15,13 @@ struct RoutingParameters: OptionSet {
         "policy", "policyStatus", "cors", "lifecycle", "tagging", "website", "logging", "notification",
         "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
         "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-        "publicAccessBlock",
     ]
 
     /// Bit `i` stands for `names[i]`; the unsupported subresources take the low bits, in order.
     private static let names: [String] =
         unsupportedNames + [
             "location", "versioning", "versions", "uploads", "list-type", "delete", "uploadId", "partNumber", "attributes",
-            "acl", "ownershipControls",
+            "acl", "ownershipControls", "publicAccessBlock",
         ]
     private static let nameBytes: [[UInt8]] = names.map { Array($0.utf8) }
 
@@ -38,6 +37,7 @@ struct RoutingParameters: OptionSet {
     static let attributes = member("attributes")
     static let acl = member("acl")
     static let ownershipControls = member("ownershipControls")
+    static let publicAccessBlock = member("publicAccessBlock")
 
     private static func member(_ name: String) -> RoutingParameters {
         guard let bit = names.firstIndex(of: name) else { preconditionFailure("\(name) is not a routing parameter") }

@@ -214,6 +214,14 @@ package struct S3Router: Sendable {
             default: throw S3Error(.methodNotAllowed)
             }
         }
+        if query.routing.contains(.publicAccessBlock) {
+            switch verb {
+            case .get: return .getPublicAccessBlock
+            case .put: return .putPublicAccessBlock
+            case .delete: return .deletePublicAccessBlock
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
         if query.routing.contains(.ownershipControls) {
             switch verb {
             case .get: return .getBucketOwnershipControls

@@ -296,7 +296,7 @@ struct S3RouterTests {
             "policy", "cors", "lifecycle", "tagging", "website", "logging", "notification", "replication",
             "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
             "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering",
-            "publicAccessBlock", "policyStatus",
+            "policyStatus",
         ])
     func unsupportedSubresources(subresource: String) {
         expectError(.notImplemented, "GET", "/examplebucket?\(subresource)")
