@@ -246,6 +246,20 @@ def test_expect_continue_into_a_missing_bucket_is_refused_before_the_body(server
     assert b"connection: close" in head.lower()
 
 
+def test_expect_continue_with_a_bad_signature_is_refused_before_the_body(server, bucket):
+    body = os.urandom(200_000)
+    path = raw_http.object_path(bucket, "badly-signed")
+    headers = raw_http.signed_headers(
+        server, "PUT", path, headers={"Content-Length": str(len(body)), "Expect": "100-continue"},
+        payload_hash=raw_http.UNSIGNED_PAYLOAD, secret_key="not-the-secret",
+    )
+    refused = raw_http.open_socket(server)
+    refused.sendall(raw_http.request_head_bytes(server, "PUT", path, headers))
+    head = read_status_line(refused)
+    refused.close()
+    assert head.startswith(b"HTTP/1.1 403 "), head
+
+
 def test_empty_body_with_expect_continue_keeps_the_next_request_on_the_connection_fast(s3, bucket, server):
     """botocore sends `Expect: 100-continue` with every PutObject, empty ones too. An empty PUT answered
     without the interim 100 left botocore reading the next response on that connection as a
