@@ -48,6 +48,9 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
     @Option(help: "Seconds between drive health checks; offline drives are retried as often.")
     var driveCheckInterval: Double = 10
 
+    @Option(help: "Seconds a call to a local drive may take before it fails and the drive goes offline (a disk that hangs).")
+    var driveTimeout: Double = 30
+
     @Option(help: "Seconds between background scanner passes that verify and heal every object.")
     var scannerInterval: Double = 3600
 
@@ -101,6 +104,8 @@ struct ServerCommand: ParsableCommand, AsyncSubcommand {
             rootPassword: environment("STOWAGE_ROOT_PASSWORD"), reserveBytes: reserveBytes,
             idleTimeoutSeconds: idleTimeout)
         configuration.driveCheckInterval = driveCheckInterval
+        guard driveTimeout > 0 else { throw ValidationError("--drive-timeout must be positive") }
+        configuration.driveTimeout = driveTimeout
         configuration.scannerInterval = scannerInterval
         configuration.scannerObjectsPerSecond = scannerRate
         configuration.smallObjectCacheBytes = smallObjectCache

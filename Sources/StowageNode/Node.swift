@@ -129,7 +129,8 @@ package enum Node {
                 localSlots: started.topology.localSlots.map { started.slots[$0] }, connect: started.connect, cluster: started)
         }
         let bootstrap = DriveBootstrap(
-            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
+            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes,
+            callDeadline: configuration.driveTimeout.map { .nanoseconds(Int64($0 * 1e9)) }, logger: logger)
         let (deploymentID, slots) = try await bootstrap.start()
         return OpenedDrives(
             deploymentID: deploymentID, slots: slots, localSlots: slots,

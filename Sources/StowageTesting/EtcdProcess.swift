@@ -83,11 +83,11 @@ package final class EtcdProcess: @unchecked Sendable {
         try await run()
     }
 
-    /// Ends the member (SIGKILL: its data is thrown away, and a graceful stop would hold the
-    /// calling thread, often one of the few the tests' tasks share, for a second or more) and
-    /// removes its folder.
     package func stop() {
-        kill()
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         folder.remove()
     }
 

@@ -23,6 +23,7 @@ class Mounts:
 
     def __init__(self) -> None:
         self.points: list[tuple[Path, int | None]] = []
+        self.frozen: list[Path] = []
 
     @staticmethod
     def mount(*args, pid: int | None = None) -> subprocess.CompletedProcess:
@@ -36,6 +37,29 @@ class Mounts:
             pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
         self.points.append((point, None))
         return point
+
+    def ext4(self, point: Path, image: Path, size: str = "128M") -> Path:
+        """An ext4 filesystem in `image`, loop-mounted on `point`: one that `freeze` can make hang."""
+        point.mkdir(parents=True)
+        subprocess.run(["truncate", "-s", size, str(image)], check=True)
+        made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot make an ext4 image here: {made.stderr.strip()}")
+        result = self.mount("-o", "loop", image, point)
+        if result.returncode != 0:
+            pytest.skip(f"cannot loop-mount a filesystem here: {result.stderr.strip()}")
+        self.points.append((point, None))
+        return point
+
+    def freeze(self, point: Path, frozen: bool) -> None:
+        """`fsfreeze`: every write to the filesystem blocks (the writer waits in the kernel, unkillable)
+        until it is thawed; a disk that hangs. A test that freezes must thaw in a `finally`, before its
+        servers are stopped: a process blocked there cannot exit."""
+        subprocess.run(["fsfreeze", "-f" if frozen else "-u", str(point)], check=True)
+        if frozen:
+            self.frozen.append(point)
+        elif point in self.frozen:
+            self.frozen.remove(point)
 
     def set_read_only(self, folder: Path, read_only: bool, pid: int | None = None) -> None:
         """Makes `folder` read-only through a bind mount onto itself. (A whole-filesystem
@@ -57,6 +81,8 @@ class Mounts:
             subprocess.run([*inside, "umount", "-l", str(folder)], capture_output=True)
 
     def unmount_all(self) -> None:
+        for point in list(self.frozen):
+            self.freeze(point, False)
         for point, pid in reversed(list(self.points)):
             self.release(point, pid)
 

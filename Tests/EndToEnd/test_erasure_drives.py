@@ -11,6 +11,7 @@ startup or while running, is adopted and healed until it holds every shard again
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 import subprocess
 import time
@@ -115,6 +116,51 @@ def test_read_only_or_full_drive_goes_offline_writes_continue_and_heal_refills_i
     assert_every_drive_holds_the_same_shards(shard_inventory(drives), expected_shard_files(stored))
     assert_clean_second_heal(server)
     prove_healed_drives_serve(server, "condition", stored, drives, [0], rng)
+
+
+def test_a_drive_that_hangs_fails_its_calls_at_the_deadline_and_goes_offline(mounts, start_server, tmp_path):
+    """Drive 4 of 4 lives on a loop-mounted ext4 that `fsfreeze` makes hang: every write to it blocks in the
+    kernel. Before per-call deadlines every PUT, overwrite and listing of the node waited with it (over 30 s
+    measured, until the thaw), though three drives held a quorum. With `--drive-timeout 2` the first requests
+    wait at most about the deadline, the drive is shown offline with a reason naming it, and everything after
+    answers at once; thawed, it comes back online and a heal writes what it missed."""
+    drives = [tmp_path / f"drive{i}" for i in range(1, 4)] + [mounts.ext4(tmp_path / "hangs", tmp_path / "hangs.img") / "drive4"]
+    server = start_server(drives=drives, extra_args=CHECK_EVERY_SECOND + ["--drive-timeout", "2"])
+    s3 = make_client(server, read_timeout=60, max_pool_connections=32)
+    s3.create_bucket(Bucket="hangs")
+    stored = put_objects(s3, "hangs", {"before-small": 700, "before-large": 3 * MiB + 5})
+    mounts.freeze(drives[3].parent, True)
+    try:
+        started = time.monotonic()
+        # 24 writers at once: more calls to the hung drive than it has threads. Its calls must not hold up
+        # the other drives' (each drive has threads of its own), so those stay online and every write succeeds.
+        with concurrent.futures.ThreadPoolExecutor(24) as writers:
+            batches = list(writers.map(
+                lambda n: put_objects(s3, "hangs", {f"during-{n}-small": 900 + n, f"during-{n}-large": 300_000 + n}), range(24)))
+        for batch in batches:
+            stored |= batch
+        listed = s3.list_objects_v2(Bucket="hangs")["Contents"]
+        first = time.monotonic() - started
+        print(f"first writes and a listing with drive 4 hung: {first:.1f} s")
+        assert sorted(o["Key"] for o in listed) == sorted(stored)
+        offline = wait_for_state(server, 3, "offline")
+        assert "did not answer within" in (offline["reason"] or ""), offline
+        assert [d["state"] for d in drive_states(server)[:3]] == ["online"] * 3
+        started = time.monotonic()
+        stored |= put_objects(s3, "hangs", {"later-small": 300})
+        assert_objects_exact(s3, "hangs", stored, "with drive 4 hung and offline: ")
+        later = time.monotonic() - started
+        print(f"later writes and reads: {later:.1f} s")
+        # No request waits on the hung drive once it is offline (the deadline is 2 s; a generous bound).
+        assert later < 10, later
+        assert first < 30, first
+    finally:
+        mounts.freeze(drives[3].parent, False)
+    wait_for_state(server, 3, "online")
+    code, report = admin_heal(server)
+    assert code == 0 and report["failures"] == []
+    assert_clean_second_heal(server)
+    assert_objects_exact(s3, "hangs", stored, "after the thaw and a heal: ")
 
 
 # --- Drive identity ---------------------------------------------------------------------------------

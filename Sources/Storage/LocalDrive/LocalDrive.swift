@@ -2,7 +2,7 @@
 internal import Glibc
 #endif
 internal import FoundationEssentials
-internal import NIOCore
+package import NIOCore
 package import NIOPosix
 package import StowageCore
 internal import Synchronization
@@ -27,7 +27,7 @@ package final class LocalDrive: Drive {
     /// The identity the format record must keep; checked by `healthCheck()`.
     package let identity: DriveIdentity
     let index: MetadataIndex
-    let pool: NIOThreadPool
+    let pool: DriveThreads
     /// Bytes kept free so that deletes and metadata updates can always proceed.
     let reserveBytes: Int64
     /// Renames and unlinks done since the last transaction; their rows are removed in the next one.
@@ -46,9 +46,11 @@ package final class LocalDrive: Drive {
     /// - Parameter reserveBytes: free space kept back from new writes; nil picks 1% of the
     ///   filesystem, clamped to 1 MiB … 256 MiB.
     package static func open(
-        root: String, identity: DriveIdentity, pool: NIOThreadPool, reserveBytes: Int64? = nil
+        root: String, identity: DriveIdentity, pool: NIOThreadPool, reserveBytes: Int64? = nil,
+        callDeadline: TimeAmount? = nil
     ) async throws -> LocalDrive {
-        try await pool.runIfActive {
+        let pool = DriveThreads(pool: pool, deadline: callDeadline)
+        return try await pool.runIfActive {
             try DriveFormatFile.verify(root: root, identity: identity)
             try POSIXFile.makeDirectory(root + "/tmp")
             try POSIXFile.makeDirectory(root + "/shards")
@@ -67,7 +69,7 @@ package final class LocalDrive: Drive {
     }
 
     private init(
-        root: String, identity: DriveIdentity, index: MetadataIndex, pool: NIOThreadPool, reserveBytes: Int64,
+        root: String, identity: DriveIdentity, index: MetadataIndex, pool: DriveThreads, reserveBytes: Int64,
         buckets: [String: BucketRecord]
     ) {
         self.bucketCache = Mutex(buckets)
@@ -129,7 +131,7 @@ package final class LocalDrive: Drive {
         }
         let outcome: (T, staged: [ShardID], dropped: [ShardID])
         do {
-            outcome = try await index.groupCommit(pool: pool) { db in
+            outcome = try await index.groupCommit(threads: pool) { db in
                 for id in settledNow.renamed { try db.query("DELETE FROM pending_shards WHERE shard = ?", [.text(id.value)]) }
                 for id in settledNow.deleted { try db.query("DELETE FROM garbage_shards WHERE shard = ?", [.text(id.value)]) }
                 let outcome = try body(db)

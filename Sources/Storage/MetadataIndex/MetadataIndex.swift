@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
+internal import NIOCore
 internal import NIOPosix
 internal import StowageCore
 internal import Synchronization
@@ -103,18 +104,29 @@ final class MetadataIndex: Sendable {
     /// same moment. Each body runs under its own savepoint, so one that throws leaves no trace
     /// and fails alone; a single COMMIT (one WAL fsync) makes the group durable, and only then
     /// does any caller resume. Under load this turns N fsyncs into one.
-    func groupCommit<T: Sendable>(pool: NIOThreadPool, _ body: @escaping @Sendable (SQLiteConnection) throws -> T)
+    ///
+    /// With `threads.deadline`, a caller whose group has not committed in time is resumed with
+    /// `DriveThreads.timeout` (its write may still commit later, when the disk answers).
+    func groupCommit<T: Sendable>(threads: DriveThreads, _ body: @escaping @Sendable (SQLiteConnection) throws -> T)
         async throws -> T
     {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let pool = threads.pool
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let answer = OnceAnswer(continuation)
+            let timer = threads.deadline.map { deadline in
+                DriveThreads.timerLoop.scheduleTask(in: deadline) {
+                    answer.resume(with: .failure(DriveThreads.timeout(deadline)))
+                }
+            }
             let result = ResultSlot<T>()
             let member = GroupMember(
                 run: { db in result.value = try body(db) },
                 finish: { error in
+                    timer?.cancel()
                     if let error {
-                        continuation.resume(throwing: error)
+                        answer.resume(with: .failure(error))
                     } else {
-                        continuation.resume(returning: result.value!)
+                        answer.resume(with: .success(result.value!))
                     }
                 })
             let startCommitter = group.withLock { state -> Bool in

@@ -15,11 +15,11 @@ final class LocalShardReader: ShardReader, @unchecked Sendable {
     let size: Int64
     private let fd: Int32
     private let path: String
-    private let pool: NIOThreadPool
+    private let pool: DriveThreads
     private let blockSize: Int
     private let closedFlag = Mutex(false)
 
-    static func open(path: String, pool: NIOThreadPool) async throws -> LocalShardReader {
+    static func open(path: String, pool: DriveThreads) async throws -> LocalShardReader {
         try await pool.runIfActive {
             let fd = try POSIXFile.open(path, O_RDONLY)
             do {
@@ -46,7 +46,7 @@ final class LocalShardReader: ShardReader, @unchecked Sendable {
         }
     }
 
-    private init(fd: Int32, path: String, pool: NIOThreadPool, blockSize: Int, size: Int64) {
+    private init(fd: Int32, path: String, pool: DriveThreads, blockSize: Int, size: Int64) {
         self.fd = fd
         self.path = path
         self.pool = pool

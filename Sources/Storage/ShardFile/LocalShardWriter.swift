@@ -15,13 +15,13 @@ package import StowageCore
 final class LocalShardWriter: ShardWriter, @unchecked Sendable {
     let id: ShardID
     private let path: String
-    private let pool: NIOThreadPool
+    private let pool: DriveThreads
     private let blockSize: Int
     private var fd: Int32
     private var block: ByteBuffer
     private var closed = false
 
-    static func create(id: ShardID, path: String, pool: NIOThreadPool, blockSize: Int) async throws -> LocalShardWriter {
+    static func create(id: ShardID, path: String, pool: DriveThreads, blockSize: Int) async throws -> LocalShardWriter {
         let fd = try await pool.runIfActive {
             let fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             do {
@@ -38,7 +38,7 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
         return LocalShardWriter(id: id, path: path, pool: pool, blockSize: blockSize, fd: fd)
     }
 
-    private init(id: ShardID, path: String, pool: NIOThreadPool, blockSize: Int, fd: Int32) {
+    private init(id: ShardID, path: String, pool: DriveThreads, blockSize: Int, fd: Int32) {
         self.id = id
         self.path = path
         self.pool = pool
@@ -78,12 +78,17 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
         close(fd)
     }
 
+    /// Closes and removes the staged file on the drive's threads, without waiting: an abort
+    /// often follows a call that missed its deadline, and on a disk that hangs the unlink blocks
+    /// (done here, it held one of the few threads every task of the process shares).
     func abort() async {
-        if !closed {
-            closed = true
-            close(fd)
+        let fd: Int32? = closed ? nil : self.fd
+        closed = true
+        let path = self.path
+        pool.pool.submit { _ in
+            if let fd { close(fd) }
+            try? POSIXFile.unlinkIfPresent(path)
         }
-        try? POSIXFile.unlinkIfPresent(path)
     }
 
     /// Writes one whole block from the caller's bytes, then its checksum.

@@ -58,7 +58,8 @@ struct ClusterBootstrap {
         let internode = InternodeClient(signature: signature)
         let timeout = TimeAmount.seconds(settings.internodeTimeoutSeconds)
         let local = DriveBootstrap(
-            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes, logger: logger)
+            paths: configuration.drivePaths, plan: plan, pool: pool, reserveBytes: configuration.reserveBytes,
+            callDeadline: configuration.driveTimeout.map { .nanoseconds(Int64($0 * 1e9)) }, logger: logger)
         let deploymentID = layout.deploymentID
         let connect: @Sendable (DriveSlot) async -> DriveConnection = { slot in
             let index = slot.setIndex * plan.drivesPerSet + slot.position

@@ -16,6 +16,9 @@ package struct NodeConfiguration: Sendable {
     package var parity: Int?
     /// Seconds between drive health checks (offline drives are retried as often).
     package var driveCheckInterval: Double = 10
+    /// Seconds a call to a local drive may take before it fails and the drive is taken offline
+    /// (a disk that hangs); nil: no deadline.
+    package var driveTimeout: Double? = 30
     /// Seconds between background scanner passes over every object.
     package var scannerInterval: Double = 3600
     /// Objects the scanner verifies per second at most.

@@ -1,4 +1,5 @@
 package import Logging
+internal import NIOCore
 internal import NIOPosix
 package import ObjectLayer
 internal import Storage
@@ -13,7 +14,24 @@ struct DriveBootstrap: Sendable {
     let plan: ErasureSetPlan
     let pool: NIOThreadPool
     let reserveBytes: Int64?
+    /// Deadline of every call to a local drive (`DriveThreads`).
+    let callDeadline: TimeAmount?
     let logger: Logger
+    /// The threads each local drive's calls run on (`pool` serves the rest: formatting, inspecting).
+    let drivePools: DrivePools
+
+    init(
+        paths: [String], plan: ErasureSetPlan, pool: NIOThreadPool, reserveBytes: Int64?, callDeadline: TimeAmount?,
+        logger: Logger
+    ) {
+        self.paths = paths
+        self.plan = plan
+        self.pool = pool
+        self.reserveBytes = reserveBytes
+        self.callDeadline = callDeadline
+        self.logger = logger
+        self.drivePools = DrivePools(driveCount: paths.count)
+    }
 
     struct StartupError: Error, CustomStringConvertible {
         var description: String
@@ -147,7 +165,9 @@ struct DriveBootstrap: Sendable {
             return .offline(reason: "format record unreadable: \(reason)")
         }
         do {
-            let drive = try await LocalDrive.open(root: path, identity: identity, pool: pool, reserveBytes: reserveBytes)
+            let drive = try await LocalDrive.open(
+                root: path, identity: identity, pool: drivePools.pool(for: path), reserveBytes: reserveBytes,
+                callDeadline: callDeadline)
             try await drive.healthCheck()
             return .online(drive, fresh: fresh)
         } catch {
