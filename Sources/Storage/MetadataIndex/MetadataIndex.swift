@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
-internal import NIOCore
 internal import NIOPosix
 internal import StowageCore
 internal import Synchronization
@@ -106,23 +105,20 @@ final class MetadataIndex: Sendable {
     /// does any caller resume. Under load this turns N fsyncs into one.
     ///
     /// With `threads.deadline`, a caller whose group has not committed in time is resumed with
-    /// `DriveThreads.timeout` (its write may still commit later, when the disk answers).
+    /// "did not answer within …" (its write may still commit later, when the disk answers).
     func groupCommit<T: Sendable>(threads: DriveThreads, _ body: @escaping @Sendable (SQLiteConnection) throws -> T)
         async throws -> T
     {
         let pool = threads.pool
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let answer = OnceAnswer(continuation)
-            let timer = threads.deadline.map { deadline in
-                DriveThreads.timerLoop.scheduleTask(in: deadline) {
-                    answer.resume(with: .failure(DriveThreads.timeout(deadline)))
-                }
-            }
+            let watchdog = threads.watchdog
+            let call = watchdog?.watch { answer.resume(with: .failure($0)) }
             let result = ResultSlot<T>()
             let member = GroupMember(
                 run: { db in result.value = try body(db) },
                 finish: { error in
-                    timer?.cancel()
+                    if let call { watchdog?.done(call) }
                     if let error {
                         answer.resume(with: .failure(error))
                     } else {
