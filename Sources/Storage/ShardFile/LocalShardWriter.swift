@@ -23,7 +23,15 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
 
     static func create(id: ShardID, path: String, pool: DriveThreads, blockSize: Int) async throws -> LocalShardWriter {
         let fd = try await pool.runIfActive {
-            let fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            // Ids are random per write and reused only by a rebuild, which holds its key's rebuild
+            // lock: a staged file already there is a leftover of an abandoned write of this id (an
+            // abort whose unlink ran before a create blocked on a hung disk finished, say). It is
+            // replaced, once; a second collision is an error.
+            let fd: Int32
+            if Glibc.access(path, F_OK) == 0 {
+                try POSIXFile.unlinkIfPresent(path)
+            }
+            fd = try POSIXFile.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             do {
                 try ShardFileFormat.header(blockSize: blockSize).withUnsafeBytes {
                     try POSIXFile.writeAll(fd, $0, path: path)
@@ -78,14 +86,15 @@ final class LocalShardWriter: ShardWriter, @unchecked Sendable {
         close(fd)
     }
 
-    /// Closes and removes the staged file on the drive's threads, without waiting: an abort
-    /// often follows a call that missed its deadline, and on a disk that hangs the unlink blocks
-    /// (done here, it held one of the few threads every task of the process shares).
+    /// Closes and removes the staged file on the drive's threads, waiting at most the drive's
+    /// deadline: an abort often follows a call that missed its deadline, and on a disk that
+    /// hangs the unlink blocks (done on the caller's thread, it held one of the few threads every
+    /// task of the process shares, and the whole process stalled).
     func abort() async {
         let fd: Int32? = closed ? nil : self.fd
         closed = true
         let path = self.path
-        pool.pool.submit { _ in
+        _ = try? await pool.runIfActive {
             if let fd { close(fd) }
             try? POSIXFile.unlinkIfPresent(path)
         }
