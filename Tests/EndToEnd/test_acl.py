@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_support import client_error, error_code, http_status
+import raw_http
+from e2e_support import assert_error_document, client_error, error_code, http_status
 
 
 def owner_only(acl: dict) -> None:
@@ -43,7 +44,7 @@ def test_reading_acls_answers_the_owners_full_control(s3, bucket):
     assert (http_status(error), error_code(error)) == (404, "NoSuchBucket")
 
 
-def test_acl_writes_that_grant_only_the_owner_are_accepted_and_others_refused(s3, bucket):
+def test_acl_writes_that_grant_only_the_owner_are_accepted_and_others_refused(server, s3, bucket):
     owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]
     for canned in ("private", "bucket-owner-full-control"):
         s3.put_bucket_acl(Bucket=bucket, ACL=canned)
@@ -68,6 +69,8 @@ def test_acl_writes_that_grant_only_the_owner_are_accepted_and_others_refused(s3
         error = client_error(call, Bucket=bucket, **arguments)
         assert (http_status(error), error_code(error)) == (400, "AccessControlListNotSupported"), arguments
         assert error.response["Error"]["Message"] == "The bucket does not allow ACLs"
+    # An ACL write that names no ACL at all (no header, no document): 400 MissingSecurityHeader, as S3.
+    assert_error_document(raw_http.request(server, "PUT", f"/{bucket}?acl"), 400, "MissingSecurityHeader")
     # Nothing a refused write carried was stored.
     error = client_error(s3.head_object, Bucket=bucket, Key="public")
     assert http_status(error) == 404

@@ -95,7 +95,7 @@ extension S3Handlers {
         guard readingBody else { return acl }
         let body = try await smallBody(call)
         guard !body.isEmpty else {
-            if acl == .none { throw S3Error(S3ErrorCode("MissingSecurityHeader", 400, "Your request was missing a required header."), details: [("MissingHeaderName", "x-amz-acl")]) }
+            if acl == .none { throw S3Error(.missingSecurityHeader, details: [("MissingHeaderName", "x-amz-acl")]) }
             return acl
         }
         guard acl == .none else {
