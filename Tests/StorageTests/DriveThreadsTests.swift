@@ -1,4 +1,4 @@
-import Glibc
+import Dispatch
 import NIOCore
 import NIOPosix
 import Storage
@@ -16,9 +16,13 @@ struct DriveThreadsTests {
         let patient = DriveThreads(pool: TestThreadPool.shared, deadline: .seconds(60))
         #expect(try await patient.runIfActive { 42 } == 42)
         let hasty = DriveThreads(pool: TestThreadPool.shared, deadline: .milliseconds(200))
+        // The call blocks until the test has seen it fail (at most 60 s), however late the sweep
+        // that fails it runs on a loaded machine.
+        let gate = DispatchSemaphore(value: 0)
         let error = await #expect(throws: DriveError.self) {
-            try await hasty.runIfActive { usleep(1_500_000) }
+            try await hasty.runIfActive { _ = gate.wait(timeout: .now() + 60) }
         }
+        gate.signal()
         #expect(error?.code == .io)
         #expect(error?.detail.contains("did not answer within") == true)
         // An error the call throws itself is passed on as it is.
