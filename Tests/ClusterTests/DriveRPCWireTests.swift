@@ -40,6 +40,7 @@ struct DriveRPCWireTests {
         call.offset = 1 << 40
         call.length = 262_144
         call.fence = -3
+        call.group = [7, 0, 300]
         let bytes = try call.encoded()
         let back = try DriveRPC.Call(decoding: bytes[...])
         #expect(back.bucketRecord == call.bucketRecord)
@@ -51,6 +52,7 @@ struct DriveRPCWireTests {
         #expect([back.limit, back.blockSize, back.length] == [call.limit, call.blockSize, call.length])
         #expect([back.uploadID, back.afterKey, back.afterUploadID] == [call.uploadID, call.afterKey, call.afterUploadID])
         #expect(back.shard == call.shard && back.offset == call.offset && back.fence == call.fence)
+        #expect(back.group == [7, 0, 300])
         #expect(try back.encoded() == bytes)
     }
 
@@ -70,7 +72,9 @@ struct DriveRPCWireTests {
             PartRecord(uploadID: "u", number: 1, size: 1, etag: "p", lastModified: 1, shardID: .random(), checksums: [:])
         ]
         reply.bytes = 12345
+        reply.outcomes = [.ok(Self.record), .ok(nil), .driveError(DriveError(.fenced, "token 3 < 5")), .refused("not here")]
         let back = try DriveRPC.Reply(decoding: try reply.encoded()[...])
+        #expect(back.outcomes == reply.outcomes)
         #expect(back.bucket == reply.bucket && back.buckets == reply.buckets)
         #expect(back.object == reply.object && back.objects == reply.objects)
         #expect(back.upload == reply.upload && back.uploads == reply.uploads && back.parts == reply.parts)

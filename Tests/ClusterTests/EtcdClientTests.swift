@@ -80,6 +80,35 @@ struct EtcdClientTests {
         }
     }
 
+    @Test("locks: several keys are created in one request, each taken or refused on its own, with one revision")
+    func batchedCreates() async throws {
+        try await Self.withEtcd { etcd, _ in
+            let mine = try await etcd.grantLease(ttlSeconds: 30)
+            let theirs = try await etcd.grantLease(ttlSeconds: 30)
+            try await etcd.put("/bucket", value: [7])
+            let held = try #require(try await etcd.createIfAbsent("/lock/b", value: [], lease: theirs))
+            let answers = try await etcd.createIfAbsent(
+                [("/lock/a", "/bucket"), ("/lock/b", "/bucket"), ("/lock/c", "/missing"), ("/lock/d", nil)], value: [],
+                lease: mine)
+            #expect(answers.count == 4)
+            let revision = try #require(answers[0].revision)
+            #expect(revision > held)
+            #expect(answers[0].other?.value == [7] && answers[0].holder == nil)
+            #expect(answers[1].revision == nil && answers[1].other == nil)
+            #expect(answers[1].holder?.lease == theirs && answers[1].holder?.createRevision == held)
+            #expect(answers[2].revision == revision && answers[2].other == nil)
+            #expect(answers[3].revision == revision)
+            for key in ["/lock/a", "/lock/c", "/lock/d"] {
+                let stored = try #require(try await etcd.get(key))
+                #expect(stored.createRevision == revision && stored.lease == mine)
+            }
+            #expect(try await etcd.get("/lock/b")?.lease == theirs)
+            // Released by that revision, each goes.
+            try await etcd.delete([("/lock/a", revision), ("/lock/c", revision), ("/lock/d", revision)])
+            #expect(try await etcd.list(prefix: "/lock/").map(\.key) == ["/lock/b"])
+        }
+    }
+
     @Test("leases are granted and renewed")
     func leases() async throws {
         try await Self.withEtcd { etcd, _ in

@@ -48,6 +48,42 @@ struct EtcdCoordinationTests {
         }
     }
 
+    @Test("locks of many keys taken at once share etcd requests; a key another node holds waits for it alone")
+    func batchedLocks() async throws {
+        try await Self.withNodes { one, two, _ in
+            let keys = (0..<24).map { "b/k\($0)" }
+            let tokens = Shared<[String: [Int64]]>([:])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Node two holds k0 and k1 for a while; node one wants every key at once.
+                let holding = Shared(0)
+                for key in keys.prefix(2) {
+                    group.addTask {
+                        try await two.withKeyLock(key) { fence in
+                            tokens.update { $0[key, default: []].append(fence.token ?? -1) }
+                            holding.update { $0 += 1 }
+                            try await Task.sleep(for: .milliseconds(300))
+                        }
+                    }
+                }
+                while holding.update({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+                for key in keys {
+                    group.addTask {
+                        try await one.withKeyLock(key) { fence in tokens.update { $0[key, default: []].append(fence.token ?? -1) } }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let seen = tokens.update { $0 }
+            for key in keys.prefix(2) {
+                let both = try #require(seen[key])
+                #expect(both.count == 2 && both[1] > both[0], "the second holder of \(key) has the larger token: \(both)")
+            }
+            let firsts = keys.dropFirst(2).compactMap { seen[$0]?.first }
+            #expect(firsts.count == 22)
+            #expect(Set(firsts).count < firsts.count, "locks taken at once share a request (and so a revision)")
+        }
+    }
+
     @Test("a lock another node keeps holding makes a writer give up with coordinationUnavailable after the wait")
     func lockWait() async throws {
         try await Self.withNodes(lockWait: .milliseconds(600)) { one, two, _ in

@@ -288,6 +288,63 @@ struct DriveConformanceTests {
         }
     }
 
+    @Test("a grouped change: one message for several drives of a node, each answering as its own call would")
+    func groupedChange() async throws {
+        let dirs = [TemporaryDirectory(), TemporaryDirectory()]
+        defer { for dir in dirs { dir.remove() } }
+        var opened: [any Drive] = []
+        for dir in dirs { opened.append(try await TestStores.openDrive(root: dir.path, pool: TestThreadPool.shared)) }
+        let locals = opened
+        // Slots 1 and 2 are online here; 3 went offline for want of space; 4 is not this node's.
+        let server = DriveRPCServer(
+            signature: Self.signature, offline: { $0 == 3 ? DriveError(.full, "drive 3 is full") : nil },
+            drives: { slot in slot == 1 || slot == 2 ? locals[slot - 1] : nil })
+        try await Self.withRPCServer(server) { node in
+            let remote = (1...4).map { RemoteDrive(node: node, slot: $0, path: "/d\($0)", client: Self.client) }
+            for drive in locals { try await drive.createBucket(Self.bucket()) }
+            let pair: [any GroupedDrive] = [remote[0], remote[1]]
+            let first = Self.record("k", version: "v1", stamp: 1 << 16)
+            let answers = await remote[0].apply(.commitObject(first, fence: 4), on: pair)
+            #expect(answers.count == 2)
+            for answer in answers { #expect(try answer.get() == nil, "nothing was replaced") }
+            for drive in locals { #expect(try await drive.readObject(bucket: "b", key: "k") == first) }
+
+            // Drive 2 saw a newer lock token for the key: it alone refuses the stale writer.
+            _ = try await locals[1].commitObject(Self.record("other", stamp: 1), fence: 9)
+            _ = try await locals[1].commitObject(Self.record("k", version: "v9", stamp: 9 << 16), fence: 9)
+            let stale = Self.record("k", version: "v5", stamp: 5 << 16)
+            let mixed = await remote[0].apply(.commitObject(stale, fence: 5), on: pair)
+            #expect(try mixed[0].get() == nil)
+            #expect((mixed[1].error as? DriveError)?.code == .fenced)
+            #expect(try await locals[0].readVersion(bucket: "b", key: "k", versionID: "v5") == stale)
+            #expect(try await locals[1].readVersion(bucket: "b", key: "k", versionID: "v5") == nil)
+
+            // Slots that are offline here answer what their own calls would: full, or refused.
+            let group: [any GroupedDrive] = [remote[0], remote[2], remote[3], remote[1]]
+            let removed = await remote[0].apply(.deleteVersion(bucket: "b", key: "k", versionID: "v1", fence: 9), on: group)
+            #expect(try removed[0].get() == first)
+            #expect((removed[1].error as? DriveError)?.code == .full)
+            let refused = removed[2].error as? DriveError
+            #expect(refused?.code == .io && refused?.detail.contains("drive 4 is not online here") == true)
+            #expect(try removed[3].get() == first)
+            for drive in locals { #expect(try await drive.readVersion(bucket: "b", key: "k", versionID: "v1") == nil) }
+
+            // A change grouped twice on one slot, or an operation that cannot be grouped, is refused whole.
+            var call = DriveRPC.Call()
+            call.bucket = "b"
+            call.group = [1, 1]
+            let twice = await server.serve(
+                InternodeFrame(id: 1, slot: 1, operation: DriveRPC.Operation.deleteVersion.code,
+                    message: ByteBuffer(bytes: try call.encoded()), data: ByteBuffer()))
+            #expect(twice.status == .refused)
+            call.group = [1, 2]
+            let listing = await server.serve(
+                InternodeFrame(id: 2, slot: 1, operation: DriveRPC.Operation.listBuckets.code,
+                    message: ByteBuffer(bytes: try call.encoded()), data: ByteBuffer()))
+            #expect(listing.status == .refused)
+        }
+    }
+
     @Test("a connection that sends the preface but no hello is closed after the hello timeout")
     func silentConnectionIsClosed() async throws {
         let server = DriveRPCServer(signature: Self.signature) { _ in nil }
@@ -367,5 +424,13 @@ struct DriveConformanceTests {
             await next.abort()
             #expect(server.stagedShardCount == 0)
         }
+    }
+}
+
+extension Result {
+    /// The failure, if it is one.
+    fileprivate var error: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

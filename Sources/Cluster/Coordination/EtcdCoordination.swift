@@ -27,6 +27,8 @@ package final class EtcdCoordination: Coordination {
     let local = KeyLocks()
     /// Lock releases waiting to be sent, and whether a request of them is on its way.
     private let releases = Mutex<(pending: [PendingRelease], sending: Bool)>(([], false))
+    /// Lock creates waiting to be sent, and whether a request of them is on its way.
+    private let creates = Mutex<(pending: [PendingCreate], sending: Bool)>(([], false))
     /// Bucket records for reads, kept current by `watchBuckets`.
     package let buckets = BucketWatchCache()
     /// How long a writer waits for a lock another node holds before answering 503.
@@ -88,8 +90,8 @@ package final class EtcdCoordination: Coordination {
         while true {
             let leaseID = try await coordinating("lock") { try await lease.id() }
             do {
-                let (token, stored, holder) = try await etcd.createIfAbsent(
-                    key, value: [], lease: leaseID, reading: bucket.map { Self.bucketPrefix + $0 })
+                let (token, stored, holder) = try await create(
+                    key, lease: leaseID, reading: bucket.map { Self.bucketPrefix + $0 })
                 if let token { return (token, stored) }
                 // Held under this node's own lease while this task has the key's local lock, so no
                 // task here holds it: a lock left behind (a create that took effect though its
@@ -114,6 +116,63 @@ package final class EtcdCoordination: Coordination {
             pause = min(pause * 2, .milliseconds(50))
         }
     }
+
+    /// Creates the lock key (`EtcdClient.createIfAbsent`). Creates that come while one request of
+    /// them is on its way leave together in the next (one etcd transaction, each key taken or
+    /// refused on its own), as releases do: under load a write's lock costs a fraction of an
+    /// etcd request, and an idle node's leaves at once.
+    private func create(_ key: String, lease: Int64, reading other: String?) async throws
+        -> (revision: Int64?, other: EtcdClient.KeyValue?, holder: EtcdClient.KeyValue?)
+    {
+        try await withCheckedThrowingContinuation { done in
+            let start = creates.withLock { state in
+                state.pending.append(PendingCreate(key: key, lease: lease, other: other, done: done))
+                if state.sending { return false }
+                state.sending = true
+                return true
+            }
+            if start { Task { await self.sendCreates() } }
+        }
+    }
+
+    private struct PendingCreate {
+        var key: String
+        var lease: Int64
+        var other: String?
+        var done: CheckedContinuation<(revision: Int64?, other: EtcdClient.KeyValue?, holder: EtcdClient.KeyValue?), any Error>
+    }
+
+    /// Sends the pending creates, a request at a time, until none is left.
+    private func sendCreates() async {
+        while true {
+            let batch: [PendingCreate]? = creates.withLock { state in
+                guard let lease = state.pending.first?.lease else {
+                    state.sending = false
+                    return nil
+                }
+                // One lease a request (the node's lease changes only when it was lost).
+                var batch: [PendingCreate] = []
+                state.pending.removeAll { pending in
+                    guard batch.count < Self.createsPerRequest, pending.lease == lease else { return false }
+                    batch.append(pending)
+                    return true
+                }
+                return batch
+            }
+            guard let batch else { return }
+            do {
+                let answers = try await etcd.createIfAbsent(
+                    batch.map { ($0.key, $0.other) }, value: [], lease: batch[0].lease)
+                for (pending, answer) in zip(batch, answers) { pending.done.resume(returning: answer) }
+            } catch {
+                for pending in batch { pending.done.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// Keys of one create request: each with its bucket read is two operations, within etcd's
+    /// default limit of 128 a transaction.
+    static let createsPerRequest = 32
 
     /// Releases the lock if this holder still has it. The caller waits for one round of attempts
     /// at most; a release etcd did not take is sent again until it is (a lock left behind would

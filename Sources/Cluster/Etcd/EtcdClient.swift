@@ -131,6 +131,40 @@ package struct EtcdClient: Sendable {
         return (revision, try read.map(Self.keyValue), nil)
     }
 
+    /// `createIfAbsent(_:value:lease:reading:)` of several keys in one request: one etcd
+    /// transaction of nested conditional creates, each taken or refused on its own. The keys
+    /// created share one revision. Keys must be distinct (etcd refuses a transaction that
+    /// writes a key twice).
+    package func createIfAbsent(_ keys: [(key: String, reading: String?)], value: [UInt8], lease: Int64) async throws
+        -> [(revision: Int64?, other: KeyValue?, holder: KeyValue?)]
+    {
+        if keys.count == 1 {
+            return [try await createIfAbsent(keys[0].key, value: value, lease: lease, reading: keys[0].reading)]
+        }
+        let value = Self.encode(value)
+        let operations = keys.map { key, other in
+            let encoded = Self.encode(key)
+            var success = [Operation(request_put: PutRequest(key: encoded, value: value, lease: String(lease)))]
+            if let other { success.append(Operation(request_range: RangeRequest(key: Self.encode(other)))) }
+            return Operation(
+                request_txn: TxnRequest(
+                    compare: [Compare(key: encoded, target: "CREATE", result: "EQUAL", create_revision: "0")],
+                    success: success, failure: [Operation(request_range: RangeRequest(key: encoded, keys_only: true))]))
+        }
+        let reply: TxnReply = try await call("/v3/kv/txn", TxnRequest(compare: [], success: operations, failure: []))
+        let answers = reply.responses?.map(\.response_txn) ?? []
+        guard answers.count == keys.count else {
+            throw EtcdError.unexpected("a create of \(keys.count) keys answered \(answers.count) times")
+        }
+        var revision: Int64? { reply.header?.revision.flatMap { Int64($0) } }
+        return try zip(keys, answers).map { key, answer in
+            let read = answer?.responses?.compactMap(\.response_range).first?.kvs?.first
+            guard answer?.succeeded == true else { return (nil, nil, try read.map(Self.keyValue)) }
+            guard let revision else { throw EtcdError.unexpected("a create of \(key.key) answered no revision") }
+            return (revision, try read.map(Self.keyValue), nil)
+        }
+    }
+
     /// Removes `key` if it is still the one created at `createRevision` (a lock released by its
     /// holder, never by a later holder's release). Returns whether it removed it.
     @discardableResult
@@ -338,6 +372,7 @@ package struct EtcdClient: Sendable {
     }
     private struct TxnResponse: Codable {
         var response_range: RangeReply?
+        var response_txn: TxnReply?
     }
     private struct TxnReply: Codable {
         var header: ResponseHeader?

@@ -11,7 +11,7 @@ package import StowageCore
 extension DriveRPC.Call {
     private enum Tag: UInt8 {
         case bucketRecord = 1, object, uploadRecord, part, bucket, key, versionID, prefix, after, inclusive, cursor
-        case limit, uploadID, afterKey, afterUploadID, shard, blockSize, offset, length, fence
+        case limit, uploadID, afterKey, afterUploadID, shard, blockSize, offset, length, fence, group
     }
 
     package func encoded() throws -> [UInt8] {
@@ -47,6 +47,11 @@ extension DriveRPC.Call {
                 w.int64(number)
             }
         }
+        if let group {
+            w.byte(Tag.group.rawValue)
+            w.varint(group.count)
+            for slot in group { w.varint(max(0, slot)) }
+        }
         return w.bytes
     }
 
@@ -78,6 +83,10 @@ extension DriveRPC.Call {
             case .offset: offset = try r.int64()
             case .length: length = try r.varint()
             case .fence: fence = try r.int64()
+            case .group:
+                let count = try r.varint()
+                guard count <= bytes.count else { throw DriveRPC.malformed("a bad slot count") }
+                group = try (0..<count).map { _ in try r.varint() }
             }
         }
     }
@@ -85,7 +94,7 @@ extension DriveRPC.Call {
 
 extension DriveRPC.Reply {
     private enum Tag: UInt8 {
-        case bucket = 1, buckets, object, objects, upload, uploads, parts, bytes
+        case bucket = 1, buckets, object, objects, upload, uploads, parts, bytes, outcomes
     }
 
     package func encoded() throws -> [UInt8] {
@@ -104,6 +113,24 @@ extension DriveRPC.Reply {
         if let bytes {
             w.byte(Tag.bytes.rawValue)
             w.int64(bytes)
+        }
+        if let outcomes {
+            w.byte(Tag.outcomes.rawValue)
+            w.varint(outcomes.count)
+            for outcome in outcomes {
+                switch outcome {
+                case .ok(let record):
+                    w.byte(0)
+                    w.blob(record.map { ObjectRecordFormat.encode($0) } ?? [])
+                case .driveError(let error):
+                    w.byte(1)
+                    w.string(error.code.rawValue)
+                    w.string(error.detail)
+                case .refused(let why):
+                    w.byte(2)
+                    w.string(why)
+                }
+            }
         }
         return w.bytes
     }
@@ -130,7 +157,26 @@ extension DriveRPC.Reply {
             case .uploads: uploads = try DriveRPC.decodeJSON([UploadRecord].self, try r.blob())
             case .parts: parts = try DriveRPC.decodeJSON([PartRecord].self, try r.blob())
             case .bytes: self.bytes = try r.int64()
+            case .outcomes:
+                let count = try r.varint()
+                guard count <= bytes.count else { throw DriveRPC.malformed("a bad outcome count") }
+                outcomes = try (0..<count).map { _ in try Self.outcome(&r) }
             }
+        }
+    }
+}
+
+extension DriveRPC.Reply {
+    private static func outcome(_ r: inout BinaryRecordReader) throws -> DriveRPC.Outcome {
+        switch try r.byte() {
+        case 0:
+            let record = try r.blob()
+            return .ok(record.isEmpty ? nil : try ObjectRecordFormat.decode(record, version: ObjectRecordFormat.currentVersion))
+        case 1:
+            let code = try r.string()
+            return .driveError(DriveError(DriveError.Code(rawValue: code) ?? .io, try r.string()))
+        case 2: return .refused(try r.string())
+        default: throw DriveRPC.malformed("an unknown outcome")
         }
     }
 }

@@ -52,6 +52,9 @@ package enum DriveRPC {
         package var length: Int?
         /// The lock token of a fenced change (see `Drive`).
         package var fence: Int64?
+        /// The slots a grouped change applies to, the frame's own among them (`GroupedDrive`):
+        /// answered with one `Reply.outcomes` entry per slot, in this order.
+        package var group: [Int]?
 
         package init() {}
     }
@@ -98,7 +101,17 @@ package enum DriveRPC {
         package var uploads: [UploadRecord]?
         package var parts: [PartRecord]?
         package var bytes: Int64?
+        /// What each slot of a grouped change (`Call.group`) answered, in its order.
+        package var outcomes: [Outcome]?
 
         package init() {}
+    }
+
+    /// One slot's answer to a grouped change: what its own call would have answered.
+    package enum Outcome: Sendable, Equatable {
+        case ok(ObjectRecord?)
+        case driveError(DriveError)
+        /// Not served on that slot (its drive is not online there): why.
+        case refused(String)
     }
 }

@@ -51,12 +51,18 @@ package final class DriveRPCServer: Sendable {
         guard let operation = DriveRPC.Operation(code: request.operation) else {
             return .answer(to: request, .refused, message: ByteBuffer(string: "unknown internode operation \(request.operation)"))
         }
+        let call: DriveRPC.Call
+        do {
+            call = try DriveRPC.Call(decoding: ArraySlice(request.message.readableBytesView))
+        } catch {
+            return .answer(to: request, .driveError, message: InternodeFrame.failure(DriveError(.io, "\(error)")))
+        }
+        if let group = call.group { return await serve(operation, call, group: group, request: request) }
         guard let drive = drives(slot) else {
             if let error = offline(slot) { return .answer(to: request, .driveError, message: InternodeFrame.failure(error)) }
             return .answer(to: request, .refused, message: ByteBuffer(string: "drive \(slot) is not online here"))
         }
         do {
-            let call = try DriveRPC.Call(decoding: ArraySlice(request.message.readableBytesView))
             switch operation {
             case .shardAppend:
                 try await append(request.data, to: try Self.required(call.shard), slot: slot)
@@ -79,6 +85,50 @@ package final class DriveRPCServer: Sendable {
             return .answer(to: request, .driveError, message: InternodeFrame.failure(error))
         } catch {
             return .answer(to: request, .driveError, message: InternodeFrame.failure(DriveError(.io, "\(error)")))
+        }
+    }
+
+    /// A change for several of this node's drives at once (`GroupedDrive`): each slot answers
+    /// as its own call would, in the group's order.
+    private func serve(_ operation: DriveRPC.Operation, _ call: DriveRPC.Call, group: [Int], request: InternodeFrame) async
+        -> InternodeFrame
+    {
+        guard operation == .commitObject || operation == .deleteVersion, !group.isEmpty, group.count <= Self.maxGroup,
+            Set(group).count == group.count
+        else {
+            return .answer(to: request, .refused, message: ByteBuffer(string: "\(operation.rawValue) of \(group.count) drives cannot be grouped"))
+        }
+        let outcomes = await withTaskGroup(of: (Int, DriveRPC.Outcome).self) { tasks in
+            for (index, slot) in group.enumerated() {
+                tasks.addTask { (index, await self.outcome(operation, call, slot: slot)) }
+            }
+            var outcomes = [DriveRPC.Outcome](repeating: .refused("no answer"), count: group.count)
+            for await (index, outcome) in tasks { outcomes[index] = outcome }
+            return outcomes
+        }
+        var reply = DriveRPC.Reply()
+        reply.outcomes = outcomes
+        do {
+            return .answer(to: request, .ok, message: ByteBuffer(bytes: try reply.encoded()))
+        } catch {
+            return .answer(to: request, .driveError, message: InternodeFrame.failure(DriveError(.io, "\(error)")))
+        }
+    }
+
+    /// The most drives one grouped change may name.
+    static let maxGroup = 256
+
+    private func outcome(_ operation: DriveRPC.Operation, _ call: DriveRPC.Call, slot: Int) async -> DriveRPC.Outcome {
+        guard let drive = drives(slot) else {
+            if let error = offline(slot) { return .driveError(error) }
+            return .refused("drive \(slot) is not online here")
+        }
+        do {
+            return .ok(try await perform(operation, call, on: drive, slot: slot).object)
+        } catch let error as DriveError {
+            return .driveError(error)
+        } catch {
+            return .driveError(DriveError(.io, "\(error)"))
         }
     }
 

@@ -11,7 +11,7 @@ internal import Synchronization
 /// `DriveError.io` — never "absent" — so quorum logic counts it as a failed drive; errors the
 /// remote drive raised come back as the same `DriveError`. Identity is the value (`node` and
 /// `slot`), not an object.
-package struct RemoteDrive: Drive {
+package struct RemoteDrive: GroupedDrive {
     /// `http://host:port` of the node holding the drive.
     package let node: String
     /// The drive's slot in the cluster's drive list, as every node numbers it.
@@ -123,6 +123,54 @@ package struct RemoteDrive: Drive {
         call.versionID = versionID
         call.fence = fence
         return try await self.call(.deleteVersion, call).object
+    }
+
+    // MARK: Grouped changes
+
+    /// The node: its drives share its connections.
+    package var channel: String { node }
+
+    package func apply(_ change: GroupedChange, on group: [any GroupedDrive]) async -> [Result<ObjectRecord?, any Error>] {
+        let members = group.map { $0 as? RemoteDrive }
+        guard members.allSatisfy({ $0?.node == node }) else {
+            // Not one node's drives: each its own call.
+            var answers: [Result<ObjectRecord?, any Error>] = []
+            for drive in group {
+                do { answers.append(.success(try await change.apply(to: drive))) } catch { answers.append(.failure(error)) }
+            }
+            return answers
+        }
+        let drives = members.map { $0! }
+        var call = DriveRPC.Call()
+        let operation: DriveRPC.Operation
+        switch change {
+        case .commitObject(let record, let fence):
+            operation = .commitObject
+            call.object = record
+            call.fence = fence
+        case .deleteVersion(let bucket, let key, let versionID, let fence):
+            operation = .deleteVersion
+            call.bucket = bucket
+            call.key = key
+            call.versionID = versionID
+            call.fence = fence
+        }
+        call.group = drives.map(\.slot)
+        do {
+            let outcomes = try await self.call(operation, call).outcomes ?? []
+            guard outcomes.count == drives.count else {
+                throw DriveError(.io, "\(node): \(outcomes.count) answers to a change of \(drives.count) drives")
+            }
+            return zip(drives, outcomes).map { drive, outcome in
+                switch outcome {
+                case .ok(let record): .success(record)
+                case .driveError(let error): .failure(error)
+                case .refused(let why): .failure(DriveError(.io, "\(drive.name): \(operation.rawValue) refused: \(why)"))
+                }
+            }
+        } catch {
+            return drives.map { _ in .failure(error) }
+        }
     }
 
     package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws

@@ -95,7 +95,7 @@ extension ErasureSet {
     /// with the same id that it replaced on the first drive that reported one.
     @discardableResult
     package func commitObject(_ record: ObjectRecord, fence: Int64? = nil) async throws -> ObjectRecord? {
-        let answers = await fanOut { try await $0.commitObject(record, fence: fence) }
+        let answers = await fanOut(.commitObject(record, fence: fence))
         do {
             let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
             noteMissed(successes, bucket: record.bucket, key: record.key)
@@ -126,7 +126,7 @@ extension ErasureSet {
     package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64? = nil) async throws
         -> ObjectRecord?
     {
-        let answers = await fanOut { try await $0.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence) }
+        let answers = await fanOut(.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence))
         do {
             let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
             noteMissed(successes, bucket: bucket, key: key)

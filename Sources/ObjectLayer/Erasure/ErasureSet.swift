@@ -79,6 +79,49 @@ package struct ErasureSet: Sendable {
         }
     }
 
+    /// `change` on every online drive at once, as `fanOut` runs a call, except that drives
+    /// sharing a channel (`GroupedDrive`: a peer node's drives) take it in one message.
+    func fanOut(_ change: GroupedChange) async -> [DriveAnswer<ObjectRecord?>] {
+        var groups: [String: [(position: Int, drive: any GroupedDrive)]] = [:]
+        var singles: [(position: Int, drive: any Drive)] = []
+        for (position, slot) in slots.enumerated() {
+            guard let drive = slot.drive else { continue }
+            if let grouped = drive as? any GroupedDrive {
+                groups[grouped.channel, default: []].append((position, grouped))
+            } else {
+                singles.append((position, drive))
+            }
+        }
+        for (channel, members) in groups where members.count == 1 {
+            singles.append((members[0].position, members[0].drive))
+            groups[channel] = nil
+        }
+        if groups.isEmpty { return await fanOut { try await change.apply(to: $0) } }
+        return await withTaskGroup(of: [(Int, DriveAnswer<ObjectRecord?>)].self) { tasks in
+            for (position, drive) in singles {
+                tasks.addTask {
+                    do { return [(position, .success(try await change.apply(to: drive)))] } catch { return [(position, .failure(error))] }
+                }
+            }
+            for members in groups.values {
+                tasks.addTask {
+                    let results = await members[0].drive.apply(change, on: members.map(\.drive))
+                    return zip(members, results).map { member, result in
+                        switch result {
+                        case .success(let record): (member.position, .success(record))
+                        case .failure(let error): (member.position, .failure(error))
+                        }
+                    }
+                }
+            }
+            var answers = [DriveAnswer<ObjectRecord?>](repeating: .offline, count: slots.count)
+            for await batch in tasks {
+                for (position, answer) in batch { answers[position] = answer }
+            }
+            return answers
+        }
+    }
+
     /// The successful answers, by position, when at least `quorum` drives succeeded. Otherwise
     /// throws the error most failing drives agree on when it has S3 meaning (no such bucket,
     /// upload, …; a full drive), or a quorum error.

@@ -1,5 +1,5 @@
 /// Errors a drive reports. The object layer decides which reach the client and as what.
-package struct DriveError: Error, Sendable, CustomStringConvertible {
+package struct DriveError: Error, Sendable, Equatable, CustomStringConvertible {
     package enum Code: String, Sendable {
         case bucketExists
         case bucketNotFound
