@@ -114,7 +114,20 @@ package struct ObjectStore: Sendable {
     /// Refuses a write that would eat into the reserve of too many drives of `set`.
     func requireSpace(_ bytes: Int64, in set: ErasureSet, layout: ErasureInfo) async throws {
         let perDrive = layout.shardSize(partSize: max(bytes, 1))
-        let answers = set.explained(await set.fanOut { try await $0.availableBytes() })
+        // Recent answers first: a small write need not ask every drive of its set (in a cluster,
+        // most of them over the network). Only fresh answers refuse a write.
+        do {
+            try requireSpace(perDrive, set.explained(await set.availableSpace(maxAge: Self.spaceAnswerLifetime)), set, layout)
+        } catch {
+            try requireSpace(perDrive, set.explained(await set.availableSpace(maxAge: .zero)), set, layout)
+        }
+        for slot in set.slots { slot.claim(perDrive) }
+    }
+
+    /// How long a drive's answer of its free space serves writes (less what they take).
+    static let spaceAnswerLifetime = Duration.milliseconds(250)
+
+    private func requireSpace(_ perDrive: Int64, _ answers: [DriveAnswer<Int64>], _ set: ErasureSet, _ layout: ErasureInfo) throws {
         let answering = answers.count { $0.value != nil }
         if answering < layout.writeQuorum {
             // Drives away for want of space make it a full set (507), not a quorum failure (503).

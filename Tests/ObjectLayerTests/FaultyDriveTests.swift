@@ -12,12 +12,13 @@ struct FaultyDriveTests {
         let dir: TemporaryDirectory
         let store: ObjectStore
         let drives: [FaultyDrive]
+        let slots: [DriveSlot]
 
         static func make() async throws -> Fixture {
             let dir = TemporaryDirectory()
             let roots = (0..<4).map { "\(dir.path)/d\($0)" }
             let made = Shared<[FaultyDrive]>([])
-            let (store, _) = try await TestStores.store(
+            let (store, slots) = try await TestStores.store(
                 roots: roots, pool: TestThreadPool.shared, blockSize: 4096, inlineThreshold: 100
             ) { local in
                 let drive = FaultyDrive(local)
@@ -25,7 +26,7 @@ struct FaultyDriveTests {
                 return drive
             }
             try await store.createBucket("b", region: "us-east-1")
-            return Fixture(dir: dir, store: store, drives: made.update { $0 })
+            return Fixture(dir: dir, store: store, drives: made.update { $0 }, slots: slots)
         }
 
         func put(_ key: String, _ data: [UInt8]) async throws {
@@ -40,6 +41,32 @@ struct FaultyDriveTests {
             for try await buffer in store.objectBytes(record, range: nil) { out += buffer.readableBytesView }
             return out
         }
+    }
+
+    @Test("writes ask each drive's free space once in a while, not each time; only a fresh answer refuses one")
+    func spaceAnswersAreReused() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        let start = ContinuousClock.now
+        for index in 0..<30 { try await fixture.put("k\(index)", pattern(50)) }
+        let elapsed = ContinuousClock.now - start
+        let allowed = 2 + Int(elapsed / .milliseconds(250))
+        for drive in fixture.drives {
+            #expect(drive.callCount(.space) <= allowed, "30 writes in \(elapsed) asked \(drive.callCount(.space)) times")
+        }
+        // Writes since the last answer took (in this test's pretence) all the space: the
+        // remembered answers refuse, so the drives are asked again, and their answers admit it.
+        let before = fixture.drives.map { $0.callCount(.space) }
+        for slot in fixture.slots { slot.claim(1 << 60) }
+        try await fixture.put("after", pattern(50))
+        #expect(zip(fixture.drives, before).allSatisfy { $0.callCount(.space) == $1 + 1 })
+        // A drive whose space cannot be read is asked at every write until it answers.
+        fixture.drives[0].set(.error(.io), on: .space)
+        for slot in fixture.slots { slot.claim(1 << 60) }
+        try await fixture.put("again", pattern(50))
+        try await fixture.put("and again", pattern(50))
+        #expect(fixture.drives[0].callCount(.space) >= before[0] + 3)
+        #expect(try await fixture.get("and again") == pattern(50))
     }
 
     @Test("a drive answering short reads is treated as damaged: the bytes come back exact from the others")

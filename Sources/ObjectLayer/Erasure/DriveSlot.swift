@@ -88,4 +88,45 @@ package final class DriveSlot: Sendable {
     }
 
     package var label: String { "set \(setIndex) drive \(position) (\(location))" }
+
+    // MARK: Free space
+
+    /// The online drive's last answer to `availableBytes`, when it was asked, and the generation
+    /// of the drive that answered.
+    private let space = Mutex<(bytes: Int64, asked: ContinuousClock.Instant, generation: UInt64)?>(nil)
+
+    /// The online drive's free space as it answered at most `maxAge` ago, less what writes
+    /// claimed since (`claim`); nil when there is no such answer (or the drive is offline).
+    package func recentSpace(maxAge: Duration) -> Int64? {
+        let now = ContinuousClock.now
+        return state.withLock { state -> UInt64? in
+            if case .online = state.current { return state.generation }
+            return nil
+        }.flatMap { generation in
+            space.withLock { space in
+                guard let space, space.generation == generation, now - space.asked < maxAge else { return nil }
+                return space.bytes
+            }
+        }
+    }
+
+    /// Asks the online drive for its free space and remembers the answer (a failure forgets the
+    /// last one, so the drive is asked again at the next write); nil when offline.
+    package func measureSpace() async throws -> Int64? {
+        guard let (drive, generation) = onlineDrive else { return nil }
+        let asked = ContinuousClock.now
+        do {
+            let bytes = try await drive.availableBytes()
+            space.withLock { $0 = (bytes, asked, generation) }
+            return bytes
+        } catch {
+            space.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    /// Lowers the remembered free space by what an admitted write is about to take.
+    package func claim(_ bytes: Int64) {
+        space.withLock { if $0 != nil { $0!.bytes -= bytes } }
+    }
 }

@@ -122,6 +122,32 @@ package struct ErasureSet: Sendable {
         }
     }
 
+    /// Every online drive's free space: its answer of at most `maxAge` ago (less what writes
+    /// claimed since), or a new answer; one per position.
+    func availableSpace(maxAge: Duration) async -> [DriveAnswer<Int64>] {
+        var answers = [DriveAnswer<Int64>](repeating: .offline, count: slots.count)
+        var stale: [Int] = []
+        for (position, slot) in slots.enumerated() {
+            if let bytes = slot.recentSpace(maxAge: maxAge) { answers[position] = .success(bytes) } else { stale.append(position) }
+        }
+        guard !stale.isEmpty else { return answers }
+        return await withTaskGroup(of: (Int, DriveAnswer<Int64>).self) { group in
+            for position in stale {
+                let slot = slots[position]
+                group.addTask {
+                    do {
+                        guard let bytes = try await slot.measureSpace() else { return (position, .offline) }
+                        return (position, .success(bytes))
+                    } catch {
+                        return (position, .failure(error))
+                    }
+                }
+            }
+            for await (position, answer) in group { answers[position] = answer }
+            return answers
+        }
+    }
+
     /// The successful answers, by position, when at least `quorum` drives succeeded. Otherwise
     /// throws the error most failing drives agree on when it has S3 meaning (no such bucket,
     /// upload, …; a full drive), or a quorum error.
