@@ -115,19 +115,26 @@ package struct ObjectStore: Sendable {
     func requireSpace(_ bytes: Int64, in set: ErasureSet, layout: ErasureInfo) async throws {
         let perDrive = layout.shardSize(partSize: max(bytes, 1))
         // Recent answers first: a small write need not ask every drive of its set (in a cluster,
-        // most of them over the network). Only fresh answers refuse a write.
+        // most of them over the network). They admit a write only with `spaceMargin` to spare
+        // (other nodes' writes are not subtracted here), and only fresh answers refuse one: near
+        // the reserve every write asks, as it always did.
         do {
-            try requireSpace(perDrive, set.explained(await set.availableSpace(maxAge: Self.spaceAnswerLifetime)), set, layout)
+            let recent = set.explained(await set.availableSpace(maxAge: Self.spaceAnswerLifetime))
+            try requireSpace(perDrive, recent, margin: Self.spaceMargin, set, layout)
         } catch {
-            try requireSpace(perDrive, set.explained(await set.availableSpace(maxAge: .zero)), set, layout)
+            try requireSpace(perDrive, set.explained(await set.availableSpace(maxAge: .zero)), margin: 0, set, layout)
         }
         for slot in set.slots { slot.claim(perDrive) }
     }
 
     /// How long a drive's answer of its free space serves writes (less what they take).
     static let spaceAnswerLifetime = Duration.milliseconds(250)
+    /// What a recent answer must show free beyond a write's need to admit it without asking.
+    static let spaceMargin: Int64 = 1 << 30
 
-    private func requireSpace(_ perDrive: Int64, _ answers: [DriveAnswer<Int64>], _ set: ErasureSet, _ layout: ErasureInfo) throws {
+    private func requireSpace(
+        _ perDrive: Int64, _ answers: [DriveAnswer<Int64>], margin: Int64, _ set: ErasureSet, _ layout: ErasureInfo
+    ) throws {
         let answering = answers.count { $0.value != nil }
         if answering < layout.writeQuorum {
             // Drives away for want of space make it a full set (507), not a quorum failure (503).
@@ -138,7 +145,7 @@ package struct ObjectStore: Sendable {
             throw ObjectLayerError(
                 .insufficientDrives, "\(answering) of \(set.size) drives online, \(layout.writeQuorum) needed for a write")
         }
-        let roomy = answers.count { ($0.value ?? -1) >= max(perDrive, 1) }
+        let roomy = answers.count { ($0.value ?? -1) >= max(perDrive, 1) + margin }
         if roomy < layout.writeQuorum {
             let free = answers.compactMap(\.value).map(String.init).joined(separator: ", ")
             throw ObjectLayerError(.storageFull, "need \(perDrive) bytes on \(layout.writeQuorum) drives; available: \(free)")
