@@ -171,7 +171,9 @@ let package = Package(
         ),
 
         .testTarget(name: "RepositoryStyleTests", swiftSettings: swiftSettings),
-        .testTarget(name: "StowageNodeTests", dependencies: ["StowageNode"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StowageNodeTests", dependencies: ["StowageNode", "Storage", "StowageCore", "StowageTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "ErasureCodeTests", dependencies: ["ErasureCode"], swiftSettings: swiftSettings),
         .testTarget(name: "HistoryCheckTests", dependencies: ["HistoryCheck"], swiftSettings: swiftSettings),
         .testTarget(
