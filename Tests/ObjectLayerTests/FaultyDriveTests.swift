@@ -43,6 +43,29 @@ struct FaultyDriveTests {
         }
     }
 
+    @Test("a delete marker needs a write quorum like any version: with one drive of four taking it, the DELETE fails and leaves none")
+    func deleteMarkerNeedsWriteQuorum() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        try await fixture.store.setBucketVersioning("b", .enabled)
+        try await fixture.put("k", pattern(100))
+        for drive in fixture.drives.dropFirst() { drive.set(.error(.io), on: .commit) }
+        await #expect(throws: ObjectLayerError.self) {
+            _ = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        }
+        for drive in fixture.drives { drive.clearAll() }
+        // The object is still current, on every drive: the marker was rolled back where it was taken.
+        #expect(try await fixture.get("k") == pattern(100))
+        for drive in fixture.drives {
+            #expect(try await drive.base.readObject(bucket: "b", key: "k")?.isDeleteMarker == false)
+        }
+        // With the drives back, a delete leaves a marker on all of them.
+        _ = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        for drive in fixture.drives {
+            #expect(try await drive.base.readObject(bucket: "b", key: "k")?.isDeleteMarker == true)
+        }
+    }
+
     @Test("writes ask each drive's free space once in a while, not each time; only a fresh answer refuses one")
     func spaceAnswersAreReused() async throws {
         let fixture = try await Fixture.make()

@@ -97,13 +97,22 @@ extension ErasureSet {
     package func commitObject(_ record: ObjectRecord, fence: Int64? = nil) async throws -> ObjectRecord? {
         let answers = await fanOut(.commitObject(record, fence: fence))
         do {
-            let successes = try requireQuorum(answers, record.layout.writeQuorum, "write \(record.bucket)/\(record.key)")
+            let successes = try requireQuorum(answers, writeQuorum(of: record), "write \(record.bucket)/\(record.key)")
             noteMissed(successes, bucket: record.bucket, key: record.key)
             return successes.lazy.compactMap(\.value).first
         } catch {
             await rollBack(answers, record: record)
             throw error
         }
+    }
+
+    /// Drives that must take `record` for its write to succeed: its layout's write quorum, or for a
+    /// record without one (a delete marker, which has no shards), the set's metadata write quorum.
+    /// A marker used to take the quorum of a one-drive layout, one drive: the chaos runs found a
+    /// DELETE answered 204 by a node that had just restarted and reached only its own drives, and
+    /// its marker then lost every vote and was healed away.
+    func writeQuorum(of record: ObjectRecord) -> Int {
+        record.erasure == nil ? metadataWriteQuorum : record.layout.writeQuorum
     }
 
     /// Puts back the replaced version (or removes the new one) on drives that accepted a write
