@@ -13,7 +13,10 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   etcd (clients still reach it), a 2|2 split of the nodes with etcd on one side, an etcd member cut off;
   with `drive_faults` (root: every node's drives on its own tmpfs, drive_faults.py): a node's drives filled up
   (ENOSPC) and freed, a node's drive failing every write (read-only) and writable again; with `overlap`, faults
-  that start while others are on (and, with partitions, bridges: two groups that reach only one node in common).
+  that start while others are on (and, with partitions, bridges: two groups that reach only one node in common);
+  with `network_faults` (relay.py: every connection of a node to a peer or to etcd runs through a relay of the
+  run, since this kernel has no netem): every link slowed by 20-150 ms with jitter, or the links to one node
+  losing chunks (stalls of 0.2-1 s, as TCP retransmissions cost).
 
 Then every fault is healed, and the run fails on any of:
 - a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
@@ -32,6 +35,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +53,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 
 from cluster_support import EtcdCluster, StowageCluster, skewed_clock_env
 from drive_faults import Mounts, fill
+from relay import Relays
 from e2e_support import make_client, run_admin
 from stowage_process import stowage_binary
 
@@ -60,7 +65,8 @@ S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 @dataclass
 class Fault:
     at: float
-    # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "bridge", "etcd-isolate", "drive-full", "drive-failing"
+    # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "bridge", "etcd-isolate", "drive-full", "drive-failing",
+    # "slow-net", "lossy-net"
     kind: str
     target: int
     duration: float
@@ -82,6 +88,10 @@ class Fault:
             what = f"node {self.target + 1}'s drives"
         elif self.kind == "drive-failing":
             what = f"node {self.target + 1}'s drive 1"
+        elif self.kind == "slow-net":
+            what = f"every link (+{self.offset * 1000:.0f} ms, jitter {self.offset * 500:.0f} ms)"
+        elif self.kind == "lossy-net":
+            what = f"links to node {self.target + 1} ({self.offset * 100:.0f}% of chunks stalled 0.2-1 s)"
         else:
             what = f"node {self.target + 1}"
         return f"{self.at:6.1f} s: {self.kind} {what} for {self.duration:.1f} s"
@@ -109,6 +119,9 @@ class Fault:
         network = ("isolate", "split", "bridge", "etcd-isolate")
         if self.kind in network and other.kind in network:
             return True
+        links = ("slow-net", "lossy-net")
+        if self.kind in links and other.kind in links:
+            return True
         if self.node() is not None and self.node() == other.node():
             return True
         return self.kind.startswith("etcd") and other.kind.startswith("etcd") and self.target == other.target
@@ -116,7 +129,7 @@ class Fault:
 
 def schedule(
     seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False, drive_faults: bool = False,
-    overlap: bool = False,
+    overlap: bool = False, network_faults: bool = False,
 ) -> list[Fault]:
     """The nemesis schedule of `seed`: one fault at a time, each healed before the next; with `overlap`, about one
     fault in three starts while the one before is still on (on another node, another etcd member, and never two
@@ -129,6 +142,8 @@ def schedule(
         kinds += ["drive-full", "drive-failing"]
     if partitions and overlap:
         kinds += ["bridge"]
+    if network_faults:
+        kinds += ["slow-net", "lossy-net"]
 
     def draw(at: float) -> Fault:
         kind = rng.choice(kinds)
@@ -136,7 +151,12 @@ def schedule(
         target = rng.randrange(1000) if kind in ("split", "bridge") else rng.randrange(
             etcd_members if kind.startswith("etcd") else nodes)
         offset = rng.choice([-1, 1]) * rng.uniform(3, 20) if kind == "skew" else 0
-        return Fault(round(at, 2), kind, target, round(length, 2), round(offset, 1))
+        if kind == "slow-net":
+            offset = round(rng.uniform(0.02, 0.15), 3)  # added delay in seconds
+        elif kind == "lossy-net":
+            offset = round(rng.uniform(0.05, 0.25), 3)  # share of chunks stalled
+        return Fault(round(at, 2), kind, target, round(length, 2), offset if kind in ("slow-net", "lossy-net")
+                     else round(offset, 1))
 
     faults: list[Fault] = []
     at = rng.uniform(1.5, 3)
@@ -317,7 +337,7 @@ class Client:
 class ChaosRun:
     def __init__(
         self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
-        partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
+        partitions: bool = False, drive_faults: bool = False, overlap: bool = False, network_faults: bool = False,
     ) -> None:
         self.folder = folder
         self.seed = seed
@@ -329,8 +349,11 @@ class ChaosRun:
         self.history = History()
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
-        self.result = ChaosResult(seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults, overlap))
+        self.result = ChaosResult(
+            seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults, overlap, network_faults))
         self.network = netns.Network(nodes, etcd_members) if partitions else None
+        self.network_faults = network_faults
+        self.relays: Relays | None = None
         self.mounts = Mounts() if drive_faults else None
         self.lock = threading.Lock()
         self.etcd: EtcdCluster | None = None
@@ -345,10 +368,18 @@ class ChaosRun:
 
     def run(self) -> ChaosResult:
         self.etcd = EtcdCluster(self.folder / "etcd", size=self.etcd_members, network=self.network)
-        self.cluster = StowageCluster(self.folder / "cluster", self.etcd, nodes=self.node_count, network=self.network)
         try:
             if self.network:
                 self.network.start()
+            if self.network_faults:
+                # On the bridge's address with namespaces (it exists once the network started).
+                network = self.network
+                self.relays = Relays(
+                    f"{network.prefix}.254" if network else "127.0.0.1", self.seed,
+                    cut=(lambda a, b: (a, b) in network.cuts) if network else None,
+                    source_name=network.name_of if network else None)
+            self.cluster = StowageCluster(
+                self.folder / "cluster", self.etcd, nodes=self.node_count, network=self.network, relays=self.relays)
             if self.mounts:
                 for node in range(self.node_count):
                     self.mounts.tmpfs(self.folder / "cluster" / f"node{node + 1}", "256m")
@@ -371,15 +402,27 @@ class ChaosRun:
                 for thread in threads:
                     thread.join()
             self.log(f"{len(self.history.operations)} operations; every fault healed")
+            if self.relays:
+                self.log(f"relays: {self.relays.chunks} chunks relayed, {self.relays.stalls} stalled")
+                if self.relays.chunks == 0:
+                    self.problem("no internode or etcd traffic went through the relays")
             self.final_checks(clients[0])
         finally:
             self.result.history_path = self.folder / "history.jsonl"
             self.history.write(self.result.history_path)
-            self.cluster.stop()
+            if self.cluster:
+                self.cluster.stop()
             self.etcd.stop()
+            if self.relays:
+                self.relays.stop()
             if self.network:
                 self.network.stop()
             if self.mounts:
+                # The drives live on tmpfs mounts: keep a copy of their indexes for a failed run's post-mortem.
+                for index in sorted((self.folder / "cluster").glob("node*/drive*/index*")):
+                    copy = self.folder / "drive-indexes" / index.relative_to(self.folder / "cluster")
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(index, copy)
                 self.mounts.unmount_all()
         self.result.operations = len(self.history.operations)
         self.check_history()
@@ -445,6 +488,14 @@ class ChaosRun:
             time.sleep(fault.duration)
             self.mounts.set_read_only(drive, False, pid=pid)
             self.mounts.release(drive, pid)
+        elif fault.kind == "slow-net":
+            self.relays.set(list(self.relays.conditions), delay=fault.offset, jitter=fault.offset / 2)
+            time.sleep(fault.duration)
+            self.relays.clear()
+        elif fault.kind == "lossy-net":
+            self.relays.set([f"n{fault.target + 1}"], delay=0.002, loss=fault.offset)
+            time.sleep(fault.duration)
+            self.relays.clear()
         elif fault.kind == "etcd-kill":
             member = self.etcd.members[fault.target]
             member.stop(signal.SIGKILL)
@@ -517,7 +568,9 @@ class ChaosRun:
 
 def run_chaos(
     folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
-    partitions: bool = False, drive_faults: bool = False, overlap: bool = False,
+    partitions: bool = False, drive_faults: bool = False, overlap: bool = False, network_faults: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
-    return ChaosRun(folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap).run()
+    return ChaosRun(
+        folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap, network_faults
+    ).run()

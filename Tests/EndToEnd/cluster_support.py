@@ -122,8 +122,9 @@ class StowageCluster:
 
     def __init__(
         self, folder: Path, etcd: EtcdCluster, nodes: int = 4, drives_per_node: int = 2, extra_args: list[str] | None = None,
-        network=None,
+        network=None, relays=None,
     ) -> None:
+        """With `relays` (relay.Relays), every connection a node opens to a peer or to etcd runs through a relay."""
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.etcd = etcd
@@ -136,14 +137,24 @@ class StowageCluster:
             for n, (host, port, _) in enumerate(places)
             for d in range(drives_per_node)
         ]
+        etcd_endpoints = etcd.endpoints
+        extra_env: dict[str, str] = {}
+        if relays is not None:
+            etcd_endpoints = ",".join(
+                f"http://{relays.host}:{relays.add(f'e{i}', member.host, member.client_port)}"
+                for i, member in enumerate(etcd.members))
+            extra_env["STOWAGE_TEST_INTERNODE_ROUTES"] = ",".join(
+                f"{host}:{port}={relays.host}:{relays.add(f'n{n + 1}', host, port)}"
+                for n, (host, port, _) in enumerate(places))
         arguments = [
-            "--etcd", etcd.endpoints, "--drive-check-interval", "1", "--internode-timeout", "3",
+            "--etcd", etcd_endpoints, "--drive-check-interval", "1", "--internode-timeout", "3",
             *(extra_args or []),
         ]
         self.nodes = [
             StowageServer(
                 folder / f"node{n + 1}", folder / f"node{n + 1}.log", ACCESS_KEY, SECRET_KEY, port=port,
                 extra_args=arguments, drive_arguments=self.drive_urls, host=host, command_prefix=prefix,
+                extra_env=extra_env,
             )
             for n, (host, port, prefix) in enumerate(places)
         ]

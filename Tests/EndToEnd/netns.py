@@ -51,6 +51,17 @@ class Network:
         number = int(name[1:]) if name.startswith("n") else 100 + int(name[1:])
         return f"{self.prefix}.{number}"
 
+    def name_of(self, address: str) -> str | None:
+        """The member an address belongs to (the inverse of `address`), if any."""
+        if not address.startswith(self.prefix + "."):
+            return None
+        number = int(address.rsplit(".", 1)[1])
+        if 1 <= number < 100:
+            return f"n{number}"
+        if 100 <= number < 200:
+            return f"e{number - 100}"
+        return None
+
     def namespace(self, name: str) -> str:
         return f"stow-{self.tag}-{name}"
 

@@ -1,7 +1,8 @@
 """Chaos runs in CI (issue 13): a real 4-node cluster under kill -9, SIGSTOP, etcd member kills and (as root,
 every process in its own network namespace, every node's drives on a tmpfs) partitions and drive faults while clients record a history; the history must be linearizable, every node must agree afterwards, and a second
 heal must find nothing to repair (see chaos.py). Fixed seeds and one random seed with overlapping faults
-(printed; replay it with the `scripts/chaos` command printed). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
+(printed; replay it with the `scripts/chaos` command printed); some runs send every connection between nodes
+and to etcd through relays that slow links down or stall them (relay.py). STOWAGE_CHAOS_SECONDS sets each run's length (default 25); `scripts/chaos` runs
 long ones.
 
 The checker itself is tested in Tests/HistoryCheckTests; here the binary's `check-history` is also held to
@@ -25,13 +26,15 @@ SECONDS = float(os.environ.get("STOWAGE_CHAOS_SECONDS", "25"))
 PARTITIONS = os.geteuid() == 0 and netns.available()
 
 
-def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False, overlap: bool = False) -> None:
+def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False, overlap: bool = False,
+                  network_faults: bool = False) -> None:
     """With partitions (root), drive faults too."""
     replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (
-        " --partitions --drive-faults" if partitions else "") + (" --overlap" if overlap else "")
+        " --partitions --drive-faults" if partitions else "") + (" --overlap" if overlap else "") + (
+        " --network-faults" if network_faults else "")
     print(f"chaos seed {seed} ({replay} replays its schedule)")
     result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions,
-                       drive_faults=partitions, overlap=overlap)
+                       drive_faults=partitions, overlap=overlap, network_faults=network_faults)
     print(result.summary())
     if not result.ok:
         logs = "\n".join(f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
@@ -57,8 +60,16 @@ def test_chaos_fixed_seed_with_partitions(tmp_path, seed, overlap):
     run_and_check(tmp_path, seed, 3, partitions=True, overlap=overlap)
 
 
+@pytest.mark.parametrize("seed,partitions", [(21, False)])
+def test_chaos_fixed_seed_with_slow_and_lossy_links(tmp_path, seed, partitions):
+    """Every connection of a node to a peer or etcd runs through a relay (relay.py). Seed 21: the links to node
+    1 stall 17% of their chunks for 0.2-1 s, among clock skews and a kill."""
+    run_and_check(tmp_path, seed, 3, partitions=partitions and PARTITIONS, network_faults=True)
+
+
 def test_chaos_random_seed(tmp_path):
-    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS, overlap=True)
+    run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS, overlap=True,
+                  network_faults=True)
 
 
 def test_check_history_rejects_a_stale_read_and_prints_the_window(tmp_path):

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 package import NIOCore
 internal import NIOPosix
 internal import Synchronization
@@ -106,7 +109,7 @@ final class InternodeConnection: Sendable {
         -> EventLoopFuture<InternodeConnection>
     {
         let eventLoop = group.next()
-        guard let (host, port) = hostAndPort(node) else {
+        guard let (host, port) = hostAndPort(node).map(InternodeRoutes.dial) else {
             return eventLoop.makeFailedFuture(Closed(description: "not a node address: \(node)"))
         }
         return ClientBootstrap(group: eventLoop)
@@ -224,4 +227,23 @@ final class InternodeClientHandler: ChannelInboundHandler {
         var timeout: TimeAmount
         var description: String { "no answer within \(Double(timeout.nanoseconds) / 1e9) s" }
     }
+}
+
+/// Where connections to a peer are dialled: its own address, unless `STOWAGE_TEST_INTERNODE_ROUTES`
+/// (for tests only) names another for it, as `host:port=host:port` pairs separated by commas. The chaos
+/// runs route internode traffic through a relay of theirs that adds latency and stalls (this machine's
+/// kernel has no netem). Read once.
+enum InternodeRoutes {
+    static let routes: [String: (String, Int)] = {
+        guard let raw = getenv("STOWAGE_TEST_INTERNODE_ROUTES") else { return [:] }
+        var routes: [String: (String, Int)] = [:]
+        for pair in String(cString: raw).split(separator: ",") {
+            let sides = pair.split(separator: "=")
+            guard sides.count == 2, let to = InternodeConnection.hostAndPort(String(sides[1])) else { continue }
+            routes[String(sides[0])] = to
+        }
+        return routes
+    }()
+
+    static func dial(_ host: String, _ port: Int) -> (String, Int) { routes["\(host):\(port)"] ?? (host, port) }
 }
