@@ -138,6 +138,37 @@ struct EtcdClientTests {
         }
     }
 
+    @Test("a call made while the members that are up have no leader waits for one to be elected")
+    func waitsForAnElection() async throws {
+        let members = try await EtcdProcess.startCluster(members: 3)
+        defer { EtcdProcess.stop(members) }
+        let probe = EtcdClient(endpoints: members.map(\.clientURL), client: HTTPClient.shared)
+        try await probe.put("/before", value: [1])
+        let leader = try await EtcdProcess.leader(of: members)
+        let followers = members.indices.filter { $0 != leader }
+        // Asked in this order: a follower left without a leader (it holds requests until its own
+        // timeout), a follower ended and started again a few seconds later, the leader (ended).
+        let (live, late) = (members[followers[0]], members[followers[1]])
+        var etcd = EtcdClient(endpoints: [live.clientURL, late.clientURL, members[leader].clientURL], client: HTTPClient.shared)
+        etcd.timeout = .seconds(2)
+        members[leader].kill()
+        late.kill()
+        let restart = Task {
+            try await Task.sleep(for: .seconds(4))
+            try await late.restart()
+        }
+        let start = ContinuousClock.now
+        var failure: (any Error)?
+        do { try await etcd.put("/during", value: [2]) } catch { failure = error }
+        let waited = ContinuousClock.now - start
+        try await restart.value  // never leave a member started after the folders are gone
+        if let failure { throw failure }
+        // The first round of tries failed (the follower held the call 2 s, the others refused it);
+        // the call asked the member that was up again until a leader was elected.
+        #expect(waited > .seconds(4))
+        #expect(try await etcd.get("/during")?.value == [2])
+    }
+
     // MARK: Layout
 
     static let drives = (1...4).flatMap { node in (1...2).map { "http://127.0.0.1:900\(node)/srv/n\(node)/d\($0)" } }

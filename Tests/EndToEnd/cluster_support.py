@@ -7,6 +7,7 @@ process is started here, and only processes started here are signalled, by PID.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -114,6 +115,26 @@ class EtcdCluster:
     def stop(self) -> None:
         for member in self.members:
             member.stop()
+
+    def leader(self, timeout: float = 30) -> int:
+        """The index of the member that leads, as the members report it (their `maintenance/status`)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            statuses = {}
+            for index, member in enumerate(self.members):
+                request = urllib.request.Request(member.endpoint + "/v3/maintenance/status", data=b"{}", method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=2) as response:
+                        statuses[index] = json.loads(response.read())
+                except OSError:
+                    continue
+            ids = {status.get("header", {}).get("member_id"): index for index, status in statuses.items()}
+            leaders = {status.get("leader") for status in statuses.values()}
+            if len(leaders) == 1 and (leader := leaders.pop()) in ids:
+                return ids[leader]
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"etcd members did not agree on a leader within {timeout} s: {statuses}")
+            time.sleep(0.2)
 
 
 class StowageCluster:

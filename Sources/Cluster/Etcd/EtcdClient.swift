@@ -241,48 +241,105 @@ package struct EtcdClient: Sendable {
         // After no member answered, calls fail at once for `quietPeriod`, then one call at a
         // time probes with a short deadline: a client whose etcd is gone stays fast (reads fall
         // back to the drives, changes answer 503) instead of waiting a deadline on each call.
-        let now = ContinuousClock.now
+        let started = ContinuousClock.now
         var deadline = timeout
+        var probing = false
         if let down = preferred.downSince() {
-            if now - down < Self.quietPeriod {
+            if started - down < Self.quietPeriod {
                 throw EtcdError.unavailable("no member answered in the last \(Self.quietPeriod)")
             }
             deadline = min(timeout, .seconds(1))
+            probing = true
         }
         let bytes = try JSONEncoder().encodeAsByteBuffer(body, allocator: .init())
-        var failures: [String] = []
         let first = preferred.index.load(ordering: .relaxed) % endpoints.count
-        for offset in 0..<endpoints.count {
-            let index = (first + offset) % endpoints.count
-            let endpoint = endpoints[index]
-            var request = HTTPClientRequest(url: endpoint + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(bytes)
-            do {
-                let response = try await client.execute(request, timeout: deadline)
-                let answer = try await response.body.collect(upTo: 16 << 20)
-                guard response.status.code < 500 else {
-                    failures.append("\(endpoint): \(response.status.code)")
-                    continue
+        var order = (0..<endpoints.count).map { (first + $0) % endpoints.count }
+        var failures: [String] = []
+        while true {
+            for index in order {
+                if let reply: Reply = try await attempt(index, path, bytes, deadline: deadline, failures: &failures) {
+                    return reply
                 }
-                if index != first { preferred.index.store(index, ordering: .relaxed) }
-                preferred.markUp()
-                guard response.status.code == 200 else {
-                    throw EtcdError.unexpected(
-                        "\(path) answered \(response.status.code): \(String(buffer: answer).prefix(300))")
-                }
-                return try JSONDecoder().decode(Reply.self, from: answer)
-            } catch let error as EtcdError {
-                throw error
-            } catch let error as DecodingError {
-                throw EtcdError.unexpected("\(path): undecodable reply: \(error)")
-            } catch {
-                failures.append("\(endpoint): \(error)")
             }
+            // No member served the call. A member that is up but has no leader (the leader was cut
+            // off or stopped, and the others have not elected a new one yet) holds a request until
+            // its own timeout instead of refusing it, so a round can fail on every member during an
+            // election. If a member still answers its status, the call tries again, those first,
+            // until `electionPatience` has passed since it began.
+            let patience = Self.electionPatience(timeout)
+            guard !probing, ContinuousClock.now - started < patience - .seconds(1) else { break }
+            let living = await livingMembers(within: .seconds(1))
+            let left = patience - (ContinuousClock.now - started)
+            guard !living.isEmpty, left > .milliseconds(500) else { break }
+            failures.append("waiting for a leader (\(living.count) member(s) up)")
+            order = living
+            deadline = min(timeout, .nanoseconds(Int64(left / .nanoseconds(1))))
+            try await Task.sleep(for: .milliseconds(250))
         }
         preferred.markDown(at: ContinuousClock.now)
         throw EtcdError.unavailable(failures.joined(separator: "; "))
+    }
+
+    /// One try of a call on member `index`: its reply, or nil (with why appended to `failures`)
+    /// when the member did not answer or answered 5xx. Other answers throw.
+    private func attempt<Reply: Decodable>(
+        _ index: Int, _ path: String, _ bytes: ByteBuffer, deadline: TimeAmount, failures: inout [String]
+    ) async throws -> Reply? {
+        let endpoint = endpoints[index]
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(bytes)
+        do {
+            let response = try await client.execute(request, timeout: deadline)
+            let answer = try await response.body.collect(upTo: 16 << 20)
+            guard response.status.code < 500 else {
+                failures.append("\(endpoint): \(response.status.code)")
+                return nil
+            }
+            if index != preferred.index.load(ordering: .relaxed) { preferred.index.store(index, ordering: .relaxed) }
+            preferred.markUp()
+            guard response.status.code == 200 else {
+                throw EtcdError.unexpected("\(path) answered \(response.status.code): \(String(buffer: answer).prefix(300))")
+            }
+            return try JSONDecoder().decode(Reply.self, from: answer)
+        } catch let error as EtcdError {
+            throw error
+        } catch let error as DecodingError {
+            throw EtcdError.unexpected("\(path): undecodable reply: \(error)")
+        } catch {
+            failures.append("\(endpoint): \(error)")
+            return nil
+        }
+    }
+
+    /// The members that answer their status (`/v3/maintenance/status`, served by the member
+    /// itself, leader or not) within `deadline`: those that know a leader first.
+    private func livingMembers(within deadline: TimeAmount) async -> [Int] {
+        let answers = await withTaskGroup(of: (index: Int, knowsLeader: Bool)?.self) { group in
+            for index in endpoints.indices {
+                group.addTask {
+                    var request = HTTPClientRequest(url: endpoints[index] + "/v3/maintenance/status")
+                    request.method = .POST
+                    request.body = .bytes(ByteBuffer(string: "{}"))
+                    guard let response = try? await client.execute(request, timeout: deadline), response.status.code == 200,
+                        let answer = try? await response.body.collect(upTo: 1 << 16),
+                        let status = try? JSONDecoder().decode(MemberStatus.self, from: answer)
+                    else { return nil }
+                    return (index, (status.leader ?? "0") != "0")
+                }
+            }
+            var answers: [(index: Int, knowsLeader: Bool)] = []
+            for await answer in group { if let answer { answers.append(answer) } }
+            return answers
+        }
+        let ranked = answers.sorted { ($0.knowsLeader ? 0 : 1, $0.index) < ($1.knowsLeader ? 0 : 1, $1.index) }
+        return ranked.map(\.index)
+    }
+
+    /// How long a call waits, from its start, for members that are up to elect a leader.
+    static func electionPatience(_ timeout: TimeAmount) -> Duration {
+        .nanoseconds(timeout.nanoseconds * 4)
     }
 
     static let quietPeriod = Duration.seconds(3)
@@ -343,6 +400,9 @@ package struct EtcdClient: Sendable {
         var compare: [Compare]
         var success: [Operation]
         var failure: [Operation]
+    }
+    private struct MemberStatus: Codable {
+        var leader: String?
     }
     private struct LeaseGrant: Codable {
         var TTL: String
