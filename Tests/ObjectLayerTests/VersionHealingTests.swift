@@ -85,4 +85,24 @@ struct VersionHealingTests {
             #expect(listed.allSatisfy { $0.isDeleteMarker }, "drive \(position)")
         }
     }
+
+    @Test("A drive that missed a versioning change decides neither the listed configuration nor what healing writes")
+    func staleBucketConfigurationIsOutvoted() async throws {
+        let fixture = try await ErasureFixture.make()
+        defer { fixture.dir.remove() }
+        // The first drive listed is the one that misses the change.
+        let away = fixture.slots[0].drive!
+        fixture.slots[0].setOffline(reason: "test")
+        try await fixture.store.setBucketVersioning("b", .suspended)
+        fixture.slots[0].setOnline(away)
+        #expect(try await away.bucket(named: "b")?.versioning == nil)
+        #expect(try await fixture.store.listBuckets().map(\.versioning) == [.suspended])
+        _ = try await fixture.healer.heal(bucket: nil, prefix: "")
+        for slot in fixture.slots { #expect(try await slot.drive!.bucket(named: "b")?.versioning == .suspended) }
+        // Suspended versioning: a delete leaves a null delete marker.
+        _ = try await fixture.store.putObject(
+            bucket: "b", key: "k", body: Pieces(data: [1, 2, 3], piece: 3), size: 3, options: ObjectWriteOptions())
+        let deleted = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        #expect(deleted.deleteMarker && deleted.versionID == "null")
+    }
 }

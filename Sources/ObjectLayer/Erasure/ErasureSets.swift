@@ -118,9 +118,15 @@ package struct ErasureSets: Sendable {
             }
             return nil
         }
-        // The configuration most drives hold; a tie goes to the newest change.
+        return Self.agreed(found)
+    }
+
+    /// Of one bucket's records as the drives hold them, the configuration most hold; a tie goes
+    /// to the newest change. (Never the first drive's: a drive back from an absence may hold a
+    /// configuration changed since, and the healer writes what this returns to every drive.)
+    static func agreed(_ records: [BucketRecord]) -> BucketRecord? {
         var groups: [(record: BucketRecord, count: Int)] = []
-        for record in found {
+        for record in records {
             if let index = groups.firstIndex(where: { $0.record == record }) { groups[index].count += 1 } else { groups.append((record, 1)) }
         }
         return groups.max { a, b in
@@ -130,19 +136,19 @@ package struct ErasureSets: Sendable {
     }
 
     package func listBuckets() async throws -> [BucketRecord] {
-        var byName: [String: (record: BucketRecord, drives: Int)] = [:]
+        var byName: [String: [BucketRecord]] = [:]
         var answered = 0
         for slot in allSlots {
             guard let drive = slot.drive, let buckets = try? await drive.listBuckets() else { continue }
             answered += 1
-            for bucket in buckets { byName[bucket.name, default: (bucket, 0)].drives += 1 }
+            for bucket in buckets { byName[bucket.name, default: []].append(bucket) }
         }
         // As in `bucket(named:)`: a list from a minority of the drives may lack buckets.
         guard allSlots.count == 1 || answered >= bucketQuorum else {
             throw ObjectLayerError(
                 .insufficientDrives, "list buckets: \(answered) of \(allSlots.count) drives answered, more than half needed")
         }
-        return byName.values.filter { $0.drives * 2 >= answered }.map(\.record).sorted { $0.name < $1.name }
+        return byName.values.filter { $0.count * 2 >= answered }.compactMap(Self.agreed).sorted { $0.name < $1.name }
     }
 
     /// Deletes the bucket on every drive. The caller has checked that it holds no object by quorum,
