@@ -16,7 +16,9 @@ A run (`run_chaos`) starts etcd and a `stowage` cluster on loopback, and for `du
   that start while others are on (and, with partitions, bridges: two groups that reach only one node in common);
   with `network_faults` (relay.py: every connection of a node to a peer or to etcd runs through a relay of the
   run, since this kernel has no netem): every link slowed by 20-150 ms with jitter, or the links to one node
-  losing chunks (stalls of 0.2-1 s, as TCP retransmissions cost).
+  losing chunks (stalls of 0.2-1 s, as TCP retransmissions cost); with `frozen_drives` (root: each node's
+  drive 2 on a loop-mounted ext4 of its own): a node's drive 2 frozen with fsfreeze (every write to it hangs in
+  the kernel, as on a disk that stops answering) and thawed.
 
 Then every fault is healed, and the run fails on any of:
 - a history that is not linearizable (`stowage check-history`, per key; it prints the smallest window);
@@ -31,6 +33,7 @@ replays the same schedule (the interleaving of real processes still varies).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -66,7 +69,7 @@ S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 class Fault:
     at: float
     # "kill", "pause", "skew", "etcd-kill", "isolate", "split", "bridge", "etcd-isolate", "drive-full", "drive-failing",
-    # "slow-net", "lossy-net"
+    # "drive-frozen", "slow-net", "lossy-net"
     kind: str
     target: int
     duration: float
@@ -88,6 +91,8 @@ class Fault:
             what = f"node {self.target + 1}'s drives"
         elif self.kind == "drive-failing":
             what = f"node {self.target + 1}'s drive 1"
+        elif self.kind == "drive-frozen":
+            what = f"node {self.target + 1}'s drive 2 (fsfreeze)"
         elif self.kind == "slow-net":
             what = f"every link (+{self.offset * 1000:.0f} ms, jitter {self.offset * 500:.0f} ms)"
         elif self.kind == "lossy-net":
@@ -112,7 +117,8 @@ class Fault:
 
     def node(self) -> int | None:
         """The node this fault acts on alone, if any."""
-        return self.target if self.kind in ("kill", "pause", "skew", "isolate", "drive-full", "drive-failing") else None
+        return self.target if self.kind in (
+            "kill", "pause", "skew", "isolate", "drive-full", "drive-failing", "drive-frozen") else None
 
     def conflicts(self, other: "Fault") -> bool:
         """Whether the two cannot run at once (one network layout, one fault per node or etcd member)."""
@@ -129,7 +135,7 @@ class Fault:
 
 def schedule(
     seed: int, duration: float, nodes: int, etcd_members: int, partitions: bool = False, drive_faults: bool = False,
-    overlap: bool = False, network_faults: bool = False,
+    overlap: bool = False, network_faults: bool = False, frozen_drives: bool = False,
 ) -> list[Fault]:
     """The nemesis schedule of `seed`: one fault at a time, each healed before the next; with `overlap`, about one
     fault in three starts while the one before is still on (on another node, another etcd member, and never two
@@ -144,6 +150,8 @@ def schedule(
         kinds += ["bridge"]
     if network_faults:
         kinds += ["slow-net", "lossy-net"]
+    if frozen_drives:
+        kinds += ["drive-frozen"]
 
     def draw(at: float) -> Fault:
         kind = rng.choice(kinds)
@@ -338,6 +346,7 @@ class ChaosRun:
     def __init__(
         self, folder: Path, seed: int, duration: float, nodes: int, etcd_members: int, clients: int, keys: int,
         partitions: bool = False, drive_faults: bool = False, overlap: bool = False, network_faults: bool = False,
+        frozen_drives: bool = False,
     ) -> None:
         self.folder = folder
         self.seed = seed
@@ -350,12 +359,15 @@ class ChaosRun:
         self.etags: dict[str, str] = {}
         self.last_values: dict[tuple[str, str], str] = {}
         self.result = ChaosResult(
-            seed, faults=schedule(seed, duration, nodes, etcd_members, partitions, drive_faults, overlap, network_faults))
+            seed, faults=schedule(
+                seed, duration, nodes, etcd_members, partitions, drive_faults, overlap, network_faults, frozen_drives))
         self.network = netns.Network(nodes, etcd_members) if partitions else None
         self.network_faults = network_faults
         self.relays: Relays | None = None
-        self.mounts = Mounts() if drive_faults else None
+        self.frozen_drives = frozen_drives
+        self.mounts = Mounts() if drive_faults or frozen_drives else None
         self.lock = threading.Lock()
+        self.node_locks = [threading.Lock() for _ in range(nodes)]
         self.etcd: EtcdCluster | None = None
         self.cluster: StowageCluster | None = None
 
@@ -378,11 +390,21 @@ class ChaosRun:
                     f"{network.prefix}.254" if network else "127.0.0.1", self.seed,
                     cut=(lambda a, b: (a, b) in network.cuts) if network else None,
                     source_name=network.name_of if network else None)
+            # With frozen drives, a deadline on local drive calls shorter than the longest freezes: a short freeze
+            # holds its writes until the thaw, a long one fails them and takes the drive offline until it answers.
             self.cluster = StowageCluster(
-                self.folder / "cluster", self.etcd, nodes=self.node_count, network=self.network, relays=self.relays)
+                self.folder / "cluster", self.etcd, nodes=self.node_count, network=self.network, relays=self.relays,
+                extra_args=["--drive-timeout", "2"] if self.frozen_drives else None)
             if self.mounts:
                 for node in range(self.node_count):
-                    self.mounts.tmpfs(self.folder / "cluster" / f"node{node + 1}", "256m")
+                    home = self.mounts.tmpfs(self.folder / "cluster" / f"node{node + 1}", "256m")
+                    if self.frozen_drives:
+                        # Drive 2 on an ext4 of its own (the image outside the tmpfs, which drive-full fills),
+                        # one that fsfreeze can make hang; the drive folder is a link into it.
+                        (self.folder / "images").mkdir(exist_ok=True)
+                        filesystem = self.mounts.ext4(home / "fs2", self.folder / "images" / f"node{node + 1}.img")
+                        (filesystem / "drive2").mkdir()
+                        (home / "drive2").symlink_to(filesystem / "drive2")
             self.etcd.start()
             self.cluster.start()
             admin = self.cluster.client(0)
@@ -410,6 +432,10 @@ class ChaosRun:
         finally:
             self.result.history_path = self.folder / "history.jsonl"
             self.history.write(self.result.history_path)
+            if self.mounts:
+                # A process blocked on a frozen filesystem cannot exit: thaw before stopping anything.
+                for point in list(self.mounts.frozen):
+                    self.mounts.freeze(point, False)
             if self.cluster:
                 self.cluster.stop()
             self.etcd.stop()
@@ -444,12 +470,17 @@ class ChaosRun:
 
     def inject(self, fault: Fault, start: float) -> None:
         time.sleep(max(0.0, start + fault.at - time.monotonic()))
-        self.log(f"fault: {fault.describe()}")
-        try:
-            self.apply(fault)
-        except Exception as error:  # noqa: BLE001 (the run must go on to heal the rest)
-            self.problem(f"the nemesis failed on {fault.describe()}: {error!r}")
-        self.log(f"healed: {fault.kind}")
+        # A fault's heal can outlast its schedule (a restart waits for the node to answer): the next fault on the
+        # same node waits for it, rather than meet a process that is not there (seed 901: a pause during the
+        # restart that ended a clock skew).
+        node = fault.node()
+        with self.node_locks[node] if node is not None else contextlib.nullcontext():
+            self.log(f"fault: {fault.describe()}")
+            try:
+                self.apply(fault)
+            except Exception as error:  # noqa: BLE001 (the run must go on to heal the rest)
+                self.problem(f"the nemesis failed on {fault.describe()}: {error!r}")
+            self.log(f"healed: {fault.kind}")
 
     def apply(self, fault: Fault) -> None:
         if fault.kind == "kill":
@@ -476,10 +507,20 @@ class ChaosRun:
                 node.extra_env.pop(name, None)
             node.start()
         elif fault.kind == "drive-full":
-            filler = self.folder / "cluster" / f"node{fault.target + 1}" / "filler"
-            fill(filler)
+            home = self.folder / "cluster" / f"node{fault.target + 1}"
+            fillers = [home / "filler"] + ([home / "fs2" / "filler"] if self.frozen_drives else [])
+            for filler in fillers:
+                fill(filler)
             time.sleep(fault.duration)
-            filler.unlink()
+            for filler in fillers:
+                filler.unlink()
+        elif fault.kind == "drive-frozen":
+            filesystem = self.folder / "cluster" / f"node{fault.target + 1}" / "fs2"
+            self.mounts.freeze(filesystem, True)
+            try:
+                time.sleep(fault.duration)
+            finally:
+                self.mounts.freeze(filesystem, False)
         elif fault.kind == "drive-failing":
             # Inside the node's mount namespace: with partitions it runs in its own.
             drive = self.folder / "cluster" / f"node{fault.target + 1}" / "drive1"
@@ -569,8 +610,10 @@ class ChaosRun:
 def run_chaos(
     folder: Path, seed: int, duration: float = 30, nodes: int = 4, etcd_members: int = 1, clients: int = 6, keys: int = 3,
     partitions: bool = False, drive_faults: bool = False, overlap: bool = False, network_faults: bool = False,
+    frozen_drives: bool = False,
 ) -> ChaosResult:
     """One chaos run in `folder` (which keeps the logs and the history)."""
     return ChaosRun(
-        folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap, network_faults
+        folder, seed, duration, nodes, etcd_members, clients, keys, partitions, drive_faults, overlap, network_faults,
+        frozen_drives,
     ).run()

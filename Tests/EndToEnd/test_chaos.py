@@ -27,14 +27,15 @@ PARTITIONS = os.geteuid() == 0 and netns.available()
 
 
 def run_and_check(tmp_path, seed: int, etcd_members: int, partitions: bool = False, overlap: bool = False,
-                  network_faults: bool = False) -> None:
+                  network_faults: bool = False, frozen_drives: bool = False) -> None:
     """With partitions (root), drive faults too."""
     replay = f"scripts/chaos --seed {seed} --etcd-members {etcd_members}" + (
         " --partitions --drive-faults" if partitions else "") + (" --overlap" if overlap else "") + (
-        " --network-faults" if network_faults else "")
+        " --network-faults" if network_faults else "") + (" --frozen-drives" if frozen_drives else "")
     print(f"chaos seed {seed} ({replay} replays its schedule)")
     result = run_chaos(tmp_path, seed, duration=SECONDS, etcd_members=etcd_members, partitions=partitions,
-                       drive_faults=partitions, overlap=overlap, network_faults=network_faults)
+                       drive_faults=partitions, overlap=overlap, network_faults=network_faults,
+                       frozen_drives=frozen_drives)
     print(result.summary())
     if not result.ok:
         logs = "\n".join(f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
@@ -67,9 +68,18 @@ def test_chaos_fixed_seed_with_slow_and_lossy_links(tmp_path, seed, partitions):
     run_and_check(tmp_path, seed, 3, partitions=partitions and PARTITIONS, network_faults=True)
 
 
+@pytest.mark.skipif(not PARTITIONS, reason="network namespaces and mounts need root")
+@pytest.mark.parametrize("seed", [910])
+def test_chaos_fixed_seed_with_frozen_drives(tmp_path, seed):
+    """Each node's drive 2 on a loop-mounted ext4 that the nemesis freezes (fsfreeze: a disk that hangs), with
+    `--drive-timeout 2`. Seed 910: a kill, node 1's drive frozen for 4.2 s (past the deadline: its calls fail
+    and it goes offline until the thaw), a failing drive, a node cut off."""
+    run_and_check(tmp_path, seed, 3, partitions=True, overlap=True, network_faults=True, frozen_drives=True)
+
+
 def test_chaos_random_seed(tmp_path):
     run_and_check(tmp_path, random.SystemRandom().randrange(1_000_000), 3, partitions=PARTITIONS, overlap=True,
-                  network_faults=True)
+                  network_faults=True, frozen_drives=PARTITIONS)
 
 
 def test_check_history_rejects_a_stale_read_and_prints_the_window(tmp_path):

@@ -255,7 +255,10 @@ package struct EtcdClient: Sendable {
         let first = preferred.index.load(ordering: .relaxed) % endpoints.count
         var order = (0..<endpoints.count).map { (first + $0) % endpoints.count }
         var failures: [String] = []
+        var rounds = 0
         while true {
+            rounds += 1
+            failures = rounds == 1 ? [] : ["round \(rounds) of tries"]
             for index in order {
                 if let reply: Reply = try await attempt(index, path, bytes, deadline: deadline, failures: &failures) {
                     return reply
@@ -271,7 +274,6 @@ package struct EtcdClient: Sendable {
             let living = await livingMembers(within: .seconds(1))
             let left = patience - (ContinuousClock.now - started)
             guard !living.isEmpty, left > .milliseconds(500) else { break }
-            failures.append("waiting for a leader (\(living.count) member(s) up)")
             order = living
             deadline = min(timeout, .nanoseconds(Int64(left / .nanoseconds(1))))
             try await Task.sleep(for: .milliseconds(250))
