@@ -90,6 +90,7 @@ package enum Node {
                 onServerRunning: { channel in
                     let endpoint = "http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
                     Self.announce(configuration, plan: plan, drives: drives, endpoint: endpoint, maxConnections: maxConnections)
+                    await drives.cluster?.revokePreviousLease(logger: logger)
                 },
                 logger: logger
             )

@@ -122,6 +122,39 @@ struct EtcdCoordinationTests {
         }
     }
 
+    @Test("a restarted node revokes its previous process's lease: the locks that process held are free at once")
+    func restartRevokesThePreviousLease() async throws {
+        let etcd = try await EtcdProcess.start()
+        defer { etcd.stop() }
+        let client = EtcdClient(endpoints: [etcd.clientURL], client: HTTPClient.shared)
+        let record = NodeLease.recordKey(address: "127.0.0.1:9001")
+        // The first process takes a lock under a 60 s lease and dies holding it (its task never ends).
+        let killed = EtcdCoordination(
+            etcd: client, lease: NodeLease(etcd: client, ttlSeconds: 60, recordKey: record), lockWait: .seconds(1))
+        let held = Shared<Int64>(0)
+        let holder = Task {
+            try await killed.withKeyLock("b/k") { fence in
+                held.update { $0 = fence.token! }
+                try await Task.sleep(for: .seconds(120))
+            }
+        }
+        defer { holder.cancel() }
+        while held.update({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let other = EtcdCoordination(etcd: client, lease: NodeLease(etcd: client, ttlSeconds: 60), lockWait: .seconds(1))
+        await #expect(throws: ObjectLayerError.self) { try await other.withKeyLock("b/k") { _ in } }
+        // The node's next process, as it starts: the lock is free, and a later holder's token is larger.
+        let restarted = NodeLease(etcd: client, ttlSeconds: 60, recordKey: record)
+        try await restarted.notePrevious()
+        #expect(try await restarted.revokePrevious() != nil)
+        let token = try await other.withKeyLock("b/k") { fence in fence.token! }
+        #expect(token > held.update { $0 })
+        // Its own lease is recorded in turn; revoking a lease etcd no longer knows is no error.
+        let next = EtcdCoordination(etcd: client, lease: restarted, lockWait: .seconds(1))
+        try await next.withKeyLock("b/j") { _ in }
+        #expect(try await client.get(record)?.value == Array(String(try await restarted.id()).utf8))
+        try await client.revokeLease(123_456_789)
+    }
+
     @Test("a release etcd could not take (etcd away) is sent again once it answers: the key is not left locked while the lease lives")
     func releaseOutlivesAnOutage() async throws {
         let etcd = try await EtcdProcess.start()

@@ -4,16 +4,18 @@ kill -9 of a node during a write load loses no acknowledged object, and the node
 operator when it returns; two nodes down keep reads and refuse writes with 503; a SIGSTOPped node does
 not stall requests to the others beyond the internode deadline; with etcd unreachable, stored data is
 still served and changes answer 503 until etcd returns; losing one of three etcd members changes
-nothing.
+nothing; a node killed and started again revokes its dead process's etcd lease (and so its locks).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -283,3 +285,40 @@ def test_clock_skew_on_one_node_does_not_reorder_versions(make_cluster):
     s3[3].put_object(Bucket="skew-plain", Key="k", Body=b"first")
     s3[1].put_object(Bucket="skew-plain", Key="k", Body=b"second")
     assert s3[3].get_object(Bucket="skew-plain", Key="k")["Body"].read() == b"second"
+
+
+def _etcd(cluster, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        cluster.etcd.members[0].endpoint + path, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_restarted_node_revokes_the_lease_of_the_process_killed(make_cluster):
+    """A node records its etcd lease (`/stowage/v1/nodes/<address>/lease`); killed and started again, it
+    revokes that lease before it serves, so locks its dead process held are free then, not when the lease
+    would have run out (until then, writes of those keys wait)."""
+    cluster = make_cluster()
+    s3 = cluster.client(0)
+    s3.create_bucket(Bucket="leases")
+    s3.put_object(Bucket="leases", Key="k", Body=b"first")  # the node's first lock grants its lease
+    node = cluster.nodes[0]
+    record = base64.b64encode(f"/stowage/v1/nodes/{node.host}:{node.port}/lease".encode()).decode()
+    stored = _etcd(cluster, "/v3/kv/range", {"key": record})["kvs"][0]
+    lease = base64.b64decode(stored["value"]).decode()
+    remaining = int(_etcd(cluster, "/v3/lease/timetolive", {"ID": lease})["TTL"])
+    assert remaining > 0
+    node.kill()
+    killed = time.monotonic()
+    node.start()
+    # Revoked once the new process has bound its port: before the lease would have run out by itself.
+    wait_until(lambda: int(_etcd(cluster, "/v3/lease/timetolive", {"ID": lease})["TTL"]) == -1, remaining + 5,
+               "the old lease to be revoked", interval=0.1)
+    assert time.monotonic() - killed < remaining - 1, (time.monotonic() - killed, remaining)
+    assert "revoked the previous process's etcd lease" in node.log_path.read_text(errors="replace")
+    cluster.wait_until_writable()
+    s3.put_object(Bucket="leases", Key="k", Body=b"second")
+    assert cluster.client(1).get_object(Bucket="leases", Key="k")["Body"].read() == b"second"
+    # The new process recorded its own lease.
+    renewed = base64.b64decode(_etcd(cluster, "/v3/kv/range", {"key": record})["kvs"][0]["value"]).decode()
+    assert renewed != lease and int(_etcd(cluster, "/v3/lease/timetolive", {"ID": renewed})["TTL"]) > 0

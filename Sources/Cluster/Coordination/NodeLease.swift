@@ -7,25 +7,64 @@ internal import Synchronization
 ///
 /// Granted on first use and renewed by `runKeepAlive` (every third of the TTL). A lease that
 /// etcd reports expired, or that a call finds unknown, is dropped; the next lock grants a new one.
+///
+/// With a `recordKey`, the lease's id is recorded in etcd under it, and the node's next process
+/// revokes it as it starts (`notePrevious`, then `revokePrevious`): the locks of a node killed in
+/// the middle of its writes are released when it restarts, not only when the lease runs out.
 package final class NodeLease: Sendable {
     let etcd: EtcdClient
     package let ttlSeconds: Int64
+    /// Where this node records the id of its lease (`/stowage/v1/nodes/<address>/lease`).
+    package let recordKey: String?
     private let current = Mutex<Int64?>(nil)
+    /// The lease of this node's previous process, until revoked.
+    private let previous = Mutex<Int64?>(nil)
 
-    package init(etcd: EtcdClient, ttlSeconds: Int64 = 10) {
+    package init(etcd: EtcdClient, ttlSeconds: Int64 = 10, recordKey: String? = nil) {
         self.etcd = etcd
         self.ttlSeconds = ttlSeconds
+        self.recordKey = recordKey
     }
+
+    /// The key under which the node at `address` records its lease.
+    package static func recordKey(address: String) -> String { "/stowage/v1/nodes/\(address)/lease" }
 
     /// The lease to bind a lock to, granted now if there is none.
     func id() async throws -> Int64 {
         if let id = current.withLock({ $0 }) { return id }
         let granted = try await etcd.grantLease(ttlSeconds: ttlSeconds)
-        return current.withLock { current in
-            if let existing = current { return existing }
+        let (id, won) = current.withLock { current in
+            if let existing = current { return (existing, false) }
             current = granted
-            return granted
+            return (granted, true)
         }
+        if !won {
+            try? await etcd.revokeLease(granted)  // another task's grant came first
+        } else if let recordKey {
+            // Before any lock is bound to it: a process that dies after this leaves its locks
+            // to the next one's `revokePrevious`.
+            try await etcd.put(recordKey, value: Array(String(granted).utf8))
+        }
+        return id
+    }
+
+    /// Reads the lease recorded by this node's previous process, if any, for `revokePrevious`.
+    /// Call before this process takes any lock (its own lease then replaces the record).
+    package func notePrevious() async throws {
+        guard let recordKey, let stored = try await etcd.get(recordKey),
+            let id = Int64(String(decoding: stored.value, as: UTF8.self))
+        else { return }
+        previous.withLock { $0 = id }
+    }
+
+    /// Revokes the lease `notePrevious` found (the locks bound to it go with it); returns its id.
+    /// Call once this process is sure to be the node (it has bound its port): a second process
+    /// started by mistake on the address of a running one must not revoke that one's lease.
+    package func revokePrevious() async throws -> Int64? {
+        guard let id = previous.withLock({ $0 }) else { return nil }
+        try await etcd.revokeLease(id)
+        previous.withLock { $0 = nil }
+        return id
     }
 
     /// Forgets `id` (etcd no longer knows it).

@@ -217,6 +217,16 @@ package struct EtcdClient: Sendable {
         return Int64(reply.result?.TTL ?? "0") ?? 0
     }
 
+    /// Revokes a lease at once: the keys bound to it are deleted. A lease etcd no longer knows
+    /// (expired, revoked) counts as revoked.
+    package func revokeLease(_ lease: Int64) async throws {
+        do {
+            let _: Header = try await call("/v3/lease/revoke", LeaseID(ID: String(lease)))
+        } catch EtcdError.unexpected(let detail) where detail.contains("lease not found") {
+            return
+        }
+    }
+
     // MARK: Health
 
     /// Each member's `/health` answer (etcd 3.4: `{"health":"true"}` when it has a leader).

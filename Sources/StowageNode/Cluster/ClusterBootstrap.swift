@@ -98,7 +98,15 @@ struct ClusterBootstrap {
             slots.append(slot)
         }
         let localSlots = Dictionary(uniqueKeysWithValues: topology.localSlots.map { ($0, slots[$0]) })
-        let lease = NodeLease(etcd: etcd)
+        let lease = NodeLease(etcd: etcd, recordKey: NodeLease.recordKey(address: settings.address))
+        // A previous process of this node that was killed may still hold locks: its lease is
+        // noted now, before any lock is taken, and revoked once the server has bound its port
+        // (`Started.revokePreviousLease`), rather than left to run out (writes of those keys wait).
+        do {
+            try await lease.notePrevious()
+        } catch {
+            logger.warning("could not read the previous process's etcd lease", metadata: ["error": "\(error)"])
+        }
         let coordination = EtcdCoordination(etcd: etcd, lease: lease)
         let coherence = CacheCoherence(
             cache: cache, address: settings.address, nodes: topology.nodes, client: internode,
@@ -135,6 +143,18 @@ struct ClusterBootstrap {
 }
 
 extension ClusterBootstrap.Started {
+    /// Revokes the etcd lease of this node's previous process (noted at start), releasing the
+    /// locks it held when it died.
+    func revokePreviousLease(logger: Logger) async {
+        do {
+            if let revoked = try await lease.revokePrevious() {
+                logger.notice("revoked the previous process's etcd lease and its locks", metadata: ["lease": "\(revoked)"])
+            }
+        } catch {
+            logger.warning("could not revoke the previous process's etcd lease", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Every node (asked at once, 2 s each), the layout version and each etcd member's health.
     func status() async -> ClusterStatus {
         let own = router.info()
