@@ -41,9 +41,10 @@ package final class NodeLease: Sendable {
         if !won {
             try? await etcd.revokeLease(granted)  // another task's grant came first
         } else if let recordKey {
-            // Before any lock is bound to it: a process that dies after this leaves its locks
-            // to the next one's `revokePrevious`.
-            try await etcd.put(recordKey, value: Array(String(granted).utf8))
+            // Before this task binds a lock to it: a process that dies after this leaves its locks
+            // to the next one's `revokePrevious`. A record etcd does not take costs only that
+            // (the locks then last until the lease runs out), so the lock goes on without it.
+            try? await etcd.put(recordKey, value: Array(String(granted).utf8))
         }
         return id
     }
