@@ -6,13 +6,14 @@ import StowageCore
 import StowageTesting
 import Testing
 
-/// One suite, every `Drive`: a local folder, and the same folder served by `DriveRPCServer` and
+/// One suite, every `Drive`: a local folder, a drive in memory, and the same folder served by `DriveRPCServer` and
 /// reached through `RemoteDrive` over loopback (the internode protocol on a listener of its own). What the object layer relies on must hold for both.
 @Suite("Drive conformance")
 struct DriveConformanceTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        /// `faulty`: a local drive behind a `FaultyDrive` with no fault set (it must change nothing).
-        case local, remote, faulty
+        /// `faulty`: a local drive behind a `FaultyDrive` with no fault set (it must change nothing);
+        /// `memory`: the simulation's `MemoryDrive`.
+        case local, remote, faulty, memory
         var testDescription: String { rawValue }
     }
 
@@ -30,6 +31,8 @@ struct DriveConformanceTests {
             try await body(local, nil)
         case .faulty:
             try await body(FaultyDrive(local), nil)
+        case .memory:
+            try await body(MemoryDrive(name: "memory"), nil)
         case .remote:
             let server = DriveRPCServer(signature: signature) { slot in slot == 7 ? local : nil }
             try await withRPCServer(server) { node in
@@ -187,6 +190,51 @@ struct DriveConformanceTests {
             try await aborted.write(ByteBuffer(bytes: [1, 2, 3]))
             await aborted.abort()
             #expect(await Self.code { _ = try await drive.openShard(aborted.id) } != nil)
+        }
+    }
+
+    @Test("a version put back after a write replaced it takes back its shards (a rollback)", arguments: Kind.allCases)
+    func rollbackTakesBackShards(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            let data = Self.bytes(3000)
+            let writer = try await drive.createShard(id: .random(), blockSize: 1024)
+            try await writer.write(ByteBuffer(bytes: data))
+            try await writer.finish()
+            var old = Self.record("k", data: nil)
+            old.size = 3000
+            old.parts = [PartLayout(number: 1, size: 3000, etag: "e", shardID: writer.id)]
+            _ = try await drive.commitObject(old, fence: 4)
+            // A new null version (inline) replaces it and drops its shard; the write then fails
+            // elsewhere and the old version is committed again, under the same lock.
+            let replaced = try await drive.commitObject(Self.record("k", data: [9, 9]), fence: 4)
+            #expect(replaced?.shardIDs == [writer.id])
+            _ = try await drive.commitObject(old, fence: 4)
+            let reader = try await drive.openShard(writer.id)
+            #expect(Array(try await reader.read(offset: 0, length: 3000).readableBytesView) == data)
+            await reader.close()
+            // Replaced for good, the shard is dropped again, and gone once it is deleted too.
+            _ = try await drive.commitObject(Self.record("k", data: [7]), fence: 4)
+            _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "null", fence: 4)
+            #expect(try await drive.readObject(bucket: "b", key: "k") == nil)
+        }
+    }
+
+    @Test("a record naming a shard the drive does not hold is refused", arguments: Kind.allCases)
+    func recordWithoutItsShard(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            var record = Self.record("k", data: nil)
+            record.size = 10
+            record.parts = [PartLayout(number: 1, size: 10, etag: "e", shardID: .random())]
+            #expect(await Self.code { _ = try await drive.commitObject(record, fence: 3) } == .notFound)
+            #expect(try await drive.readObject(bucket: "b", key: "k") == nil)
+            // Staged, the same shard makes the record acceptable.
+            let writer = try await drive.createShard(id: record.parts[0].shardID, blockSize: 1024)
+            try await writer.write(ByteBuffer(bytes: Self.bytes(10)))
+            try await writer.finish()
+            _ = try await drive.commitObject(record, fence: 3)
+            #expect(try await drive.readObject(bucket: "b", key: "k")?.shardIDs == record.shardIDs)
         }
     }
 

@@ -22,7 +22,7 @@ package final class EtcdCoordination: Coordination {
     static let lockPrefix = "/stowage/v1/locks/"
     static let bucketPrefix = "/stowage/v1/buckets/"
 
-    let etcd: EtcdClient
+    let etcd: any EtcdStore
     let lease: NodeLease
     let local = KeyLocks()
     /// Lock releases waiting to be sent, and whether a request of them is on its way.
@@ -34,7 +34,7 @@ package final class EtcdCoordination: Coordination {
     /// How long a writer waits for a lock another node holds before answering 503.
     package let lockWait: Duration
 
-    package init(etcd: EtcdClient, lease: NodeLease, lockWait: Duration = .seconds(15)) {
+    package init(etcd: any EtcdStore, lease: NodeLease, lockWait: Duration = .seconds(15)) {
         self.etcd = etcd
         self.lease = lease
         self.lockWait = lockWait
@@ -85,7 +85,7 @@ package final class EtcdCoordination: Coordination {
 
     /// `acquire`, reading the record of `bucket` (if named) in the same transaction.
     private func acquire(_ key: String, reading bucket: String?) async throws -> (token: Int64, bucket: EtcdClient.KeyValue?) {
-        let deadline = ContinuousClock.now + lockWait
+        let deadline = LayerEnvironment.now() + LayerEnvironment.nanoseconds(lockWait)
         var pause = Duration.milliseconds(2)
         while true {
             let leaseID = try await coordinating("lock") { try await lease.id() }
@@ -106,14 +106,42 @@ package final class EtcdCoordination: Coordination {
                 lease.drop(leaseID)
                 continue
             } catch {
+                clearLeftover(key, lease: leaseID)
                 throw Self.unavailable(error, "lock")
             }
-            guard ContinuousClock.now < deadline else {
+            guard LayerEnvironment.now() < deadline else {
                 throw ObjectLayerError(
                     .coordinationUnavailable, "the key's lock stayed held by another node for \(lockWait)")
             }
-            try await Task.sleep(for: pause)
+            try await LayerEnvironment.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(50))
+        }
+    }
+
+    /// After a create whose answer was lost (it may have taken effect): removes the lock key if
+    /// it is held under this node's `lease`, once this node's writers of the key are done with
+    /// it (under the key's local lock, where no task here holds the etcd lock). Without this the
+    /// lock stayed this node's for as long as it kept its lease, and every other node's writes
+    /// to the key waited `lockWait` and failed; only a later write of the key through this node
+    /// found and removed it (the deterministic simulation found a heal refused that way, after a
+    /// lossy link). Tried every second in the background until etcd answers or the lease ends.
+    private func clearLeftover(_ key: String, lease leaseID: Int64) {
+        let name = String(key.dropFirst(Self.lockPrefix.count))
+        LayerEnvironment.spawn { [self] in
+            for _ in 0..<300 where lease.isCurrent(leaseID) {
+                let cleared: Bool = await local.withLock(name) {
+                    do {
+                        if let holder = try await etcd.get(key), holder.lease == leaseID {
+                            _ = try await etcd.delete(key, createRevision: holder.createRevision)
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+                if cleared { return }
+                try? await LayerEnvironment.sleep(for: .seconds(1))
+            }
         }
     }
 
@@ -131,7 +159,7 @@ package final class EtcdCoordination: Coordination {
                 state.sending = true
                 return true
             }
-            if start { Task { await self.sendCreates() } }
+            if start { LayerEnvironment.spawn { await self.sendCreates() } }
         }
     }
 
@@ -189,7 +217,7 @@ package final class EtcdCoordination: Coordination {
                 state.sending = true
                 return true
             }
-            if start { Task { await self.sendReleases() } }
+            if start { LayerEnvironment.spawn { await self.sendReleases() } }
         }
     }
 
@@ -221,7 +249,7 @@ package final class EtcdCoordination: Coordination {
                     sent = true
                     break
                 }
-                try? await Task.sleep(for: .milliseconds(50 << attempt))
+                try? await LayerEnvironment.sleep(for: .milliseconds(50 << attempt))
             }
             for release in batch { release.done?.resume() }
             if !sent {
@@ -232,7 +260,7 @@ package final class EtcdCoordination: Coordination {
                 releases.withLock { state in
                     state.pending.append(contentsOf: batch.map { PendingRelease(key: $0.key, token: $0.token, done: nil) })
                 }
-                try? await Task.sleep(for: Self.releaseRetryPause)
+                try? await LayerEnvironment.sleep(for: Self.releaseRetryPause)
             }
         }
     }
@@ -292,7 +320,7 @@ package final class EtcdCoordination: Coordination {
                 }
             } catch {
                 buckets.suspend()
-                try? await Task.sleep(for: .seconds(1))
+                try? await LayerEnvironment.sleep(for: .seconds(1))
             }
         }
     }

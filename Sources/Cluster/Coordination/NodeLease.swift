@@ -1,4 +1,5 @@
 package import Logging
+internal import StowageCore
 internal import Synchronization
 
 /// This node's etcd lease: every lock it takes is bound to it, so a node that dies or loses
@@ -12,7 +13,7 @@ internal import Synchronization
 /// revokes it as it starts (`notePrevious`, then `revokePrevious`): the locks of a node killed in
 /// the middle of its writes are released when it restarts, not only when the lease runs out.
 package final class NodeLease: Sendable {
-    let etcd: EtcdClient
+    let etcd: any EtcdStore
     package let ttlSeconds: Int64
     /// Where this node records the id of its lease (`/stowage/v1/nodes/<address>/lease`).
     package let recordKey: String?
@@ -20,7 +21,7 @@ package final class NodeLease: Sendable {
     /// The lease of this node's previous process, until revoked.
     private let previous = Mutex<Int64?>(nil)
 
-    package init(etcd: EtcdClient, ttlSeconds: Int64 = 10, recordKey: String? = nil) {
+    package init(etcd: any EtcdStore, ttlSeconds: Int64 = 10, recordKey: String? = nil) {
         self.etcd = etcd
         self.ttlSeconds = ttlSeconds
         self.recordKey = recordKey
@@ -44,7 +45,7 @@ package final class NodeLease: Sendable {
             // Before this task binds a lock to it: a process that dies after this leaves its locks
             // to the next one's `revokePrevious`. A record etcd does not take costs only that
             // (the locks then last until the lease runs out), so the lock goes on without it.
-            try? await etcd.put(recordKey, value: Array(String(granted).utf8))
+            try? await etcd.put(recordKey, value: Array(String(granted).utf8), lease: nil)
         }
         return id
     }
@@ -68,6 +69,11 @@ package final class NodeLease: Sendable {
         return id
     }
 
+    /// Whether `id` is the lease locks are bound to now.
+    func isCurrent(_ id: Int64) -> Bool {
+        current.withLock { $0 == id }
+    }
+
     /// Forgets `id` (etcd no longer knows it).
     func drop(_ id: Int64) {
         current.withLock { if $0 == id { $0 = nil } }
@@ -77,7 +83,7 @@ package final class NodeLease: Sendable {
     package func runKeepAlive(logger: Logger) async {
         let interval = Duration.milliseconds(ttlSeconds * 1000 / 3)
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await LayerEnvironment.sleep(for: interval)
             guard let id = current.withLock({ $0 }) else { continue }
             do {
                 if try await etcd.keepAlive(lease: id) <= 0 {

@@ -35,6 +35,14 @@ package struct EtcdClient: Sendable {
         package var modRevision: Int64
         /// The lease the key is bound to (0: none).
         package var lease: Int64 = 0
+
+        package init(key: String, value: [UInt8], createRevision: Int64, modRevision: Int64, lease: Int64 = 0) {
+            self.key = key
+            self.value = value
+            self.createRevision = createRevision
+            self.modRevision = modRevision
+            self.lease = lease
+        }
     }
 
     // MARK: Keys

@@ -93,12 +93,13 @@ package final class DriveSlot: Sendable {
 
     /// The online drive's last answer to `availableBytes`, when it was asked, and the generation
     /// of the drive that answered.
-    private let space = Mutex<(bytes: Int64, asked: ContinuousClock.Instant, generation: UInt64)?>(nil)
+    private let space = Mutex<(bytes: Int64, asked: Int64, generation: UInt64)?>(nil)
 
     /// The online drive's free space as it answered at most `maxAge` ago, less what writes
     /// claimed since (`claim`); nil when there is no such answer (or the drive is offline).
     package func recentSpace(maxAge: Duration) -> Int64? {
-        let now = ContinuousClock.now
+        let now = LayerEnvironment.now()
+        let maxAge = LayerEnvironment.nanoseconds(maxAge)
         return state.withLock { state -> UInt64? in
             if case .online = state.current { return state.generation }
             return nil
@@ -114,7 +115,7 @@ package final class DriveSlot: Sendable {
     /// last one, so the drive is asked again at the next write); nil when offline.
     package func measureSpace() async throws -> Int64? {
         guard let (drive, generation) = onlineDrive else { return nil }
-        let asked = ContinuousClock.now
+        let asked = LayerEnvironment.now()
         do {
             let bytes = try await drive.availableBytes()
             space.withLock { $0 = (bytes, asked, generation) }

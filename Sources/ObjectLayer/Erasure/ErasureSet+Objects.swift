@@ -38,7 +38,7 @@ extension ErasureSet {
                 }
                 return resolved
             }
-            if attempt == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            if attempt == 0 { try await LayerEnvironment.sleep(for: .milliseconds(20)) }
         }
         missedWrites?.enqueueMissed(bucket: bucket, key: key)
         throw ObjectLayerError(.insufficientDrives, "\(operation): too few drives agree on the answer")
@@ -101,7 +101,7 @@ extension ErasureSet {
             noteMissed(successes, bucket: record.bucket, key: record.key)
             return successes.lazy.compactMap(\.value).first
         } catch {
-            await rollBack(answers, record: record)
+            await rollBack(answers, record: record, fence: fence)
             throw error
         }
     }
@@ -116,16 +116,60 @@ extension ErasureSet {
     }
 
     /// Puts back the replaced version (or removes the new one) on drives that accepted a write
-    /// that then missed quorum.
-    func rollBack(_ answers: [DriveAnswer<ObjectRecord?>], record: ObjectRecord) async {
-        for (position, answer) in answers.enumerated() {
-            guard case .success(let replaced) = answer, let drive = slots[position].drive else { continue }
-            if let replaced {
-                _ = try? await drive.commitObject(replaced)
-            } else {
-                _ = try? await drive.deleteVersion(bucket: record.bucket, key: record.key, versionID: record.versionID)
+    /// that then missed quorum, and on drives that failed it without a clear refusal: a call
+    /// that timed out may still take effect (a paused node, a frozen disk, a message in a
+    /// socket's buffer), after the write was given up. The undo goes to them after the write on
+    /// the same connection, so it lands after it (or finds nothing to undo). The simulation found
+    /// a failed overwrite that reached two drives late, after the others were put back: the
+    /// version it replaced was then outvoted and its data lost. Undos carry the write's fence, so
+    /// none can touch what a later holder of the key's lock wrote.
+    func rollBack(_ answers: [DriveAnswer<ObjectRecord?>], record: ObjectRecord, fence: Int64?) async {
+        // What the write replaced on the drives that did not answer: for a new version id,
+        // nothing (the undo removes it, or finds nothing). For the null version, what enough of
+        // the drives that answered reported replacing (`agreementQuorum`, as a read needs): a
+        // drive that had missed earlier writes reports a stale version, and putting that back
+        // everywhere would bring back what an acknowledged write replaced (the simulation found
+        // it). Without such agreement those drives are left to the vote and to healing.
+        let undoElsewhere: ObjectRecord?? = record.versionID != "null" ? .some(nil) : replacedByQuorum(answers)
+        // All at once: a drive that does not answer must not keep the others' undo waiting (the
+        // half-done write stays visible meanwhile).
+        await withTaskGroup(of: Void.self) { group in
+            for (position, answer) in answers.enumerated() {
+                guard let drive = slots[position].drive else { continue }
+                let replaced: ObjectRecord?
+                switch answer {
+                case .offline: continue
+                case .success(let reported): replaced = reported
+                case .failure(let error):
+                    if let error = error as? DriveError, error.code == .fenced || error.code == .bucketNotFound { continue }
+                    guard let undo = undoElsewhere else { continue }
+                    replaced = undo
+                }
+                group.addTask {
+                    if let replaced {
+                        _ = try? await drive.commitObject(replaced, fence: fence)
+                    } else {
+                        _ = try? await drive.deleteVersion(
+                            bucket: record.bucket, key: record.key, versionID: record.versionID, fence: fence)
+                    }
+                }
             }
         }
+    }
+
+    /// The version most drives that took a write reported replacing (nil inside: none), when
+    /// at least `agreementQuorum` of them agree; nil when they do not.
+    func replacedByQuorum(_ answers: [DriveAnswer<ObjectRecord?>]) -> ObjectRecord?? {
+        var groups: [(replaced: ObjectRecord?, count: Int)] = []
+        for case .success(let replaced) in answers {
+            if let index = groups.firstIndex(where: { RecordVote.sameState($0.replaced, replaced) }) {
+                groups[index].count += 1
+            } else {
+                groups.append((replaced, 1))
+            }
+        }
+        guard let best = groups.max(by: { $0.count < $1.count }), best.count >= agreementQuorum else { return nil }
+        return .some(best.replaced)
     }
 
     /// Removes one version on every online drive (write quorum of the set's default layout), or
@@ -207,6 +251,7 @@ extension ErasureSet {
         }
         for entry in entries {
             _ = try requireAgreement(entry.resolved, operation: "list \(bucket)")
+            if entry.resolved.agreeing.count < metadataWriteQuorum { UnsettledKeys.current?.note(entry.record.key) }
         }
         return (entries.map { ($0.record.key, $0.resolved) }, boundary?.key)
     }
@@ -278,6 +323,7 @@ extension ErasureSet {
                 answers, limit: want, identity: VersionIdentity.init, precedes: VersionCursor.precedes)
             for entry in entries {
                 _ = try requireAgreement(entry.resolved, operation: "list versions \(bucket)")
+                if entry.resolved.agreeing.count < metadataWriteQuorum { UnsettledKeys.current?.note(entry.record.key) }
                 if let record = entry.resolved.record { result.append(record) }
                 if result.count == limit { break }
             }

@@ -1,3 +1,4 @@
+internal import Synchronization
 package import StowageCore
 
 /// One page of a ListObjects (V1 or V2) answer.
@@ -35,12 +36,14 @@ extension ObjectStore {
             Self.rolledUpStart(marker: Array($0.utf8), prefix: prefix, delimiter: delimiter)
                 ?? VersionCursor(key: Array($0.utf8), position: .afterKey)
         }
-        let scan = try await scanListing(
-            prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start,
-            cursorAfter: { VersionCursor(key: Array($0.key.utf8), position: .afterKey) }
-        ) { cursor, limit in
-            try await sets.listObjects(
-                bucket: bucket, prefix: prefix, after: cursor?.key, inclusive: cursor?.position == .atKey, limit: limit)
+        let scan = try await settledScan(bucket: bucket) {
+            try await scanListing(
+                prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start,
+                cursorAfter: { VersionCursor(key: Array($0.key.utf8), position: .afterKey) }
+            ) { cursor, limit in
+                try await sets.listObjects(
+                    bucket: bucket, prefix: prefix, after: cursor?.key, inclusive: cursor?.position == .atKey, limit: limit)
+            }
         }
         var page = ListObjectsPage(objects: scan.records, commonPrefixes: scan.commonPrefixes, isTruncated: scan.isTruncated)
         switch scan.last {
@@ -64,6 +67,25 @@ extension ObjectStore {
     /// The shared walk of ListObjects and ListObjectVersions: up to `maxKeys` records and common
     /// prefixes from `start` on, as `fetch` returns them in order (`fetch(cursor, limit)` reads
     /// the records after `cursor`). `cursorAfter` says where the scan continues after a record.
+    /// Runs a listing `scan`; when some key's entry was held by fewer drives than a write quorum
+    /// (`UnsettledKeys`), waits for the writers of such keys that hold their locks now, then
+    /// lists once more. A write half done (on its way to the drives, or failed and being rolled
+    /// back) is otherwise listed and then gone: the simulation found a version listed during its
+    /// write's rollback. Single-key reads do the same (`settled`). At most `settleLimit` keys a
+    /// page wait: with drives away every entry is held by fewer, and a page must stay cheap.
+    func settledScan(bucket: String, _ scan: () async throws -> ListingScan) async throws -> ListingScan {
+        let unsettled = UnsettledKeys()
+        let first = try await UnsettledKeys.$current.withValue(unsettled) { try await scan() }
+        let keys = unsettled.keys
+        guard !keys.isEmpty else { return first }
+        for key in keys.prefix(Self.settleLimit) {
+            try await translate { try await coordination.withKeyLock(bucket + "/" + key) { _ in } }
+        }
+        return try await scan()
+    }
+
+    static let settleLimit = 16
+
     func scanListing(
         prefix: String, delimiter: String?, maxKeys: Int, from start: VersionCursor?,
         cursorAfter: (ObjectRecord) -> VersionCursor,
@@ -122,4 +144,18 @@ extension ObjectStore {
         }
         return nil
     }
+}
+
+/// Keys a listing resolved from fewer drives than a write quorum (set for the listing's task by
+/// `settledScan`, noted by `ErasureSet`'s listings).
+final class UnsettledKeys: Sendable {
+    @TaskLocal static var current: UnsettledKeys?
+
+    private let noted = Mutex<[String]>([])
+
+    func note(_ key: String) {
+        noted.withLock { if $0.count < 64, !$0.contains(key) { $0.append(key) } }
+    }
+
+    var keys: [String] { noted.withLock { $0 } }
 }

@@ -121,7 +121,7 @@ extension ObjectStore {
             }
             throw error
         }
-        try await check(condition, set: sets.set(bucket: bucket, key: key), bucket: bucket, key: key)
+        try await check(condition, set: sets.set(bucket: bucket, key: key), bucket: bucket, key: key, early: true)
         guard !requested.isEmpty else { throw ObjectLayerError(.invalidRequest, "You must specify at least one part") }
         for (a, b) in zip(requested, requested.dropFirst()) where b.number <= a.number {
             throw ObjectLayerError(.invalidPartOrder)

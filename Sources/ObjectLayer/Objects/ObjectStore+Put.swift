@@ -64,10 +64,23 @@ extension ObjectStore {
 
     /// Throws unless the key's current version satisfies `condition`: 412 PreconditionFailed, or
     /// NoSuchKey for `If-Match` on a missing key (as S3 answers).
-    func check(_ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String) async throws {
+    ///
+    /// `early`: the check made before the body is read, without the key's lock. Its refusal is an
+    /// answer the client sees, so it reads as a GET does (`settled`): a version fewer than a write
+    /// quorum hold is read again under the lock, where no write of the key is half done. The
+    /// simulation found a DELETE that had reached two drives of four, and was about to be rolled
+    /// back, answered as "absent" to an `If-Match` through another node. At the commit the caller
+    /// holds the lock, and the drives' answer is read as it is.
+    func check(_ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String, early: Bool = false)
+        async throws
+    {
         guard let condition else { return }
+        let resolved =
+            early
+            ? try await settled(set, bucket: bucket, key: key) { try await set.readObject(bucket: bucket, key: key) }
+            : try await set.readObject(bucket: bucket, key: key)
         // A delete marker on top means the key does not exist.
-        let current = try await set.readObject(bucket: bucket, key: key).record.flatMap { $0.isDeleteMarker ? nil : $0 }
+        let current = resolved.record.flatMap { $0.isDeleteMarker ? nil : $0 }
         switch condition {
         case .absent:
             if current != nil { throw ObjectLayerError(.preconditionFailed, "\(key) exists") }
@@ -154,7 +167,7 @@ extension ObjectStore {
         // Checked again, with the versioning that decides the version id, when the lock is taken.
         let versioning = try await requireBucket(bucket, writingTo: set, recent: true).versioning
         // Fail early when the condition already fails; it is checked again at the commit.
-        try await check(options.condition, set: set, bucket: bucket, key: key)
+        try await check(options.condition, set: set, bucket: bucket, key: key, early: true)
         try await requireSpace(size ?? 0, in: set, layout: layout)
         let ingested = try await ingest(body, expectedSize: size, allowInline: true, set: set, layout: layout)
         var record: ObjectRecord

@@ -128,10 +128,12 @@ extension ObjectStore {
         } else if versionIDMarker != nil {
             throw ObjectLayerError(.invalidArgument, "A version-id marker cannot be specified without a key marker.")
         }
-        let scan = try await scanListing(
-            prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start, cursorAfter: VersionCursor.init(after:)
-        ) { cursor, limit in
-            try await sets.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: limit)
+        let scan = try await settledScan(bucket: bucket) {
+            try await scanListing(
+                prefix: prefix, delimiter: delimiter, maxKeys: maxKeys, from: start, cursorAfter: VersionCursor.init(after:)
+            ) { cursor, limit in
+                try await sets.listVersions(bucket: bucket, prefix: prefix, after: cursor, limit: limit)
+            }
         }
         var page = ListVersionsPage(commonPrefixes: scan.commonPrefixes, isTruncated: scan.isTruncated)
         // Entries come newest first within a key: the first of each key is its latest version.

@@ -27,8 +27,7 @@ package enum VersionClock {
     }
 
     package static func newVersionID(stamp: Int64) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Hex.fixedWidth(UInt64(bitPattern: stamp)) + Hex.fixedWidth(generator.next() as UInt64)
+        Hex.fixedWidth(UInt64(bitPattern: stamp)) + Hex.fixedWidth(LayerEnvironment.randomBits())
     }
 
     /// True for "null" and for ids this store hands out (32 lowercase hex digits).

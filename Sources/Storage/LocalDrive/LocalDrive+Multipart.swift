@@ -78,6 +78,7 @@ extension LocalDrive {
             guard try Self.uploadBytes(db, uploadID) != nil else { throw DriveError(.uploadNotFound, uploadID) }
             guard try Self.bucketExists(db, object.bucket) else { throw DriveError(.bucketNotFound, object.bucket) }
             try Self.checkFence(db, object.bucket, object.key, fence)
+            try self.requireShards(of: object)
             var partShards: [ShardID] = []
             try db.query("SELECT record FROM parts WHERE upload_id = ?", [.text(uploadID)]) {
                 partShards.append(try RecordCodec.decode(PartRecord.self, from: $0.blob(0)).shardID)

@@ -86,6 +86,7 @@ extension LocalDrive {
         return try await commit { db in
             guard try Self.bucketExists(db, record.bucket) else { throw DriveError(.bucketNotFound, record.bucket) }
             try Self.checkFence(db, record.bucket, record.key, fence)
+            try self.requireShards(of: record)
             let replaced = try Self.place(db, record, bytes: bytes)
             let previouslyOwned = Set(replaced?.shardIDs ?? [])
             // A shard the record already owned is staged again when healing rewrote it.
@@ -138,6 +139,18 @@ extension LocalDrive {
     }
 
     // MARK: Helpers inside transactions
+
+    /// Refuses a record that names a shard this drive does not hold (staged, committed, or in
+    /// the trash): the drive cannot serve it, so it must not count towards the write's quorum.
+    /// The simulation found a write acknowledged by records on enough drives but its shards on
+    /// too few: two drives had restarted between the shard writes and the commit, losing the
+    /// staged shards, and took the record anyway.
+    func requireShards(of record: ObjectRecord) throws {
+        for id in record.shardIDs
+        where !POSIXFile.exists(stagedPath(id)) && !POSIXFile.exists(committedPath(id)) && !POSIXFile.exists(trashPath(id)) {
+            throw DriveError(.notFound, "\(record.bucket)/\(record.key): shard \(id) is not on this drive")
+        }
+    }
 
     /// Refuses a change whose lock token is older than the newest seen for the key, and
     /// otherwise remembers its token (see the fencing contract of `Drive`). Kept per key even

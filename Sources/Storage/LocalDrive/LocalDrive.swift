@@ -15,12 +15,21 @@ internal import Synchronization
 /// index.sqlite (+ -wal)   the metadata index
 /// tmp/<shard>             shards being written; garbage unless an index row names them
 /// shards/<xx>/<shard>     committed shards, xx = first two hex digits of the id
+/// trash/<shard>           shards a commit dropped, kept for `trashRetention` (see below)
 /// ```
 /// Commit protocol: a shard is written and fsync'd in `tmp/`; the index transaction that names
 /// it also records it in `pending_shards`; after the commit it is renamed into `shards/`.
 /// Shards that a commit drops are listed in `garbage_shards` in the same transaction and
-/// unlinked after it. Startup replays both tables and empties `tmp/`, so a crash at any point
-/// leaves no visible partial object and no garbage after the next start.
+/// moved to `trash/` after it. Startup replays both tables and empties `tmp/` and `trash/`, so a
+/// crash at any point leaves no visible partial object and no garbage after the next start.
+///
+/// The trash lets a write that failed be undone whole: when a write replaced a version on some
+/// drives and then missed its quorum, the object layer commits the replaced version again
+/// (`ErasureSet.rollBack`), and a commit that names a shard found in the trash takes it back.
+/// Without it the replaced version came back without its data on those drives; the
+/// deterministic simulation found an acknowledged object lost that way, once a failed
+/// overwrite had reached every drive late. Trashed shards are removed after `trashRetention`
+/// (by the health check), or at once when less than 1 GiB beyond the reserve is free.
 package final class LocalDrive: Drive {
     package let name: String
     let root: String
@@ -32,6 +41,12 @@ package final class LocalDrive: Drive {
     let reserveBytes: Int64
     /// Renames and unlinks done since the last transaction; their rows are removed in the next one.
     let settled = Mutex(SettledShards())
+    /// Shards in `trash/` and when they went there (monotonic nanoseconds).
+    let trashed = Mutex<[ShardID: Int64]>([:])
+    /// How long a dropped shard can still be taken back by a commit naming it.
+    static let trashRetention: Int64 = 120_000_000_000
+    /// Free space (beyond the reserve) under which the drive keeps no trash.
+    static let trashNeedsFree: Int64 = 1 << 30
     /// Every bucket, kept in memory; changed only after the index commit that changes it.
     let bucketCache: Mutex<[String: BucketRecord]>
 
@@ -53,6 +68,7 @@ package final class LocalDrive: Drive {
         return try await pool.runIfActive {
             try DriveFormatFile.verify(root: root, identity: identity)
             try POSIXFile.makeDirectory(root + "/tmp")
+            try POSIXFile.makeDirectory(root + "/trash")
             try POSIXFile.makeDirectory(root + "/shards")
             let hex = Array("0123456789abcdef")
             for a in hex { for b in hex { try POSIXFile.makeDirectory(root + "/shards/\(a)\(b)") } }
@@ -85,6 +101,8 @@ package final class LocalDrive: Drive {
 
     func stagedPath(_ id: ShardID) -> String { "\(root)/tmp/\(id.value)" }
 
+    func trashPath(_ id: ShardID) -> String { "\(root)/trash/\(id.value)" }
+
     func committedPath(_ id: ShardID) -> String {
         let v = id.value
         return "\(root)/shards/\(v.prefix(2))/\(v)"
@@ -103,17 +121,23 @@ package final class LocalDrive: Drive {
         }
         for raw in pending {
             guard let id = ShardID(raw) else { continue }
-            if POSIXFile.exists(stagedPath(id)) { try POSIXFile.rename(stagedPath(id), committedPath(id)) }
+            if POSIXFile.exists(stagedPath(id)) {
+                try POSIXFile.rename(stagedPath(id), committedPath(id))
+            } else if !POSIXFile.exists(committedPath(id)) && POSIXFile.exists(trashPath(id)) {
+                try POSIXFile.rename(trashPath(id), committedPath(id))
+            }
         }
         for raw in garbage {
             guard let id = ShardID(raw) else { continue }
             try POSIXFile.unlinkIfPresent(committedPath(id))
             try POSIXFile.unlinkIfPresent(stagedPath(id))
         }
-        for name in try POSIXFile.listDirectory(root + "/tmp") {
-            try POSIXFile.unlinkIfPresent(root + "/tmp/" + name)
+        for folder in ["/tmp", "/trash"] {
+            for name in try POSIXFile.listDirectory(root + folder) {
+                try POSIXFile.unlinkIfPresent(root + folder + "/" + name)
+            }
+            try POSIXFile.fsyncDirectory(root + folder)
         }
-        try POSIXFile.fsyncDirectory(root + "/tmp")
         try index.transaction { db in
             try db.execute("DELETE FROM pending_shards; DELETE FROM garbage_shards;")
         }
@@ -151,13 +175,25 @@ package final class LocalDrive: Drive {
         if !staged.isEmpty || !dropped.isEmpty {
             try await pool.runIfActive { [self] in
                 var renamedDirectories = Set<String>()
-                for id in staged where POSIXFile.exists(stagedPath(id)) {
-                    try POSIXFile.rename(stagedPath(id), committedPath(id))
+                for id in staged {
+                    if POSIXFile.exists(stagedPath(id)) {
+                        try POSIXFile.rename(stagedPath(id), committedPath(id))
+                    } else if !POSIXFile.exists(committedPath(id)) && POSIXFile.exists(trashPath(id)) {
+                        // A version put back (a rollback) takes back the shard its replacement dropped.
+                        try POSIXFile.rename(trashPath(id), committedPath(id))
+                        trashed.withLock { _ = $0.removeValue(forKey: id) }
+                    } else {
+                        continue
+                    }
                     renamedDirectories.insert(String(committedPath(id).dropLast(33)))
                 }
                 // The renames must be durable before the pending rows may go.
                 for directory in renamedDirectories { try POSIXFile.fsyncDirectory(directory) }
-                for id in dropped { try POSIXFile.unlinkIfPresent(committedPath(id)) }
+                let now = LayerEnvironment.now()
+                for id in dropped where POSIXFile.exists(committedPath(id)) {
+                    try POSIXFile.rename(committedPath(id), trashPath(id))
+                    trashed.withLock { $0[id] = now }
+                }
                 settled.withLock { s in
                     s.renamed += staged
                     s.deleted += dropped
@@ -200,7 +236,23 @@ package final class LocalDrive: Drive {
     package func availableBytes() async throws -> Int64 {
         let root = self.root
         let available = try await pool.runIfActive { try POSIXFile.space(root).available }
-        return available - reserveBytes
+        guard available - reserveBytes < Self.trashNeedsFree, !trashed.withLock({ $0.isEmpty }) else {
+            return available - reserveBytes
+        }
+        // Short of space: the trash goes first.
+        try await pool.runIfActive { try self.emptyTrash(olderThan: .max) }
+        return try await pool.runIfActive { try POSIXFile.space(root).available } - reserveBytes
+    }
+
+    /// Removes the shards that have been in the trash for at least `age` nanoseconds.
+    func emptyTrash(olderThan age: Int64) throws {
+        let now = LayerEnvironment.now()
+        let due = trashed.withLock { trashed in
+            let due = trashed.filter { age == .max || now - $0.value >= age }.map(\.key)
+            for id in due { trashed[id] = nil }
+            return due
+        }
+        for id in due { try POSIXFile.unlinkIfPresent(trashPath(id)) }
     }
 
     package func healthCheck() async throws {
@@ -215,6 +267,7 @@ package final class LocalDrive: Drive {
             }
             try [UInt8](repeating: 0x5A, count: 64).withUnsafeBytes { try POSIXFile.writeAll(fd, $0, path: probe) }
             try POSIXFile.fsync(fd, path: probe)
+            try emptyTrash(olderThan: Self.trashRetention)
         }
         if try await availableBytes() < 0 { throw DriveError(.full, "\(root): below its reserve of free space") }
     }

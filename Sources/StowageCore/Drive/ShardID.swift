@@ -10,14 +10,13 @@ package struct ShardID: Codable, Sendable, Hashable, CustomStringConvertible {
         self.value = value
     }
 
-    /// A new random id (128 bits from the system generator).
+    /// A new random id (128 bits from the system generator, or the simulation's).
     package static func random() -> ShardID {
-        var generator = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(32)
         for _ in 0..<2 {
-            var word = generator.next() as UInt64
+            var word = LayerEnvironment.randomBits()
             for _ in 0..<16 {
                 out.append(hex[Int(word & 0xF)])
                 word >>= 4

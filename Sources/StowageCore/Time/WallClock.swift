@@ -4,6 +4,7 @@ internal import Glibc
 
 /// The wall clock a node reads: S3 dates and signature windows, internode signatures, Last-Modified,
 /// version stamps on one node. Timeouts, leases and deadlines use monotonic clocks, never this.
+/// In the deterministic simulation it is the simulated node's (`LayerEnvironment`).
 ///
 /// `STOWAGE_TEST_CLOCK_OFFSET_SECONDS` (for tests only) sets it off by that many seconds, as on a host
 /// whose clock drifted: the clock-skew test and the chaos runs start a node with it. Read once.
@@ -17,6 +18,7 @@ package enum WallClock {
 
     /// Nanoseconds since 1970.
     package static func nanoseconds() -> Int64 {
+        if let simulated = LayerEnvironment.simulated { return simulated.wallNanoseconds }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec) &+ offsetNanoseconds
