@@ -132,8 +132,9 @@ package final class MemoryDrive: Drive {
     package func commitObject(_ record: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
         try state.withLock { state in
             guard state.buckets[record.bucket] != nil else { throw DriveError(.bucketNotFound, record.bucket) }
-            try Self.checkFence(&state, record.bucket, record.key, fence)
+            try Self.checkFence(state, record.bucket, record.key, fence)
             try Self.requireShards(state, record)
+            Self.noteFence(&state, record.bucket, record.key, fence)
             return Self.place(&state, record)
         }
     }
@@ -142,7 +143,8 @@ package final class MemoryDrive: Drive {
         -> ObjectRecord?
     {
         try state.withLock { state in
-            try Self.checkFence(&state, bucket, key, fence)
+            try Self.checkFence(state, bucket, key, fence)
+            Self.noteFence(&state, bucket, key, fence)
             let bytes = Array(key.utf8)
             guard var stack = state.stacks[bucket]?[bytes], let index = stack.firstIndex(where: { $0.versionID == versionID })
             else { return nil }
@@ -192,14 +194,16 @@ package final class MemoryDrive: Drive {
         }
     }
 
-    /// Refuses a token older than the newest seen for the key; remembers a newer one.
-    private static func checkFence(_ state: inout State, _ bucket: String, _ key: String, _ fence: Int64?) throws {
-        guard let fence, state.checksFences else { return }
-        let bytes = Array(key.utf8)
-        if let seen = state.fences[bucket]?[bytes], seen > fence {
-            throw DriveError(.fenced, "\(bucket)/\(key): lock token \(fence) is older than \(seen)")
-        }
-        state.fences[bucket, default: [:]][bytes] = fence
+    /// Refuses a token older than the newest seen for the key.
+    private static func checkFence(_ state: State, _ bucket: String, _ key: String, _ fence: Int64?) throws {
+        guard let fence, state.checksFences, let seen = state.fences[bucket]?[Array(key.utf8)], seen > fence else { return }
+        throw DriveError(.fenced, "\(bucket)/\(key): lock token \(fence) is older than \(seen)")
+    }
+
+    /// Remembers the token of a change that is being made (with the change, as one step).
+    private static func noteFence(_ state: inout State, _ bucket: String, _ key: String, _ fence: Int64?) {
+        guard let fence else { return }
+        state.fences[bucket, default: [:]][Array(key.utf8)] = fence
     }
 
     /// Refuses a record naming a shard the drive does not hold, as `LocalDrive` does.
@@ -369,8 +373,9 @@ package final class MemoryDrive: Drive {
         try state.withLock { state in
             guard state.uploads[uploadID] != nil else { throw DriveError(.uploadNotFound, uploadID) }
             guard state.buckets[object.bucket] != nil else { throw DriveError(.bucketNotFound, object.bucket) }
-            try Self.checkFence(&state, object.bucket, object.key, fence)
+            try Self.checkFence(state, object.bucket, object.key, fence)
             try Self.requireShards(state, object)
+            Self.noteFence(&state, object.bucket, object.key, fence)
             let partShards = (state.parts[uploadID] ?? [:]).values.map(\.shardID)
             let replaced = Self.place(&state, object)
             state.parts[uploadID] = nil

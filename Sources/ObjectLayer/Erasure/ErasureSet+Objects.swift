@@ -141,7 +141,10 @@ extension ErasureSet {
                 case .offline: continue
                 case .success(let reported): replaced = reported
                 case .failure(let error):
-                    if let error = error as? DriveError, error.code == .fenced || error.code == .bucketNotFound { continue }
+                    // A clear refusal took no effect there.
+                    if let error = error as? DriveError, [.fenced, .bucketNotFound, .notFound, .full].contains(error.code) {
+                        continue
+                    }
                     guard let undo = undoElsewhere else { continue }
                     replaced = undo
                 }

@@ -64,9 +64,6 @@ extension ObjectStore {
         return VersionCursor(key: bound, position: .atKey)
     }
 
-    /// The shared walk of ListObjects and ListObjectVersions: up to `maxKeys` records and common
-    /// prefixes from `start` on, as `fetch` returns them in order (`fetch(cursor, limit)` reads
-    /// the records after `cursor`). `cursorAfter` says where the scan continues after a record.
     /// Runs a listing `scan`; when some key's entry was held by fewer drives than a write quorum
     /// (`UnsettledKeys`), waits for the writers of such keys that hold their locks now, then
     /// lists once more. A write half done (on its way to the drives, or failed and being rolled
@@ -86,6 +83,9 @@ extension ObjectStore {
 
     static let settleLimit = 16
 
+    /// The shared walk of ListObjects and ListObjectVersions: up to `maxKeys` records and common
+    /// prefixes from `start` on, as `fetch` returns them in order (`fetch(cursor, limit)` reads
+    /// the records after `cursor`). `cursorAfter` says where the scan continues after a record.
     func scanListing(
         prefix: String, delimiter: String?, maxKeys: Int, from start: VersionCursor?,
         cursorAfter: (ObjectRecord) -> VersionCursor,
