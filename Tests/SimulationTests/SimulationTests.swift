@@ -84,8 +84,8 @@ struct SimulationTests {
             + "on the drives a later holder's (failed) delete did not reach",
         7264: "a failed null-version overwrite that a stale drive answered leaves three different null "
             + "versions on three drives: reads and healing answer 503 (no agreement)",
-        637_573_266_059: "a partition and lossy links, 3 nodes, versioned: a history no order explains (not "
-            + "diagnosed yet)",
+        637_573_266_059: "a PUT whose drives' replies were lost reached a write quorum, was listed, and was then "
+            + "rolled back by its writer (which saw too few answers): the rollback should complete it instead",
     ]
 
     @Test("the seeds of open bugs still fail as described")
