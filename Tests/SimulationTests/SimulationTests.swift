@@ -84,6 +84,9 @@ struct SimulationTests {
             + "on the drives a later holder's (failed) delete did not reach",
         7264: "a failed null-version overwrite that a stale drive answered leaves three different null "
             + "versions on three drives: reads and healing answer 503 (no agreement)",
+        14555: "two operations: a writer paused past its lease commits after the next lock holder checked "
+            + "If-None-Match but before it committed; no drive had seen the newer token yet, so both succeed "
+            + "(the new holder's read is not fenced)",
         637_573_266_059: "a PUT whose drives' replies were lost reached a write quorum, was listed, and was then "
             + "rolled back by its writer (which saw too few answers): the rollback should complete it instead",
     ]
