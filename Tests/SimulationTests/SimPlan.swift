@@ -31,8 +31,8 @@ struct SimPlan: Sendable, Equatable, CustomStringConvertible {
             case cutFromEtcd(Int)
             /// kill -9 of the node's process, started again when the fault ends.
             case crash(Int)
-            /// SIGSTOP-like: the node neither sends nor answers until the fault ends (modelled as
-            /// its links to everyone, etcd included, cut; its process lives on).
+            /// SIGSTOP: the node starts no call and nothing it sent or is sent moves until the
+            /// fault ends; then it goes on where it was (`SimNetwork.pause`).
             case pause(Int)
             case driveFailing(Int)
             case driveHanging(Int)
