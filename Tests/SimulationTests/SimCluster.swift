@@ -30,7 +30,7 @@ final class SimCluster: Sendable {
     private let background = Mutex<[Int: Task<Void, Never>]>([:])
     private let stopped = Mutex(false)
     /// Client requests in flight per node, answered "connection reset" when its process dies.
-    private let requests = Mutex<(next: Int, open: [Int: [Int: SimAnswer<HistoryOperation.Outcome>]])>((0, [:]))
+    private let requests = Mutex<(next: Int, open: [Int: [Int: OnceAnswer<HistoryOperation.Outcome>]])>((0, [:]))
     static let logger = Logger(label: "simulation") { _ in SwiftLogNoOpLogHandler() }
 
     /// A defect planted on purpose, to show that the simulation finds what it would cause.
@@ -107,8 +107,8 @@ final class SimCluster: Sendable {
         _ node: Int, _ body: @escaping @Sendable (ObjectStore) async -> HistoryOperation.Outcome
     ) async -> HistoryOperation.Outcome {
         guard let store = store(node) else { return .failed }
-        return await withCheckedContinuation { continuation in
-            let answer = SimAnswer(continuation)
+        let answered = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HistoryOperation.Outcome, any Error>) in
+            let answer = OnceAnswer(continuation)
             let id = requests.withLock { state in
                 state.next += 1
                 state.open[node, default: [:]][state.next] = answer
@@ -118,15 +118,16 @@ final class SimCluster: Sendable {
             scheduler.spawn { [self] in
                 let outcome = await LayerEnvironment.$simulated.withValue(environment) { await body(store) }
                 requests.withLock { _ = $0.open[node]?.removeValue(forKey: id) }
-                answer.resume(outcome)
+                answer.resume(with: .success(outcome))
             }
         }
+        return answered ?? .unknown
     }
 
     /// Ends `node`'s process at once (kill -9).
     func crash(_ node: Int) {
         for answer in requests.withLock({ $0.open.removeValue(forKey: node)?.values.map { $0 } ?? [] }) {
-            answer.resume(.unknown)
+            answer.resume(with: .success(.unknown))
         }
         network.crash(node)
         stores.withLock { $0[node] = nil }
@@ -147,23 +148,6 @@ final class SimCluster: Sendable {
             if let drive = slot.drive { return .online(drive, fresh: false) }
             return .offline(reason: "simulation")
         }
-    }
-}
-
-/// Resumes a continuation once; later answers are dropped.
-final class SimAnswer<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Never>?>
-
-    init(_ continuation: CheckedContinuation<T, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ value: T) {
-        let taken = continuation.withLock { held -> CheckedContinuation<T, Never>? in
-            defer { held = nil }
-            return held
-        }
-        taken?.resume(returning: value)
     }
 }
 

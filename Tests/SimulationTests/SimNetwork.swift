@@ -160,9 +160,9 @@ final class SimNetwork: Sendable {
         let scheduler = self.scheduler
         let sent = links.ticket(from, to)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let reply = SimOnce(continuation)
+            let reply = OnceAnswer(continuation)
             scheduler.after(nanoseconds: deadline) {
-                reply.resume(.failure(SimTimeout(detail: "\(Self.name(to)) did not answer within \(deadline / 1_000_000) ms")))
+                reply.resume(with: .failure(SimTimeout(detail: "\(Self.name(to)) did not answer within \(deadline / 1_000_000) ms")))
             }
             scheduler.spawn { [self] in
                 guard await deliver(from, to, ticket: sent) else { return }
@@ -175,7 +175,7 @@ final class SimNetwork: Sendable {
                 // The reply is lost too when the caller's process ended meanwhile.
                 guard await deliver(to, from, ticket: links.ticket(to, from)), self.generation(of: from) == generation
                 else { return }
-                reply.resume(result)
+                reply.resume(with: result)
             }
         }
     }
@@ -199,23 +199,6 @@ final class SimNetwork: Sendable {
 struct SimTimeout: Error, CustomStringConvertible {
     var detail: String
     var description: String { "timeout: \(detail)" }
-}
-
-/// Resumes a continuation once; later results are dropped (a reply after the deadline).
-final class SimOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ continuation: CheckedContinuation<T, any Error>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ result: Result<T, any Error>) {
-        let taken = continuation.withLock { value -> CheckedContinuation<T, any Error>? in
-            defer { value = nil }
-            return value
-        }
-        taken?.resume(with: result)
-    }
 }
 
 /// The order of messages on each directed link: tickets are handed out as messages are sent,

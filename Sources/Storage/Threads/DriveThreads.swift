@@ -100,20 +100,3 @@ final class DriveWatchdog: Sendable {
         DriveError(.io, "the drive did not answer within \(Double(deadline.nanoseconds) / 1e9) s")
     }
 }
-
-/// A continuation that the first of two racers resumes (the call or its deadline).
-final class OnceAnswer<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ continuation: CheckedContinuation<T, any Error>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(with result: Result<T, any Error>) {
-        let taken = continuation.withLock { value -> CheckedContinuation<T, any Error>? in
-            defer { value = nil }
-            return value
-        }
-        taken?.resume(with: result)
-    }
-}
