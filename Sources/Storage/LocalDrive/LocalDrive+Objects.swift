@@ -86,11 +86,11 @@ extension LocalDrive {
         return try await commit { db in
             guard try Self.bucketExists(db, record.bucket) else { throw DriveError(.bucketNotFound, record.bucket) }
             try Self.checkFence(db, record.bucket, record.key, fence)
-            try self.requireShards(of: record)
+            let stagedNow = try self.requireShards(of: record)
             let replaced = try Self.place(db, record, bytes: bytes)
             let previouslyOwned = Set(replaced?.shardIDs ?? [])
             // A shard the record already owned is staged again when healing rewrote it.
-            let staged = record.shardIDs.filter { !previouslyOwned.contains($0) || POSIXFile.exists(self.stagedPath($0)) }
+            let staged = record.shardIDs.filter { !previouslyOwned.contains($0) || stagedNow.contains($0) }
             return (replaced, staged, Self.freedShards(replaced, keeping: record))
         }
     }
@@ -145,11 +145,18 @@ extension LocalDrive {
     /// The simulation found a write acknowledged by records on enough drives but its shards on
     /// too few: two drives had restarted between the shard writes and the commit, losing the
     /// staged shards, and took the record anyway.
-    func requireShards(of record: ObjectRecord) throws {
-        for id in record.shardIDs
-        where !POSIXFile.exists(stagedPath(id)) && !POSIXFile.exists(committedPath(id)) && !POSIXFile.exists(trashPath(id)) {
-            throw DriveError(.notFound, "\(record.bucket)/\(record.key): shard \(id) is not on this drive")
+    /// Returns the shards found staged (the rest are committed or in the trash).
+    @discardableResult
+    func requireShards(of record: ObjectRecord) throws -> Set<ShardID> {
+        var staged = Set<ShardID>()
+        for id in record.shardIDs {
+            if POSIXFile.exists(stagedPath(id)) {
+                staged.insert(id)
+            } else if !POSIXFile.exists(committedPath(id)) && !POSIXFile.exists(trashPath(id)) {
+                throw DriveError(.notFound, "\(record.bucket)/\(record.key): shard \(id) is not on this drive")
+            }
         }
+        return staged
     }
 
     /// Refuses a change whose lock token is older than the newest seen for the key, and
