@@ -89,6 +89,11 @@ package final class FaultyDrive: Drive {
         return try await base.readObject(bucket: bucket, key: key)
     }
 
+    package func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        try await enter(.readRecord)
+        return try await base.readObject(bucket: bucket, key: key, fence: fence)
+    }
+
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         try await enter(.readRecord)
         return try await base.readVersion(bucket: bucket, key: key, versionID: versionID)

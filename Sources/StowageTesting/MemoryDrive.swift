@@ -125,6 +125,14 @@ package final class MemoryDrive: Drive {
         state.withLock { $0.stacks[bucket]?[Array(key.utf8)]?.first }
     }
 
+    package func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        try state.withLock { state in
+            try Self.checkFence(state, bucket, key, fence)
+            Self.noteFence(&state, bucket, key, fence)
+            return state.stacks[bucket]?[Array(key.utf8)]?.first
+        }
+    }
+
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         state.withLock { $0.stacks[bucket]?[Array(key.utf8)]?.first { $0.versionID == versionID } }
     }

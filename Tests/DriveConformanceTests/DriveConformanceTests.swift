@@ -181,6 +181,34 @@ struct DriveConformanceTests {
         }
     }
 
+    @Test("a fenced read raises the key's token: changes with an older one are refused after it", arguments: Kind.allCases)
+    func fencedRead(kind: Kind) async throws {
+        try await Self.withDrive(kind) { drive, _ in
+            try await drive.createBucket(Self.bucket())
+            // Nothing there yet: the read answers nil and still raises the token.
+            #expect(try await drive.readObject(bucket: "b", key: "k", fence: 4) == nil)
+            // The holder that lost the lock (token 3) wakes up after the next holder's read.
+            #expect(await Self.code { _ = try await drive.commitObject(Self.record("k", stamp: 3 << 16), fence: 3) } == .fenced)
+            #expect(try await drive.readObject(bucket: "b", key: "k") == nil)
+            // The new holder's own commit, and its reads with the same token, pass.
+            let written = Self.record("k", version: "v4", stamp: 4 << 16)
+            _ = try await drive.commitObject(written, fence: 4)
+            #expect(try await drive.readObject(bucket: "b", key: "k", fence: 4) == written)
+            // A read with an older token means the reader's lock is gone.
+            #expect(await Self.code { _ = try await drive.readObject(bucket: "b", key: "k", fence: 2) } == .fenced)
+            // A newer holder's read shows the current version (a delete marker too) and raises again.
+            let marker = ObjectRecord.deleteMarker(bucket: "b", key: "k", lastModified: 6)
+            var stamped = marker
+            stamped.versionID = "v5"
+            stamped.versionStamp = 5 << 16
+            _ = try await drive.commitObject(stamped, fence: 5)
+            #expect(try await drive.readObject(bucket: "b", key: "k", fence: 7)?.versionID == "v5")
+            #expect(await Self.code { _ = try await drive.deleteVersion(bucket: "b", key: "k", versionID: "v5", fence: 6) } == .fenced)
+            // Other keys keep their own tokens.
+            #expect(try await drive.readObject(bucket: "b", key: "other", fence: 1) == nil)
+        }
+    }
+
     @Test("shards: written in pieces, named by a commit, read back at any range", arguments: Kind.allCases)
     func shards(kind: Kind) async throws {
         try await Self.withDrive(kind) { drive, _ in

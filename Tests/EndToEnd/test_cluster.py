@@ -332,7 +332,7 @@ def _internode_session(node, *frames: bytes) -> list[tuple[int, int, bytes]]:
     answers until the node closes the connection or goes quiet for a second."""
     answers = []
     with socket.create_connection(("127.0.0.1", node.port), timeout=10) as sock:
-        sock.sendall(b"STOWAGE-RPC/3\r\n" + b"".join(frames))
+        sock.sendall(b"STOWAGE-RPC/4\r\n" + b"".join(frames))
         sock.settimeout(1)
         try:
             while True:

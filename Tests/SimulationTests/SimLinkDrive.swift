@@ -92,6 +92,10 @@ struct SimLinkDrive: Drive {
         try await link { try await $0.readObject(bucket: bucket, key: key) }
     }
 
+    func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        try await link("raise \(key) fence \(fence)") { try await $0.readObject(bucket: bucket, key: key, fence: fence) }
+    }
+
     func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         try await link { try await $0.readVersion(bucket: bucket, key: key, versionID: versionID) }
     }

@@ -143,7 +143,13 @@ package final class DriveRPCServer: Sendable {
         case .updateBucket: try await drive.updateBucket(try Self.required(call.bucketRecord))
         case .deleteBucket: try await drive.deleteBucket(named: try Self.required(call.bucket))
         case .readObject:
-            reply.object = try await drive.readObject(bucket: try Self.required(call.bucket), key: try Self.required(call.key))
+            let (bucket, key) = (try Self.required(call.bucket), try Self.required(call.key))
+            reply.object =
+                if let fence = call.fence {
+                    try await drive.readObject(bucket: bucket, key: key, fence: fence)
+                } else {
+                    try await drive.readObject(bucket: bucket, key: key)
+                }
         case .readVersion:
             reply.object = try await drive.readVersion(
                 bucket: try Self.required(call.bucket), key: try Self.required(call.key),

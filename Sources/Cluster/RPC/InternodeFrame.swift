@@ -12,8 +12,9 @@ package import StowageCore
 package struct InternodeFrame: Sendable {
     /// The first bytes a client sends, naming the protocol version (nodes of a cluster run one;
     /// a node of another version is not understood and its connections fail). 2: object records
-    /// of format version 5 (with the multipart upload id); 3: grouped changes (`Call.group`).
-    package static let preface: [UInt8] = Array("STOWAGE-RPC/3\r\n".utf8)
+    /// of format version 5 (with the multipart upload id); 3: grouped changes (`Call.group`);
+    /// 4: fenced reads (`read-object` with a `fence`).
+    package static let preface: [UInt8] = Array("STOWAGE-RPC/4\r\n".utf8)
     static let headerSize = 16
     /// Larger frames close the connection: no call needs more (shard blocks and listing pages are smaller).
     static let maxPartSize = 80 << 20

@@ -99,6 +99,14 @@ package struct RemoteDrive: GroupedDrive {
         return try await self.call(.readObject, call).object
     }
 
+    package func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        var call = DriveRPC.Call()
+        call.bucket = bucket
+        call.key = key
+        call.fence = fence
+        return try await self.call(.readObject, call).object
+    }
+
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         var call = DriveRPC.Call()
         call.bucket = bucket

@@ -15,6 +15,18 @@ extension ErasureSet {
         }
     }
 
+    /// `readObject`, each drive raising the key's fencing token to `fence` first (`Drive`), for
+    /// the holder of the key's lock to decide on: a drive that has seen a newer token means the
+    /// lock was lost, and the read throws `fenced`. Whatever this resolves, at least
+    /// `agreementQuorum` drives agreed on it and were raised, so a writer with an older token
+    /// can no longer reach a write quorum: one that would change the answer either reached
+    /// enough drives before them (and is what was read) or cannot succeed.
+    package func readObject(bucket: String, key: String, fence: Int64) async throws -> ResolvedRecord {
+        try await agreedRead(bucket: bucket, key: key, operation: "read \(bucket)/\(key) under its lock") {
+            try await $0.readObject(bucket: bucket, key: key, fence: fence)
+        }
+    }
+
     /// One version of a key by id, by read quorum.
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ResolvedRecord {
         try await agreedRead(bucket: bucket, key: key, operation: "read \(bucket)/\(key) version \(versionID)") {
@@ -30,6 +42,7 @@ extension ErasureSet {
     ) async throws -> ResolvedRecord {
         for attempt in 0..<2 {
             let answers = await fanOut(read)
+            for case .failure(let error as DriveError) in answers where error.code == .fenced { throw error }
             try requireAnswers(answers, operation: operation)
             var resolved = RecordVote.resolve(answers)
             if resolved.agreeing.count >= agreementQuorum {

@@ -71,14 +71,24 @@ extension ObjectStore {
     /// simulation found a DELETE that had reached two drives of four, and was about to be rolled
     /// back, answered as "absent" to an `If-Match` through another node. At the commit the caller
     /// holds the lock, and the drives' answer is read as it is.
-    func check(_ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String, early: Bool = false)
-        async throws
-    {
+    ///
+    /// `fence`: the lock's token, in a cluster. The drives raise the key's token to it as they
+    /// answer, so a writer whose lock expired before this one was taken cannot commit between
+    /// this check and the commit (the simulation found two `If-None-Match: *` creates both
+    /// succeeding that way, seed 14555).
+    func check(
+        _ condition: WriteCondition?, set: ErasureSet, bucket: String, key: String, early: Bool = false,
+        fence: Int64? = nil
+    ) async throws {
         guard let condition else { return }
-        let resolved =
-            early
-            ? try await settled(set, bucket: bucket, key: key) { try await set.readObject(bucket: bucket, key: key) }
-            : try await set.readObject(bucket: bucket, key: key)
+        let resolved: ResolvedRecord
+        if early {
+            resolved = try await settled(set, bucket: bucket, key: key) { try await set.readObject(bucket: bucket, key: key) }
+        } else if let fence {
+            resolved = try await translate { try await set.readObject(bucket: bucket, key: key, fence: fence) }
+        } else {
+            resolved = try await set.readObject(bucket: bucket, key: key)
+        }
         // A delete marker on top means the key does not exist.
         let current = resolved.record.flatMap { $0.isDeleteMarker ? nil : $0 }
         switch condition {
@@ -112,12 +122,16 @@ extension ObjectStore {
                 // In a cluster the bucket's record was read with the lock: its versioning now.
                 let versioning = if let current = fence.bucket { current.versioning } else { versioning }
                 if let source {
+                    // Raised first, so the null version read is the one the copy replaces.
+                    if let token = fence.token {
+                        _ = try await translate { try await set.readObject(bucket: record.bucket, key: record.key, fence: token) }
+                    }
                     let null = try await set.readVersion(bucket: record.bucket, key: record.key, versionID: "null").record
                     guard versioning != .enabled, let null, null.isSameVersion(as: source) else {
                         throw SharedShardsUnavailable()
                     }
                 }
-                try await check(condition, set: set, bucket: record.bucket, key: record.key)
+                try await check(condition, set: set, bucket: record.bucket, key: record.key, fence: fence.token)
                 var versioned = record
                 versioned.assignVersion(versioning, fence: fence)
                 // Other nodes stop serving the key before it changes, and forget what they

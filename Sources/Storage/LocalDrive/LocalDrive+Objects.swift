@@ -77,6 +77,19 @@ extension LocalDrive {
         }
     }
 
+    package func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        // A token already raised this far needs no write (and no sync).
+        let seen = try await read { db in try Self.fenceToken(db, bucket, key) }
+        if let seen, seen >= fence {
+            guard seen == fence else { throw Self.fencedError(bucket, key, fence, seen) }
+            return try await readObject(bucket: bucket, key: key)
+        }
+        return try await commit { db in
+            try Self.checkFence(db, bucket, key, fence)
+            return (try Self.latest(db, bucket, key), [], [])
+        }
+    }
+
     package func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
         try await readSnapshot { db in try Self.version(db, bucket, key, versionID) }
     }
@@ -165,18 +178,26 @@ extension LocalDrive {
     /// on a stale condition.
     static func checkFence(_ db: SQLiteConnection, _ bucket: String, _ key: String, _ fence: Int64?) throws {
         guard let fence else { return }
-        var seen: Int64?
-        try db.query("SELECT token FROM fences WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
-            seen = $0.integer(0)
-        }
-        if let seen, seen > fence {
-            throw DriveError(.fenced, "\(bucket)/\(key): lock token \(fence) is older than \(seen)")
-        }
+        let seen = try fenceToken(db, bucket, key)
+        if let seen, seen > fence { throw fencedError(bucket, key, fence, seen) }
         if seen != fence {
             try db.query(
                 "INSERT OR REPLACE INTO fences(bucket, key, token) VALUES(?, ?, ?)",
                 [.text(bucket), .blob(Array(key.utf8)), .integer(fence)])
         }
+    }
+
+    /// The newest lock token seen for the key, if any.
+    static func fenceToken(_ db: SQLiteConnection, _ bucket: String, _ key: String) throws -> Int64? {
+        var seen: Int64?
+        try db.query("SELECT token FROM fences WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))]) {
+            seen = $0.integer(0)
+        }
+        return seen
+    }
+
+    static func fencedError(_ bucket: String, _ key: String, _ fence: Int64, _ seen: Int64) -> DriveError {
+        DriveError(.fenced, "\(bucket)/\(key): lock token \(fence) is older than \(seen)")
     }
 
     static func bucketExists(_ db: SQLiteConnection, _ bucket: String) throws -> Bool {

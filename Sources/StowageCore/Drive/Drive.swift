@@ -35,6 +35,13 @@ package protocol Drive: Sendable {
 
     /// The current version of the key (possibly a delete marker), or nil when it has none.
     func readObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// `readObject`, after raising the key's fencing token to `fence`, durably and in one atomic
+    /// step with the read; throws `DriveError.fenced` when the drive has seen a newer token. A
+    /// change carrying an older token then lands on this drive before the read (which sees it)
+    /// or is refused. The lock's holder reads this way where it decides on what it reads (a
+    /// conditional write): a holder whose lock expired while it stalled could otherwise commit
+    /// between the next holder's check and that holder's commit.
+    func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord?
     /// One version of the key by id ("null" for the null version).
     func readVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
     /// Stores `record` in its key's version stack by its stamp, replacing the version with the
