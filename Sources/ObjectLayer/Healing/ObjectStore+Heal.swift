@@ -26,7 +26,13 @@ extension ObjectStore {
         let set = sets.set(bucket: bucket, key: key)
         do {
             // A version that cannot be healed (too few good shards) does not stop the others.
+            var rewritten = Set<String>()
             for version in try await set.versionsForHeal(bucket: bucket, key: key) {
+                // Two records under one id (a null version split between drives, each held by
+                // enough of them to win its own vote): the first, written back, replaced the other
+                // on every drive, and the other's shards went with it.
+                guard !rewritten.contains(version.versionID) else { continue }
+                if version.record != nil { rewritten.insert(version.versionID) }
                 do {
                     try await healVersion(version, bucket: bucket, key: key, set: set, deep: deep, outcome: &outcome)
                 } catch {
