@@ -7,7 +7,8 @@ internal import Synchronization
 ///
 /// Faults: an operation fails with a `DriveError`; hangs until the fault is cleared; a shard
 /// read returns fewer bytes than asked; a shard write stores half the bytes and then fails
-/// (a torn write). Faults are set and cleared while the drive is in use.
+/// (a torn write); a commit or delete takes effect but answers as if its answer was lost.
+/// Faults are set and cleared while the drive is in use.
 package final class FaultyDrive: Drive {
     package enum Operation: String, Sendable, CaseIterable {
         case bucket, commit, delete, readRecord, list, shardWrite, shardRead, upload, space, health
@@ -18,6 +19,8 @@ package final class FaultyDrive: Drive {
         case hang
         case shortRead
         case tornWrite
+        /// The call is carried out, and its answer lost on the way back (a transport's timeout).
+        case lostAnswer
     }
 
     package let base: any Drive
@@ -100,15 +103,19 @@ package final class FaultyDrive: Drive {
     }
 
     package func commitObject(_ record: ObjectRecord, fence: Int64?) async throws -> ObjectRecord? {
-        try await enter(.commit)
-        return try await base.commitObject(record, fence: fence)
+        let fault = try await enter(.commit)
+        let replaced = try await base.commitObject(record, fence: fence)
+        if fault == .lostAnswer { throw DriveError.lostAnswer("injected: the answer to a commit was lost") }
+        return replaced
     }
 
     package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64?) async throws
         -> ObjectRecord?
     {
-        try await enter(.delete)
-        return try await base.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence)
+        let fault = try await enter(.delete)
+        let removed = try await base.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence)
+        if fault == .lostAnswer { throw DriveError.lostAnswer("injected: the answer to a delete was lost") }
+        return removed
     }
 
     package func listObjects(bucket: String, prefix: String, after: [UInt8]?, inclusive: Bool, limit: Int) async throws

@@ -134,6 +134,45 @@ struct FaultyDriveTests {
         #expect(try await fixture.get("k") == pattern(5_000))
     }
 
+    @Test("a write whose answers were lost, and that may have reached a write quorum, is asked again and never undone")
+    func lostAnswers() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.dir.remove() }
+        try await fixture.put("k", pattern(5_000))
+        // Two drives of four take the overwrite, but their answers are lost (twice: the write asks
+        // again). Readers serve what three drives hold, so the write cannot be put back: it is
+        // left for healing, and its writer answers 503 (it may have happened).
+        for drive in fixture.drives.prefix(2) { drive.set(.lostAnswer, on: .commit) }
+        let data = pattern(6_000, seed: 4)
+        do {
+            try await fixture.put("k", data)
+            Issue.record("a write that 2 of 4 drives confirmed was acknowledged")
+        } catch let error as ObjectLayerError {
+            #expect(error.code == .insufficientDrives && error.mayHaveTakenEffect)
+        }
+        #expect(fixture.drives[0].callCount(.commit) == 3, "the first write, the overwrite, and once more")
+        for drive in fixture.drives { drive.clearAll() }
+        // Every drive took it, and its shards were kept: it is the object now.
+        for drive in fixture.drives { #expect(try await drive.base.readObject(bucket: "b", key: "k")?.size == 6_000) }
+        #expect(try await fixture.get("k") == data)
+
+        // Answers lost by one drive of four: asking again confirms the write (no error at all).
+        fixture.drives[3].set(.lostAnswer, on: .commit)
+        try await fixture.put("k", pattern(7_000, seed: 5))
+        fixture.drives[3].clearAll()
+        #expect(try await fixture.get("k") == pattern(7_000, seed: 5))
+
+        // A delete marker whose answers were lost on three drives (one confirmed) is not removed
+        // again either; asked once more, the drives confirm it.
+        try await fixture.store.setBucketVersioning("b", .enabled)
+        for drive in fixture.drives.dropFirst() { drive.set(.lostAnswer, on: .commit) }
+        await #expect(throws: ObjectLayerError.self) {
+            _ = try await fixture.store.deleteObject(bucket: "b", key: "k", versionID: nil)
+        }
+        for drive in fixture.drives { drive.clearAll() }
+        for drive in fixture.drives { #expect(try await drive.base.readObject(bucket: "b", key: "k")?.isDeleteMarker == true) }
+    }
+
     @Test("a read waits for a hanging drive only until the fault clears, then completes exactly")
     func hang() async throws {
         let fixture = try await Fixture.make()

@@ -78,7 +78,7 @@ struct SimLinkDrive: Drive {
                 return try await request(drives.drives[index])
             }
         } catch let timeout as SimTimeout {
-            throw DriveError(.io, "\(timeout)")
+            throw DriveError.lostAnswer("\(timeout)")
         }
     }
 

@@ -20,7 +20,10 @@ struct SimulationTests {
 
     /// Seeds that found bugs (each fixed, see decision 0016); each must pass. Code changes move
     /// their schedules, so they guard less over time than the tests each fix added.
-    static let regressions: [UInt64] = [157, 316, 1875, 3624, 7248, 7392, 14555, 604_375_963_404]
+    static let regressions: [UInt64] = [
+        157, 316, 1875, 3624, 5797, 7248, 7264, 7392, 8676, 10755, 12218, 13270, 14555, 604_375_963_404,
+        637_573_266_059,
+    ]
 
     /// Runs `seeds`, two at a time (one scheduler thread each); returns the failures and the
     /// number of operations checked.
@@ -79,14 +82,7 @@ struct SimulationTests {
 
     /// Seeds that fail today, and why (open in issue 13; see decision 0016). Each is checked:
     /// the test fails once one passes, so the list stays true.
-    static let open: [UInt64: String] = [
-        5797: "a conditional write checked under a lock that expired while its node was paused commits "
-            + "on the drives a later holder's (failed) delete did not reach",
-        7264: "a failed null-version overwrite that a stale drive answered leaves three different null "
-            + "versions on three drives: reads and healing answer 503 (no agreement)",
-        637_573_266_059: "a PUT whose drives' replies were lost reached a write quorum, was listed, and was then "
-            + "rolled back by its writer (which saw too few answers): the rollback should complete it instead",
-    ]
+    static let open: [UInt64: String] = [:]
 
     @Test("the seeds of open bugs still fail as described")
     func openBugs() async {

@@ -51,7 +51,7 @@ package struct RemoteDrive: GroupedDrive {
         do {
             answer = try await client.call(request, to: node, timeout: timeout)
         } catch {
-            throw DriveError(.io, "\(name): \(operation.rawValue) failed: \(error)")
+            throw DriveError.lostAnswer("\(name): \(operation.rawValue) failed: \(error)")
         }
         switch answer.status {
         case .ok: return answer

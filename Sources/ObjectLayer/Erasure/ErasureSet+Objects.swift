@@ -104,19 +104,79 @@ extension ErasureSet {
     }
 
     /// Writes `record` on every online drive; at least its write quorum must succeed, or the
-    /// drives that took it are put back as they were and the write fails. Returns the version
-    /// with the same id that it replaced on the first drive that reported one.
+    /// write fails. Returns the version with the same id that it replaced on the first drive that
+    /// reported one.
+    ///
+    /// A write that missed its quorum is put back as it was on the drives that took it, unless it
+    /// may have reached a quorum after all: drives whose answer is lost (a timeout, a dropped
+    /// connection) are asked once more, and when what they and the confirmed drives hold could
+    /// still make a write quorum, the write is left for healing instead. Readers serve a version
+    /// a write quorum holds without waiting for its writer, so undoing one that got there makes
+    /// an object that was read vanish (the simulation found a PUT whose answers were lost listed,
+    /// then rolled back, seed 637 573 266 059). Its writer answers an error, which for a client is
+    /// "may or may not have happened", as for a writer killed mid-commit.
     @discardableResult
     package func commitObject(_ record: ObjectRecord, fence: Int64? = nil) async throws -> ObjectRecord? {
-        let answers = await fanOut(.commitObject(record, fence: fence))
+        let change = GroupedChange.commitObject(record, fence: fence)
+        let quorum = writeQuorum(of: record)
+        var answers = await fanOut(change)
+        if Self.count(answers, \.isSuccess) < quorum, Self.mayHold(answers) >= quorum {
+            answers = await askAgain(change, where: answers)
+        }
         do {
-            let successes = try requireQuorum(answers, writeQuorum(of: record), "write \(record.bucket)/\(record.key)")
+            let successes = try requireQuorum(answers, quorum, "write \(record.bucket)/\(record.key)")
             noteMissed(successes, bucket: record.bucket, key: record.key)
-            return successes.lazy.compactMap(\.value).first
+            // A drive asked again that had taken the first call reports the record itself.
+            return successes.lazy.compactMap(\.value).first { !$0.isSameVersion(as: record) }
         } catch {
+            if Self.mayHold(answers) >= quorum {
+                missedWrites?.enqueueMissed(bucket: record.bucket, key: record.key)
+                throw ObjectLayerError.unsettled(error, "write \(record.bucket)/\(record.key)")
+            }
             await rollBack(answers, record: record, fence: fence)
             throw error
         }
+    }
+
+    /// Drives that took a change or may have: those that answered yes, and those whose answer
+    /// was lost on its way back.
+    static func mayHold<T>(_ answers: [DriveAnswer<T>]) -> Int {
+        count(answers) { answer in
+            switch answer {
+            case .success: true
+            case .offline: false
+            case .failure(let error): isLostAnswer(error)
+            }
+        }
+    }
+
+    static func isLostAnswer(_ error: any Error) -> Bool { (error as? DriveError)?.answerLost == true }
+
+    static func count<T>(_ answers: [DriveAnswer<T>], _ matching: (DriveAnswer<T>) -> Bool) -> Int {
+        answers.reduce(0) { $0 + (matching($1) ? 1 : 0) }
+    }
+
+    /// A failure that says the change took no effect on that drive.
+    static func isClearRefusal(_ error: any Error) -> Bool {
+        guard let error = error as? DriveError else { return false }
+        return [.fenced, .bucketNotFound, .notFound, .full].contains(error.code)
+    }
+
+    /// `answers`, with the drives whose answer was lost asked `change` again, once.
+    func askAgain(_ change: GroupedChange, where answers: [DriveAnswer<ObjectRecord?>]) async -> [DriveAnswer<ObjectRecord?>] {
+        var merged = answers
+        await withTaskGroup(of: (Int, DriveAnswer<ObjectRecord?>).self) { group in
+            for (position, answer) in answers.enumerated() {
+                guard case .failure(let error) = answer, Self.isLostAnswer(error), let drive = slots[position].drive else {
+                    continue
+                }
+                group.addTask {
+                    do { return (position, .success(try await change.apply(to: drive))) } catch { return (position, .failure(error)) }
+                }
+            }
+            for await (position, answer) in group { merged[position] = answer }
+        }
+        return merged
     }
 
     /// Drives that must take `record` for its write to succeed: its layout's write quorum, or for a
@@ -143,7 +203,7 @@ extension ErasureSet {
         // drive that had missed earlier writes reports a stale version, and putting that back
         // everywhere would bring back what an acknowledged write replaced (the simulation found
         // it). Without such agreement those drives are left to the vote and to healing.
-        let undoElsewhere: ObjectRecord?? = record.versionID != "null" ? .some(nil) : replacedByQuorum(answers)
+        let undoElsewhere: ObjectRecord?? = record.versionID != "null" ? .some(nil) : replacedByQuorum(answers, record: record)
         // All at once: a drive that does not answer must not keep the others' undo waiting (the
         // half-done write stays visible meanwhile).
         await withTaskGroup(of: Void.self) { group in
@@ -152,12 +212,14 @@ extension ErasureSet {
                 let replaced: ObjectRecord?
                 switch answer {
                 case .offline: continue
-                case .success(let reported): replaced = reported
+                case .success(let reported) where reported?.isSameVersion(as: record) != true: replaced = reported
+                case .success:
+                    // Asked again after taking the first call: what it replaced then is unknown.
+                    guard let undo = undoElsewhere else { continue }
+                    replaced = undo
                 case .failure(let error):
                     // A clear refusal took no effect there.
-                    if let error = error as? DriveError, [.fenced, .bucketNotFound, .notFound, .full].contains(error.code) {
-                        continue
-                    }
+                    if Self.isClearRefusal(error) { continue }
                     guard let undo = undoElsewhere else { continue }
                     replaced = undo
                 }
@@ -175,9 +237,9 @@ extension ErasureSet {
 
     /// The version most drives that took a write reported replacing (nil inside: none), when
     /// at least `agreementQuorum` of them agree; nil when they do not.
-    func replacedByQuorum(_ answers: [DriveAnswer<ObjectRecord?>]) -> ObjectRecord?? {
+    func replacedByQuorum(_ answers: [DriveAnswer<ObjectRecord?>], record: ObjectRecord) -> ObjectRecord?? {
         var groups: [(replaced: ObjectRecord?, count: Int)] = []
-        for case .success(let replaced) in answers {
+        for case .success(let replaced) in answers where replaced?.isSameVersion(as: record) != true {
             if let index = groups.firstIndex(where: { RecordVote.sameState($0.replaced, replaced) }) {
                 groups[index].count += 1
             } else {
@@ -195,12 +257,22 @@ extension ErasureSet {
     package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64? = nil) async throws
         -> ObjectRecord?
     {
-        let answers = await fanOut(.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence))
+        let change = GroupedChange.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence)
+        var answers = await fanOut(change)
+        // As for `commitObject`: a delete that may have reached a write quorum is asked again
+        // where answers were lost, and then left for healing rather than put back.
+        if Self.count(answers, \.isSuccess) < metadataWriteQuorum, Self.mayHold(answers) >= metadataWriteQuorum {
+            answers = await askAgain(change, where: answers)
+        }
         do {
             let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
             noteMissed(successes, bucket: bucket, key: key)
             return successes.lazy.compactMap(\.value).first
         } catch {
+            if Self.mayHold(answers) >= metadataWriteQuorum {
+                missedWrites?.enqueueMissed(bucket: bucket, key: key)
+                throw ObjectLayerError.unsettled(error, "delete \(bucket)/\(key) version \(versionID)")
+            }
             await restoreRemoved(answers)
             throw error
         }

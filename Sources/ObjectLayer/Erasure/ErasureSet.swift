@@ -10,6 +10,11 @@ enum DriveAnswer<T: Sendable>: Sendable {
         if case .success(let value) = self { return value }
         return nil
     }
+
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
 }
 
 /// K + M drives that store every object of the keys hashed to them: each object version's

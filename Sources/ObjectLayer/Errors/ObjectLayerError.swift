@@ -24,11 +24,23 @@ package struct ObjectLayerError: Error, Sendable, CustomStringConvertible {
     package var detail: String
     /// The delete marker that made the key absent (`noSuchKey`) or was named (`deleteMarkerVersion`).
     package var deleteMarker: ObjectRecord?
+    /// A write that failed without knowing whether it took effect: it may have reached a write
+    /// quorum, and was left for healing to settle rather than undone. Its staged shards are kept,
+    /// so that healing can complete it.
+    package var mayHaveTakenEffect = false
 
     package init(_ code: Code, _ detail: String = "", deleteMarker: ObjectRecord? = nil) {
         self.code = code
         self.detail = detail
         self.deleteMarker = deleteMarker
+    }
+
+    /// `error`, a write's failure, marked as one that may have taken effect (503: retry).
+    static func unsettled(_ error: any Error, _ operation: String) -> ObjectLayerError {
+        var unsettled = ObjectLayerError(
+            .insufficientDrives, "\(operation): answers were lost, so it may still take effect (\(error))")
+        unsettled.mayHaveTakenEffect = true
+        return unsettled
     }
 
     package var description: String { "\(code.rawValue): \(detail)" }

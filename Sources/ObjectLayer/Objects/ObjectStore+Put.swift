@@ -168,7 +168,9 @@ extension ObjectStore {
                 return versioned
             }
         } catch {
-            await ingested?.discard()
+            // A write that may still take effect keeps its staged shards for healing to use
+            // (drives drop staged shards that no record names by age).
+            if (error as? ObjectLayerError)?.mayHaveTakenEffect != true { await ingested?.discard() }
             throw error
         }
     }

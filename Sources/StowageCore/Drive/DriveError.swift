@@ -23,10 +23,20 @@ package struct DriveError: Error, Sendable, Equatable, CustomStringConvertible {
 
     package var code: Code
     package var detail: String
+    /// The call went out but no answer came back (a timeout, a connection lost mid-call): the
+    /// drive may have carried it out. Set by transports, never by a drive.
+    package var answerLost = false
 
     package init(_ code: Code, _ detail: String = "") {
         self.code = code
         self.detail = detail
+    }
+
+    /// An `io` error for a call whose answer was lost.
+    package static func lostAnswer(_ detail: String) -> DriveError {
+        var error = DriveError(.io, detail)
+        error.answerLost = true
+        return error
     }
 
     package var description: String { "DriveError.\(code.rawValue)(\(detail))" }
