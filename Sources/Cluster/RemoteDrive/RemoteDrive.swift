@@ -93,13 +93,15 @@ package struct RemoteDrive: GroupedDrive {
     // MARK: Objects
 
     package func readObject(bucket: String, key: String) async throws -> ObjectRecord? {
-        var call = DriveRPC.Call()
-        call.bucket = bucket
-        call.key = key
-        return try await self.call(.readObject, call).object
+        try await readObject(bucket: bucket, key: key, fence: nil)
     }
 
     package func readObject(bucket: String, key: String, fence: Int64) async throws -> ObjectRecord? {
+        try await readObject(bucket: bucket, key: key, fence: Optional(fence))
+    }
+
+    /// `read-object`, fenced when `fence` is given.
+    private func readObject(bucket: String, key: String, fence: Int64?) async throws -> ObjectRecord? {
         var call = DriveRPC.Call()
         call.bucket = bucket
         call.key = key

@@ -104,36 +104,45 @@ extension ErasureSet {
     }
 
     /// Writes `record` on every online drive; at least its write quorum must succeed, or the
-    /// write fails. Returns the version with the same id that it replaced on the first drive that
-    /// reported one.
-    ///
-    /// A write that missed its quorum is put back as it was on the drives that took it, unless it
-    /// may have reached a quorum after all: drives whose answer is lost (a timeout, a dropped
-    /// connection) are asked once more, and when what they and the confirmed drives hold could
-    /// still make a write quorum, the write is left for healing instead. Readers serve a version
-    /// a write quorum holds without waiting for its writer, so undoing one that got there makes
-    /// an object that was read vanish (the simulation found a PUT whose answers were lost listed,
-    /// then rolled back, seed 637 573 266 059). Its writer answers an error, which for a client is
-    /// "may or may not have happened", as for a writer killed mid-commit.
+    /// write fails and is put back (`apply`). Returns the version with the same id that it
+    /// replaced on the first drive that reported one.
     @discardableResult
     package func commitObject(_ record: ObjectRecord, fence: Int64? = nil) async throws -> ObjectRecord? {
-        let change = GroupedChange.commitObject(record, fence: fence)
-        let quorum = writeQuorum(of: record)
+        let successes = try await apply(
+            .commitObject(record, fence: fence), quorum: writeQuorum(of: record), bucket: record.bucket, key: record.key,
+            operation: "write \(record.bucket)/\(record.key)"
+        ) { await rollBack($0, record: record, fence: fence) }
+        // A drive asked again that had taken the first call reports the record itself.
+        return successes.lazy.compactMap(\.value).first { !$0.isSameVersion(as: record) }
+    }
+
+    /// `change` on every online drive; at least `quorum` must take it, or it fails and `undo`
+    /// puts back the drives that took it, unless it may have reached a quorum after all: drives
+    /// whose answer was lost (a timeout, a dropped connection) are asked once more, and when
+    /// what they and the confirmed drives hold could still make a quorum, the change is left for
+    /// healing instead and fails as `ObjectLayerError.unsettled`. Readers serve a version a
+    /// write quorum holds without waiting for its writer, so undoing one that got there makes an
+    /// object that was read vanish (the simulation found a PUT whose answers were lost listed,
+    /// then rolled back, seed 637 573 266 059). For a client the error is "may or may not have
+    /// happened", as for a writer killed mid-commit.
+    private func apply(
+        _ change: GroupedChange, quorum: Int, bucket: String, key: String, operation: String,
+        undo: ([DriveAnswer<ObjectRecord?>]) async -> Void
+    ) async throws -> [(position: Int, value: ObjectRecord?)] {
         var answers = await fanOut(change)
-        if Self.count(answers, \.isSuccess) < quorum, Self.mayHold(answers) >= quorum {
+        if answers.filter(\.isSuccess).count < quorum, Self.mayHold(answers) >= quorum {
             answers = await askAgain(change, where: answers)
         }
         do {
-            let successes = try requireQuorum(answers, quorum, "write \(record.bucket)/\(record.key)")
-            noteMissed(successes, bucket: record.bucket, key: record.key)
-            // A drive asked again that had taken the first call reports the record itself.
-            return successes.lazy.compactMap(\.value).first { !$0.isSameVersion(as: record) }
+            let successes = try requireQuorum(answers, quorum, operation)
+            noteMissed(successes, bucket: bucket, key: key)
+            return successes
         } catch {
             if Self.mayHold(answers) >= quorum {
-                missedWrites?.enqueueMissed(bucket: record.bucket, key: record.key)
-                throw ObjectLayerError.unsettled(error, "write \(record.bucket)/\(record.key)")
+                missedWrites?.enqueueMissed(bucket: bucket, key: key)
+                throw ObjectLayerError.unsettled(error, operation)
             }
-            await rollBack(answers, record: record, fence: fence)
+            await undo(answers)
             throw error
         }
     }
@@ -141,20 +150,16 @@ extension ErasureSet {
     /// Drives that took a change or may have: those that answered yes, and those whose answer
     /// was lost on its way back.
     static func mayHold<T>(_ answers: [DriveAnswer<T>]) -> Int {
-        count(answers) { answer in
+        answers.filter { answer in
             switch answer {
             case .success: true
             case .offline: false
             case .failure(let error): isLostAnswer(error)
             }
-        }
+        }.count
     }
 
     static func isLostAnswer(_ error: any Error) -> Bool { (error as? DriveError)?.answerLost == true }
-
-    static func count<T>(_ answers: [DriveAnswer<T>], _ matching: (DriveAnswer<T>) -> Bool) -> Int {
-        answers.reduce(0) { $0 + (matching($1) ? 1 : 0) }
-    }
 
     /// A failure that says the change took no effect on that drive.
     static func isClearRefusal(_ error: any Error) -> Bool {
@@ -251,31 +256,17 @@ extension ErasureSet {
     }
 
     /// Removes one version on every online drive (write quorum of the set's default layout), or
-    /// puts it back on the drives that removed it and fails. Returns the removed version as the
+    /// puts it back on the drives that removed it and fails (`apply`). Returns the removed version as the
     /// first drive that had it reported it.
     @discardableResult
     package func deleteVersion(bucket: String, key: String, versionID: String, fence: Int64? = nil) async throws
         -> ObjectRecord?
     {
-        let change = GroupedChange.deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence)
-        var answers = await fanOut(change)
-        // As for `commitObject`: a delete that may have reached a write quorum is asked again
-        // where answers were lost, and then left for healing rather than put back.
-        if Self.count(answers, \.isSuccess) < metadataWriteQuorum, Self.mayHold(answers) >= metadataWriteQuorum {
-            answers = await askAgain(change, where: answers)
-        }
-        do {
-            let successes = try requireQuorum(answers, metadataWriteQuorum, "delete \(bucket)/\(key) version \(versionID)")
-            noteMissed(successes, bucket: bucket, key: key)
-            return successes.lazy.compactMap(\.value).first
-        } catch {
-            if Self.mayHold(answers) >= metadataWriteQuorum {
-                missedWrites?.enqueueMissed(bucket: bucket, key: key)
-                throw ObjectLayerError.unsettled(error, "delete \(bucket)/\(key) version \(versionID)")
-            }
-            await restoreRemoved(answers)
-            throw error
-        }
+        let successes = try await apply(
+            .deleteVersion(bucket: bucket, key: key, versionID: versionID, fence: fence), quorum: metadataWriteQuorum,
+            bucket: bucket, key: key, operation: "delete \(bucket)/\(key) version \(versionID)"
+        ) { await restoreRemoved($0) }
+        return successes.lazy.compactMap(\.value).first
     }
 
     /// Commits again the versions drives removed for a delete that missed quorum. Their shards
